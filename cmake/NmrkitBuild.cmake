@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+# Build helpers shared by every nmrkit directory. Nothing here touches global state
+# outside nmrkit's own directories, so the project can be a subdirectory of another.
+
+include_guard(GLOBAL)
+
+# Warning flags for nmrkit's own targets (PRIVATE: consumers keep their own flags).
+if(NOT TARGET nmrkit_warnings)
+  add_library(nmrkit_warnings INTERFACE)
+  if(CMAKE_C_COMPILER_ID MATCHES "Clang|GNU")
+    target_compile_options(nmrkit_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter)
+  endif()
+endif()
+
+# Give a target nmrkit's language level and warnings.
+function(nmrkit_target_defaults target)
+  set_target_properties(${target} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS ON)
+  target_link_libraries(${target} PRIVATE nmrkit_warnings)
+endfunction()
+
+# Sanitizer and coverage flags for every target defined below the calling directory.
+# Directory-scoped (not global), so an including project is unaffected.
+macro(nmrkit_apply_instrumentation)
+  if(NMRKIT_SANITIZERS)
+    list(JOIN NMRKIT_SANITIZERS "," _nmrkit_san)
+    add_compile_options(-fsanitize=${_nmrkit_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    add_link_options(-fsanitize=${_nmrkit_san})
+  endif()
+  if(NMRKIT_COVERAGE)
+    add_compile_options(-fprofile-instr-generate -fcoverage-mapping)
+    add_link_options(-fprofile-instr-generate)
+  endif()
+endmacro()

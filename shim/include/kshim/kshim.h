@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kshim.h - the control face of the user-mode kernel shim.
+ *
+ * This header is for harnesses and tests only (tests/, fuzz/, bench/); code under
+ * test (src/, users' drivers) sees only the WDK-named headers (ntddk.h, wdm.h, ...).
+ * It starts and joins harness threads, arms the single fault-injection choke point,
+ * audits pool, IRQL, locks and pending work, and prints contract-violation stops.
+ *
+ * It knows nothing of NMR.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <wdm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stops                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * @brief Report a kernel-contract violation and abort.
+ *
+ * Prints one line "*** KSHIM STOP <name>: <message>" on stderr (unbuffered) and calls
+ * abort(), so that a fuzzer keeps the input and a test can expect the stop in a child.
+ * @param[in] name  Upper-case stop name, e.g. "SPIN_LOCK_DOUBLE_ACQUIRE".
+ * @param[in] fmt   printf-style message.
+ */
+__attribute__((noreturn, format(printf, 2, 3)))
+void kshim_stop(const char *name, const char *fmt, ...);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Harness threads                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct kshim_thread kshim_thread_t;
+
+/**
+ * @brief Start a simulated kernel thread (PASSIVE_LEVEL) that runs fn(arg).
+ * @param[in] name  Shown in stops and hang reports; copied.
+ * @return The thread; never NULL (resource exhaustion is a stop, not a fault site).
+ */
+kshim_thread_t *kshim_thread_start(const char *name, void (*fn)(void *arg), void *arg);
+
+/** @brief Wait for a thread started by kshim_thread_start to finish, and release it. */
+void kshim_thread_join(kshim_thread_t *thread);
+
+/** @brief Name of the calling thread ("main" for the process's first thread). */
+const char *kshim_thread_current_name(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Fault injection: the one choke point every fallible shim call consults                     */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum kshim_fault_mode {
+    KSHIM_FAULT_OFF = 0,       /* nothing fails; eligible calls are still counted */
+    KSHIM_FAULT_TRANSIENT,     /* the nth eligible call fails, later ones succeed */
+    KSHIM_FAULT_PERSISTENT,    /* the nth eligible call and every later one fail */
+} kshim_fault_mode_t;
+
+typedef struct kshim_fault_plan {
+    kshim_fault_mode_t mode;
+    unsigned long nth;         /* 1-based index among eligible calls */
+    const char *site;          /* if non-NULL: only calls whose site contains this substring
+                                  are eligible (sites are "file.c:line" of the caller) */
+    ULONG tag;                 /* if non-zero: only allocations with this pool tag are eligible */
+} kshim_fault_plan_t;
+
+/**
+ * @brief Arm a fault plan (NULL disarms) and reset the eligible/injected counters.
+ * The plan's site string is copied.
+ */
+void kshim_fault_set_plan(const kshim_fault_plan_t *plan);
+
+/**
+ * @brief Read a plan from the environment variable KSHIM_FAULT and arm it.
+ * Format: "nth=N,mode=transient|persistent[,site=SUBSTR][,tag=ABCD]". Also done once,
+ * automatically, before the first fallible call of the process. A malformed value is a
+ * stop (FAULT_PLAN_MALFORMED) naming the bad field.
+ * @return true if the variable was set.
+ */
+bool kshim_fault_plan_from_environment(void);
+
+/** @brief Eligible fallible calls since the plan was last set. */
+unsigned long kshim_fault_eligible_calls(void);
+
+/** @brief Failures injected since the plan was last set. */
+unsigned long kshim_fault_injected_calls(void);
+
+/** @brief Site ("file.c:line") of the last injected failure, or NULL if none. */
+const char *kshim_fault_last_injected_site(void);
+
+typedef void kshim_fault_observer_fn(const char *site, ULONG tag, bool injected, void *context);
+
+/** @brief Called for every eligible call (NULL removes); lets sweeps enumerate sites. */
+void kshim_fault_set_observer(kshim_fault_observer_fn *observer, void *context);
+
+/**
+ * @brief The choke point. Counts the call and says whether it must fail.
+ * Every fallible shim routine (pool allocation, work-item and device allocation, system
+ * thread creation) calls this first; module-facing code never calls it directly.
+ */
+bool kshim_fault_should_fail(const char *site, ULONG tag);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pool audit                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/** @brief Number of live pool allocations (all tags). */
+size_t kshim_pool_live_count(void);
+
+/** @brief Number of live pool allocations with this tag. */
+size_t kshim_pool_live_count_by_tag(ULONG tag);
+
+/**
+ * @brief Print every live allocation (tag, size, allocating site) to stderr.
+ * @return The number of live allocations printed.
+ */
+size_t kshim_pool_audit_print(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* End-of-run audit                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * @brief Wait until every queued work item and every system thread has finished.
+ * Work items and system threads run on real threads in this build.
+ */
+void kshim_drain_pending_work(void);
+
+/** @brief Work items queued and system threads started that have not yet finished. */
+size_t kshim_pending_work_count(void);
+
+/**
+ * @brief Check that the calling thread is back to baseline: IRQL PASSIVE_LEVEL, no spin
+ * lock or push lock held, not inside a critical region; no pending work; and (if
+ * pool_baseline is not (size_t)-1) exactly pool_baseline live allocations.
+ * On failure prints what is wrong (and the pool audit) and stops (AUDIT_FAILED).
+ */
+void kshim_audit(size_t pool_baseline);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nmr_module.h - control of the registrar for harnesses, tests and fuzz targets.
+ *
+ * Drivers never include this. It configures the verifier (which "should" rules are
+ * fatal, the hang watchdog, at which IRQL detach and cleanup callbacks run), checks the
+ * registrar's internal invariants and resets it between fuzz inputs.
+ *
+ * Verifier output. A broken "must" rule prints one line on stderr
+ *     *** NMR VERIFIER STOP <rule>: <call>: <what>; handle 0x..; module {..}; NPI {..}
+ * and then bug-checks (abort), so a fuzzer keeps the input. A broken "should" rule
+ * prints "*** NMR VERIFIER WARNING <rule>: ..." and continues, unless warnings are fatal.
+ * Rule ids are those of nmr-spec.md section 3.
+ */
+#pragma once
+
+#include <netioddk.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nmr_verifier_config {
+    /* Treat warnings (R8, R10, A9, D11-style re-entry warnings) as stops. */
+    BOOLEAN warnings_are_fatal;
+    /* Print warnings at all (they are always counted). */
+    BOOLEAN warnings_are_printed;
+    /* D4 watchdog: a deregistration wait that makes no progress for this long is reported
+       as a hang (every unfinished binding and side) and stops. 0 selects the default. */
+    ULONG hang_timeout_ms;
+    /* Run detach callbacks at DISPATCH_LEVEL (Windows may; drivers often assume PASSIVE). */
+    BOOLEAN detach_at_dispatch;
+    /* Run cleanup callbacks at DISPATCH_LEVEL. */
+    BOOLEAN cleanup_at_dispatch;
+    /* Call ProviderDetachClient before ClientDetachProvider (the order is undocumented). */
+    BOOLEAN provider_detach_first;
+} nmr_verifier_config_t;
+
+/** Default hang watchdog of the real-thread build, in milliseconds. */
+#define NMR_DEFAULT_HANG_TIMEOUT_MS 10000u
+
+/** @brief Current verifier configuration. */
+VOID nmr_verifier_get_config(_Out_ nmr_verifier_config_t *config);
+
+/** @brief Replace the verifier configuration (takes effect for later calls). */
+VOID nmr_verifier_set_config(_In_ const nmr_verifier_config_t *config);
+
+/** @brief Warnings reported since the last nmr_reset (printed or not). */
+ULONG nmr_verifier_warning_count(VOID);
+
+/** @brief Rule id of the most recent warning ("R10", ...), or NULL if none. */
+const char *nmr_verifier_last_warning_rule(VOID);
+
+/**
+ * @brief Registrations (client or provider) whose NmrWaitFor* has not returned yet,
+ * plus bindings not yet destroyed.
+ */
+ULONG nmr_live_object_count(VOID);
+
+/**
+ * @brief Check the registrar's internal consistency (lists, counts, states); stop with
+ * "*** NMR VERIFIER STOP INTERNAL:" on any inconsistency.
+ */
+VOID nmr_check_invariants(VOID);
+
+/**
+ * @brief Forget every registration and binding (freeing the registrar's memory without
+ * calling any module), reset handle numbering, warning counters and configuration, so
+ * that the next fuzz input starts from the same state. Call with no NMR call in flight.
+ * @return The number of objects that were still live (0 after a clean run).
+ */
+ULONG nmr_reset(VOID);
+
+#ifdef __cplusplus
+}
+#endif
