@@ -8,7 +8,8 @@ include_guard(GLOBAL)
 if(NOT TARGET nmrkit_warnings)
   add_library(nmrkit_warnings INTERFACE)
   if(CMAKE_C_COMPILER_ID MATCHES "Clang|GNU")
-    target_compile_options(nmrkit_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter)
+    # Pool tags are multi-character constants (the WDK idiom), so -Wmultichar is off.
+    target_compile_options(nmrkit_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter -Wno-multichar)
   endif()
 endif()
 

@@ -1,1 +1,287 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * nmr_verifier.c - stops, warnings, characteristics checksums, callout bookkeeping and the
+ * D4 hang report.
+ *
+ * A stop is one line on the debugger output (stderr here) followed by a bug check
+ * (NMR_INVALID_STATE, as the real NMR does), so a fuzzer keeps the input; the line names
+ * the rule of nmr-spec.md section 3, the call, the handle, the module and the NPI.
+ */
+#include <ntstrsafe.h>
+
+#include "nmr_internal.h"
+
+#define MESSAGE_CHARS 512
+#define NAME_CHARS 64
+
+static VOID format_guid(char *buffer, size_t size, const GUID *guid)
+{
+    RtlStringCbPrintfA(buffer, size, "{%08lx-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
+                       (unsigned long)guid->Data1, guid->Data2, guid->Data3, guid->Data4[0],
+                       guid->Data4[1], guid->Data4[2], guid->Data4[3], guid->Data4[4],
+                       guid->Data4[5], guid->Data4[6], guid->Data4[7]);
+}
+
+static VOID format_module_id(char *buffer, size_t size, const NPI_MODULEID *module_id)
+{
+    if (module_id->Type == MIT_GUID) {
+        format_guid(buffer, size, &module_id->Guid);
+    } else if (module_id->Type == MIT_IF_LUID) {
+        RtlStringCbPrintfA(buffer, size, "luid:%lx:%lx", (long)module_id->IfLuid.HighPart,
+                           (unsigned long)module_id->IfLuid.LowPart);
+    } else {
+        RtlStringCbPrintfA(buffer, size, "type%d", (int)module_id->Type);
+    }
+}
+
+/* Print one verifier line: "*** NMR VERIFIER <kind> <rule>: <function>: <message>; ..." */
+static VOID print_verifier_line(const char *kind, const char *rule, const char *function,
+                                HANDLE handle, const nmr_registration_t *registration,
+                                const char *format, va_list arguments)
+{
+    char message[MESSAGE_CHARS];
+    char module[NAME_CHARS] = "-";
+    char npi[NAME_CHARS] = "-";
+    RtlStringCbVPrintfA(message, sizeof(message), format, arguments);
+    if (registration != NULL) {
+        format_module_id(module, sizeof(module), &registration->module_id);
+        format_guid(npi, sizeof(npi), &registration->npi_id);
+    }
+    const char *role = registration == NULL                   ? ""
+                       : registration->role == NMR_ROLE_CLIENT ? "client "
+                                                               : "provider ";
+    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
+               "*** NMR VERIFIER %s %s: %s: %s; handle 0x%llx; %smodule %s; NPI %s\n", kind, rule,
+               function, message, (unsigned long long)(ULONG_PTR)handle, role, module, npi);
+}
+
+VOID nmr_verifier_stop(const char *rule, const char *function, HANDLE handle,
+                       const nmr_registration_t *registration, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    print_verifier_line("STOP", rule, function, handle, registration, format, arguments);
+    va_end(arguments);
+    KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)rule, (ULONG_PTR)handle, (ULONG_PTR)registration, 0);
+}
+
+VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
+                       const nmr_registration_t *registration, const char *format, ...)
+{
+    InterlockedIncrement(&nmr_registrar.warning_count);
+    InterlockedExchangePointer((PVOID volatile *)&nmr_registrar.last_warning_rule, (PVOID)rule);
+    /* The configuration is only changed between runs; a torn read is impossible for
+       BOOLEANs and harmless for the printing decision. */
+    nmr_verifier_config_t config = nmr_registrar.config;
+    va_list arguments;
+    va_start(arguments, format);
+    if (config.warnings_are_fatal) {
+        print_verifier_line("STOP", rule, function, handle, registration, format, arguments);
+        va_end(arguments);
+        KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)rule, (ULONG_PTR)handle,
+                     (ULONG_PTR)registration, 1);
+    }
+    if (config.warnings_are_printed) {
+        print_verifier_line("WARNING", rule, function, handle, registration, format, arguments);
+    }
+    va_end(arguments);
+}
+
+/* FNV-1a over a field, so that padding bytes never count. */
+static ULONG checksum_bytes(ULONG hash, const VOID *data, SIZE_T size)
+{
+    const UCHAR *bytes = data;
+    for (SIZE_T i = 0; i < size; i++) {
+        hash = (hash ^ bytes[i]) * 16777619u;
+    }
+    return hash;
+}
+
+#define CHECKSUM_FIELD(hash, field) checksum_bytes((hash), &(field), sizeof(field))
+#define CHECKSUM_SEED 2166136261u
+
+static ULONG checksum_instance(ULONG hash, const NPI_REGISTRATION_INSTANCE *instance)
+{
+    hash = CHECKSUM_FIELD(hash, instance->Version);
+    hash = CHECKSUM_FIELD(hash, instance->Size);
+    hash = CHECKSUM_FIELD(hash, instance->NpiId);
+    hash = CHECKSUM_FIELD(hash, instance->ModuleId);
+    hash = CHECKSUM_FIELD(hash, instance->Number);
+    return CHECKSUM_FIELD(hash, instance->NpiSpecificCharacteristics);
+}
+
+ULONG nmr_checksum_characteristics(const nmr_registration_t *registration)
+{
+    ULONG hash = CHECKSUM_SEED;
+    if (registration->role == NMR_ROLE_CLIENT) {
+        const NPI_CLIENT_CHARACTERISTICS *client = registration->characteristics.client;
+        hash = CHECKSUM_FIELD(hash, client->Version);
+        hash = CHECKSUM_FIELD(hash, client->Length);
+        hash = CHECKSUM_FIELD(hash, client->ClientAttachProvider);
+        hash = CHECKSUM_FIELD(hash, client->ClientDetachProvider);
+        hash = CHECKSUM_FIELD(hash, client->ClientCleanupBindingContext);
+        return checksum_instance(hash, &client->ClientRegistrationInstance);
+    }
+    const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
+    hash = CHECKSUM_FIELD(hash, provider->Version);
+    hash = CHECKSUM_FIELD(hash, provider->Length);
+    hash = CHECKSUM_FIELD(hash, provider->ProviderAttachClient);
+    hash = CHECKSUM_FIELD(hash, provider->ProviderDetachClient);
+    hash = CHECKSUM_FIELD(hash, provider->ProviderCleanupBindingContext);
+    return checksum_instance(hash, &provider->ProviderRegistrationInstance);
+}
+
+ULONG nmr_checksum_identity(const NPI_REGISTRATION_INSTANCE *instance)
+{
+    ULONG hash = checksum_bytes(CHECKSUM_SEED, instance->NpiId, sizeof(*instance->NpiId));
+    const NPI_MODULEID *module_id = instance->ModuleId;
+    hash = CHECKSUM_FIELD(hash, module_id->Length);
+    hash = CHECKSUM_FIELD(hash, module_id->Type);
+    if (module_id->Type == MIT_IF_LUID) {
+        return CHECKSUM_FIELD(hash, module_id->IfLuid);
+    }
+    return CHECKSUM_FIELD(hash, module_id->Guid);
+}
+
+VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
+                                        const char *function)
+{
+    if (nmr_checksum_characteristics(registration) != registration->characteristics_checksum) {
+        nmr_verifier_stop("R1", function, NULL, registration,
+                          "the module's %s characteristics changed while registered (they are "
+                          "referenced, not copied, until NmrWaitFor* returns)",
+                          registration->role == NMR_ROLE_CLIENT ? "client" : "provider");
+    }
+    if (nmr_checksum_identity(registration->instance) != registration->identity_checksum) {
+        nmr_verifier_stop("R3", function, NULL, registration,
+                          "the NpiId or ModuleId the registration instance points to changed "
+                          "while registered");
+    }
+}
+
+static const char *callout_name(nmr_callout_kind_t kind)
+{
+    switch (kind) {
+    case NMR_CALLOUT_CLIENT_ATTACH:
+        return "ClientAttachProvider";
+    case NMR_CALLOUT_PROVIDER_ATTACH:
+        return "ProviderAttachClient";
+    case NMR_CALLOUT_CLIENT_DETACH:
+        return "ClientDetachProvider";
+    case NMR_CALLOUT_PROVIDER_DETACH:
+        return "ProviderDetachClient";
+    case NMR_CALLOUT_CLIENT_CLEANUP:
+        return "ClientCleanupBindingContext";
+    case NMR_CALLOUT_PROVIDER_CLEANUP:
+        return "ProviderCleanupBindingContext";
+    }
+    return "?";
+}
+
+VOID nmr_callout_begin(nmr_callout_t *callout, nmr_binding_t *binding, nmr_callout_kind_t kind,
+                       BOOLEAN raise_to_dispatch)
+{
+    const char *name = callout_name(kind);
+    PKTHREAD owner =
+        InterlockedCompareExchangePointer((PVOID volatile *)&nmr_registrar.lock_owner, NULL, NULL);
+    if (owner == KeGetCurrentThread()) {
+        nmr_verifier_stop("INTERNAL", name, NULL, NULL,
+                          "callout into a module with the registrar lock held");
+    }
+    nmr_verifier_check_characteristics(binding->client, name);
+    nmr_verifier_check_characteristics(binding->provider, name);
+    callout->thread = KeGetCurrentThread();
+    callout->binding = binding;
+    callout->kind = kind;
+    callout->raised = FALSE;
+    KIRQL old_irql = nmr_lock();
+    InsertTailList(&nmr_registrar.callouts, &callout->link);
+    nmr_unlock(old_irql);
+    if (raise_to_dispatch && KeGetCurrentIrql() < DISPATCH_LEVEL) {
+        KeRaiseIrql(DISPATCH_LEVEL, &callout->old_irql);
+        callout->raised = TRUE;
+    }
+}
+
+VOID nmr_callout_end(nmr_callout_t *callout)
+{
+    if (callout->raised) {
+        KeLowerIrql(callout->old_irql);
+    }
+    KIRQL old_irql = nmr_lock();
+    RemoveEntryList(&callout->link);
+    nmr_unlock(old_irql);
+}
+
+BOOLEAN nmr_callout_active_for(const nmr_registration_t *registration)
+{
+    PKTHREAD self = KeGetCurrentThread();
+    PLIST_ENTRY head = &nmr_registrar.callouts;
+    for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
+        nmr_callout_t *callout = CONTAINING_RECORD(entry, nmr_callout_t, link);
+        if (callout->thread == self && (callout->binding->client == registration ||
+                                        callout->binding->provider == registration)) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+VOID nmr_verifier_report_hang(const nmr_registration_t *registration, const char *function,
+                              HANDLE handle, ULONG timeout_ms)
+{
+    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
+               "*** NMR VERIFIER STOP D4: %s: no binding of this registration finished for %lu "
+               "ms; %lu binding(s) unfinished (a detach returned STATUS_PENDING and its "
+               "DetachComplete never came, or a callback blocks); handle 0x%llx\n",
+               function, (unsigned long)timeout_ms, (unsigned long)registration->binding_count,
+               (unsigned long long)(ULONG_PTR)handle);
+    PLIST_ENTRY head = &nmr_registrar.bindings;
+    for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
+        nmr_binding_t *binding = CONTAINING_RECORD(entry, nmr_binding_t, link);
+        if (binding->client != registration && binding->provider != registration) {
+            continue;
+        }
+        char client_module[NAME_CHARS], provider_module[NAME_CHARS];
+        format_module_id(client_module, sizeof(client_module), &binding->client->module_id);
+        format_module_id(provider_module, sizeof(provider_module), &binding->provider->module_id);
+        DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
+                   "    binding (client-side handle 0x%llx, provider-side handle 0x%llx) "
+                   "between client %s and provider %s is %s\n"
+                   "        client side: ClientDetachProvider: %s\n"
+                   "        provider side: ProviderDetachClient: %s\n",
+                   (unsigned long long)(ULONG_PTR)nmr_handle_make(binding->client_side.serial,
+                                                                  NMR_HANDLE_CLIENT_BINDING),
+                   (unsigned long long)(ULONG_PTR)nmr_handle_make(binding->provider_side.serial,
+                                                                  NMR_HANDLE_PROVIDER_BINDING),
+                   client_module, provider_module, nmr_binding_state_name(binding->state),
+                   nmr_side_state_name(binding->client_side.state),
+                   nmr_side_state_name(binding->provider_side.state));
+    }
+    KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)"D4", (ULONG_PTR)handle, (ULONG_PTR)registration, 2);
+}
+
+const char *nmr_status_name(NTSTATUS status)
+{
+    switch (status) {
+    case STATUS_SUCCESS:
+        return "STATUS_SUCCESS";
+    case STATUS_PENDING:
+        return "STATUS_PENDING";
+    case STATUS_NOINTERFACE:
+        return "STATUS_NOINTERFACE";
+    case STATUS_UNSUCCESSFUL:
+        return "STATUS_UNSUCCESSFUL";
+    case STATUS_INVALID_PARAMETER:
+        return "STATUS_INVALID_PARAMETER";
+    case STATUS_INSUFFICIENT_RESOURCES:
+        return "STATUS_INSUFFICIENT_RESOURCES";
+    case STATUS_NO_MEMORY:
+        return "STATUS_NO_MEMORY";
+    case STATUS_NOT_SUPPORTED:
+        return "STATUS_NOT_SUPPORTED";
+    case STATUS_TIMEOUT:
+        return "STATUS_TIMEOUT";
+    }
+    return NT_SUCCESS(status) ? "a success status" : "an error status";
+}
