@@ -327,7 +327,8 @@ static VOID wait_until_drained(nmr_registration_t *registration, const char *fun
         LARGE_INTEGER timeout;
         timeout.QuadPart = -(LONGLONG)timeout_ms * 10000;
         NTSTATUS status = KeWaitForSingleObject(&registration->drained, Executive, KernelMode,
-                                                FALSE, &timeout);
+                                                FALSE,
+                                                timeout_ms == NMR_HANG_TIMEOUT_NONE ? NULL : &timeout);
         if (status == STATUS_SUCCESS) {
             return;
         }

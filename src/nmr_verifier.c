@@ -227,15 +227,9 @@ BOOLEAN nmr_callout_active_for(const nmr_registration_t *registration)
     return FALSE;
 }
 
-VOID nmr_verifier_report_hang(const nmr_registration_t *registration, const char *function,
-                              HANDLE handle, ULONG timeout_ms)
+/* One entry per unfinished binding of registration. Lock held. */
+static VOID print_unfinished_bindings(const nmr_registration_t *registration)
 {
-    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
-               "*** NMR VERIFIER STOP D4: %s: no binding of this registration finished for %lu "
-               "ms; %lu binding(s) unfinished (a detach returned STATUS_PENDING and its "
-               "DetachComplete never came, or a callback blocks); handle 0x%llx\n",
-               function, (unsigned long)timeout_ms, (unsigned long)registration->binding_count,
-               (unsigned long long)(ULONG_PTR)handle);
     PLIST_ENTRY head = &nmr_registrar.bindings;
     for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
         nmr_binding_t *binding = CONTAINING_RECORD(entry, nmr_binding_t, link);
@@ -258,7 +252,59 @@ VOID nmr_verifier_report_hang(const nmr_registration_t *registration, const char
                    nmr_side_state_name(binding->client_side.state),
                    nmr_side_state_name(binding->provider_side.state));
     }
+}
+
+static VOID print_hang(const nmr_registration_t *registration, const char *function,
+                       HANDLE handle, const char *why)
+{
+    char module[NAME_CHARS], npi[NAME_CHARS];
+    format_module_id(module, sizeof(module), &registration->module_id);
+    format_guid(npi, sizeof(npi), &registration->npi_id);
+    DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
+               "*** NMR VERIFIER STOP D4: %s: %s; %lu binding(s) unfinished (a detach returned "
+               "STATUS_PENDING and its DetachComplete never came, or a callback blocks); handle "
+               "0x%llx; %s module %s; NPI %s\n",
+               function, why, (unsigned long)registration->binding_count,
+               (unsigned long long)(ULONG_PTR)handle,
+               registration->role == NMR_ROLE_CLIENT ? "client" : "provider", module, npi);
+    print_unfinished_bindings(registration);
+}
+
+VOID nmr_verifier_report_hang(const nmr_registration_t *registration, const char *function,
+                              HANDLE handle, ULONG timeout_ms)
+{
+    char why[NAME_CHARS];
+    RtlStringCbPrintfA(why, sizeof(why), "no binding finished for %lu ms",
+                       (unsigned long)timeout_ms);
+    print_hang(registration, function, handle, why);
     KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)"D4", (ULONG_PTR)handle, (ULONG_PTR)registration, 2);
+}
+
+ULONG nmr_report_blocked_waits(VOID)
+{
+    ULONG waits = 0;
+    KIRQL old_irql = nmr_lock();
+    PLIST_ENTRY heads[] = {&nmr_registrar.clients, &nmr_registrar.providers};
+    for (ULONG i = 0; i < RTL_NUMBER_OF(heads); i++) {
+        for (PLIST_ENTRY entry = heads[i]->Flink; entry != heads[i]; entry = entry->Flink) {
+            nmr_registration_t *registration = CONTAINING_RECORD(entry, nmr_registration_t, link);
+            if (!registration->wait_in_progress) {
+                continue;
+            }
+            waits++;
+            print_hang(registration,
+                       registration->role == NMR_ROLE_CLIENT
+                           ? "NmrWaitForClientDeregisterComplete"
+                           : "NmrWaitForProviderDeregisterComplete",
+                       nmr_handle_make(registration->serial,
+                                       registration->role == NMR_ROLE_CLIENT
+                                           ? NMR_HANDLE_CLIENT_REGISTRATION
+                                           : NMR_HANDLE_PROVIDER_REGISTRATION),
+                       "blocked, and no thread can make progress");
+        }
+    }
+    nmr_unlock(old_irql);
+    return waits;
 }
 
 const char *nmr_status_name(NTSTATUS status)

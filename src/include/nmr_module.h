@@ -26,7 +26,8 @@ typedef struct nmr_verifier_config {
     /* Print warnings at all (they are always counted). */
     BOOLEAN warnings_are_printed;
     /* D4 watchdog: a deregistration wait that makes no progress for this long is reported
-       as a hang (every unfinished binding and side) and stops. 0 selects the default. */
+       as a hang (every unfinished binding and side) and stops. 0 selects the default;
+       NMR_HANG_TIMEOUT_NONE waits forever (for schedulers that detect deadlock exactly). */
     ULONG hang_timeout_ms;
     /* Run detach callbacks at DISPATCH_LEVEL (Windows may; drivers often assume PASSIVE). */
     BOOLEAN detach_at_dispatch;
@@ -38,6 +39,8 @@ typedef struct nmr_verifier_config {
 
 /** Default hang watchdog of the real-thread build, in milliseconds. */
 #define NMR_DEFAULT_HANG_TIMEOUT_MS 10000u
+/** hang_timeout_ms value that disables the watchdog. */
+#define NMR_HANG_TIMEOUT_NONE 0xFFFFFFFFu
 
 /** @brief Current verifier configuration. */
 VOID nmr_verifier_get_config(_Out_ nmr_verifier_config_t *config);
@@ -56,6 +59,15 @@ const char *nmr_verifier_last_warning_rule(VOID);
  * plus bindings not yet destroyed.
  */
 ULONG nmr_live_object_count(VOID);
+
+/**
+ * @brief Describe every blocked NmrWaitFor* as a D4 hang: prints
+ * "*** NMR VERIFIER STOP D4: ..." and one entry per unfinished binding (its handles, the
+ * two modules, and which side has not completed). Does not stop; a deadlock detector
+ * calls it before aborting.
+ * @return The number of registrations whose wait is in progress.
+ */
+ULONG nmr_report_blocked_waits(VOID);
 
 /**
  * @brief Check the registrar's internal consistency (lists, counts, states); stop with
