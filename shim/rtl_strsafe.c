@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* rtl_strsafe.c - the ntstrsafe.h ANSI functions, over the C library's vsnprintf. */
-#include <stdio.h>
+/* rtl_strsafe.c - the ntstrsafe.h ANSI functions. Formats with the WDK's rules (as
+   DbgPrint does: %lx is a 32-bit ULONG), not the C library's. */
 #include <string.h>
 
 #include <ntstrsafe.h>
+
+#include "kshim_internal.h"
 
 static NTSTATUS check_size(NTSTRSAFE_PSTR destination, size_t size)
 {
@@ -20,12 +22,8 @@ NTSTATUS RtlStringCbVPrintfA(NTSTRSAFE_PSTR Destination, size_t DestinationSize,
     if (!NT_SUCCESS(status)) {
         return status;
     }
-    int written = vsnprintf(Destination, DestinationSize, Format, ArgList);
-    if (written < 0) {
-        Destination[0] = '\0';
-        return STATUS_INVALID_PARAMETER;
-    }
-    return (size_t)written >= DestinationSize ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+    size_t written = kshim_vformat_windows(Destination, DestinationSize, Format, ArgList);
+    return written >= DestinationSize ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }
 
 NTSTATUS RtlStringCbPrintfA(NTSTRSAFE_PSTR Destination, size_t DestinationSize,

@@ -148,7 +148,7 @@ static VOID run_detach(nmr_binding_t *binding)
             nmr_verifier_stop("D6", callback, handle, module,
                               "returned %s (0x%08lx); only STATUS_SUCCESS or STATUS_PENDING "
                               "are allowed",
-                              nmr_status_name(status), (unsigned long)(ULONG)status);
+                              nmr_status_name(status), (ULONG)status);
         }
         if (status == STATUS_SUCCESS && side->state == NMR_SIDE_COMPLETED_EARLY) {
             nmr_verifier_stop("D5", callback, handle, module,
@@ -201,7 +201,7 @@ static VOID run_attach(nmr_binding_t *binding)
         nmr_verifier_stop("A3", "ClientAttachProvider", handle, client,
                           "returned success code %s (0x%08lx); only STATUS_SUCCESS means "
                           "attached",
-                          nmr_status_name(status), (unsigned long)(ULONG)status);
+                          nmr_status_name(status), (ULONG)status);
     }
     if (status == STATUS_SUCCESS && !binding->attach_succeeded) {
         nmr_verifier_stop("A1", "ClientAttachProvider", handle, client,
@@ -213,9 +213,9 @@ static VOID run_attach(nmr_binding_t *binding)
         nmr_verifier_stop("A2", "ClientAttachProvider", handle, client,
                           "returned %s (0x%08lx) but its last NmrClientAttachProvider returned "
                           "%s (0x%08lx)%s",
-                          nmr_status_name(status), (unsigned long)(ULONG)status,
+                          nmr_status_name(status), (ULONG)status,
                           nmr_status_name(binding->last_attach_status),
-                          (unsigned long)(ULONG)binding->last_attach_status,
+                          (ULONG)binding->last_attach_status,
                           binding->attach_succeeded
                               ? ": the provider stays attached to a client that thinks it is not"
                               : "");
@@ -307,9 +307,9 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
                           nmr_handle_kind_name(nmr_handle_kind(NmrBindingHandle)));
     }
     if (binding == NULL) {
-        nmr_verifier_stop("A4", function, NmrBindingHandle, NULL,
-                          "the binding no longer exists: called after its ClientAttachProvider "
-                          "returned");
+        nmr_verifier_stop("R9", function, NmrBindingHandle, NULL,
+                          "stale handle: the binding no longer exists (its attach failed or it "
+                          "was detached and cleaned up)");
     }
     if (binding->state != NMR_BINDING_ATTACHING || binding->attach_thread != KeGetCurrentThread()) {
         nmr_verifier_stop("A4", function, NmrBindingHandle, binding->client,
@@ -345,7 +345,7 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
         nmr_verifier_stop("A3", "ProviderAttachClient", provider_handle(binding), provider,
                           "returned success code %s (0x%08lx); only STATUS_SUCCESS means "
                           "attached",
-                          nmr_status_name(status), (unsigned long)(ULONG)status);
+                          nmr_status_name(status), (ULONG)status);
     }
     if (status == STATUS_SUCCESS &&
         (provider_context == PROVIDER_OUT_UNWRITTEN || provider_dispatch == PROVIDER_OUT_UNWRITTEN)) {
@@ -361,7 +361,7 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
         nmr_verifier_warn("A9", "ProviderAttachClient", provider_handle(binding), provider,
                           "declined with %s (0x%08lx); a provider that does not want the client "
                           "returns STATUS_NOINTERFACE",
-                          nmr_status_name(status), (unsigned long)(ULONG)status);
+                          nmr_status_name(status), (ULONG)status);
     }
 
     old_irql = nmr_lock();

@@ -452,7 +452,7 @@ static VOID check_registration_invariants(nmr_registration_t *registration)
     if (bindings != registration->binding_count) {
         nmr_verifier_stop("INTERNAL", "nmr_check_invariants", NULL, registration,
                           "binding_count is %lu but %lu bindings name the registration",
-                          (unsigned long)registration->binding_count, (unsigned long)bindings);
+                          registration->binding_count, bindings);
     }
     if (registration->wait_in_progress && registration->state != NMR_REGISTRATION_DEREGISTERING) {
         nmr_verifier_stop("INTERNAL", "nmr_check_invariants", NULL, registration,

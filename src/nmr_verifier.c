@@ -17,7 +17,7 @@
 static VOID format_guid(char *buffer, size_t size, const GUID *guid)
 {
     RtlStringCbPrintfA(buffer, size, "{%08lx-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
-                       (unsigned long)guid->Data1, guid->Data2, guid->Data3, guid->Data4[0],
+                       guid->Data1, guid->Data2, guid->Data3, guid->Data4[0],
                        guid->Data4[1], guid->Data4[2], guid->Data4[3], guid->Data4[4],
                        guid->Data4[5], guid->Data4[6], guid->Data4[7]);
 }
@@ -27,8 +27,8 @@ static VOID format_module_id(char *buffer, size_t size, const NPI_MODULEID *modu
     if (module_id->Type == MIT_GUID) {
         format_guid(buffer, size, &module_id->Guid);
     } else if (module_id->Type == MIT_IF_LUID) {
-        RtlStringCbPrintfA(buffer, size, "luid:%lx:%lx", (long)module_id->IfLuid.HighPart,
-                           (unsigned long)module_id->IfLuid.LowPart);
+        RtlStringCbPrintfA(buffer, size, "luid:%lx:%lx", module_id->IfLuid.HighPart,
+                           module_id->IfLuid.LowPart);
     } else {
         RtlStringCbPrintfA(buffer, size, "type%d", (int)module_id->Type);
     }
@@ -264,7 +264,7 @@ static VOID print_hang(const nmr_registration_t *registration, const char *funct
                "*** NMR VERIFIER STOP D4: %s: %s; %lu binding(s) unfinished (a detach returned "
                "STATUS_PENDING and its DetachComplete never came, or a callback blocks); handle "
                "0x%llx; %s module %s; NPI %s\n",
-               function, why, (unsigned long)registration->binding_count,
+               function, why, registration->binding_count,
                (unsigned long long)(ULONG_PTR)handle,
                registration->role == NMR_ROLE_CLIENT ? "client" : "provider", module, npi);
     print_unfinished_bindings(registration);
@@ -275,7 +275,7 @@ VOID nmr_verifier_report_hang(const nmr_registration_t *registration, const char
 {
     char why[NAME_CHARS];
     RtlStringCbPrintfA(why, sizeof(why), "no binding finished for %lu ms",
-                       (unsigned long)timeout_ms);
+                       timeout_ms);
     print_hang(registration, function, handle, why);
     KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)"D4", (ULONG_PTR)handle, (ULONG_PTR)registration, 2);
 }

@@ -35,6 +35,31 @@ extern "C" {
 __attribute__((noreturn, format(printf, 2, 3)))
 void kshim_stop(const char *name, const char *fmt, ...);
 
+/*
+ * Stop names raised by the shim (the message names the routine and the object):
+ *   IRQL            IRQL_RAISE_DOWNWARD, IRQL_LOWER_UPWARD, IRQL_INVALID, IRQL_TOO_HIGH
+ *                   (a routine above its documented maximum, PAGED_CODE above APC_LEVEL)
+ *   waits           WAIT_AT_RAISED_IRQL (above APC_LEVEL; a zero-timeout poll is allowed up
+ *                   to DISPATCH_LEVEL), WAIT_INVALID_PARAMETER, DISPATCHER_OBJECT_INVALID
+ *   spin locks      SPIN_LOCK_DOUBLE_ACQUIRE, SPIN_LOCK_NOT_HELD, SPIN_LOCK_WRONG_IRQL,
+ *                   TOO_MANY_LOCKS_HELD
+ *   push locks      PUSH_LOCK_RECURSIVE_ACQUIRE, PUSH_LOCK_NOT_HELD,
+ *                   PUSH_LOCK_WITHOUT_CRITICAL_REGION; CRITICAL_REGION_UNBALANCED
+ *   rundown         RUNDOWN_RELEASE_UNBALANCED
+ *   pool            POOL_DOUBLE_FREE, POOL_FREE_UNKNOWN, POOL_FREE_WRONG_TAG,
+ *                   POOL_FLAGS_INVALID (flags, POOL_TYPE or tag 0), POOL_RAISE_ON_FAILURE
+ *   work, threads   WORK_ITEM_QUEUED_TWICE, WORK_ITEM_FREED_WHILE_QUEUED, WORK_ITEM_INVALID,
+ *                   WORK_HELD_DURING_DRAIN, THREAD_EXIT_WITH_IRQL_RAISED,
+ *                   THREAD_EXIT_HOLDING_LOCK (a lock held or a critical region open when a
+ *                   system thread, work item or harness thread ends), THREAD_CREATE_FAILED
+ *   objects         INVALID_KERNEL_HANDLE, OBJECT_UNKNOWN, OBJECT_REFERENCE_UNDERFLOW,
+ *                   DEVICE_OBJECT_UNKNOWN
+ *   driver code     ASSERTION_FAILED, LIST_ENTRY_CORRUPTED, BUGCHECK (KeBugCheckEx),
+ *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG
+ *   harness         AUDIT_FAILED, FAULT_PLAN_MALFORMED
+ *   shim itself     POOL_INTERNAL, DBG_PRINT (out of memory)
+ */
+
 /* ------------------------------------------------------------------------------------------ */
 /* Harness threads                                                                            */
 /* ------------------------------------------------------------------------------------------ */
@@ -112,6 +137,21 @@ bool kshim_fault_should_fail(const char *site, ULONG tag);
 /* Pool audit                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
+/**
+ * @brief A pool tag from its four characters in memory order, the order in which debuggers,
+ * the pool audit and KSHIM_FAULT's "tag=" print and read tags: KSHIM_POOL_TAG('N','m','R','b')
+ * equals the driver literal 'bRmN'.
+ */
+#define KSHIM_POOL_TAG(a, b, c, d)                                                          \
+    ((ULONG)(unsigned char)(a) | ((ULONG)(unsigned char)(b) << 8) |                         \
+     ((ULONG)(unsigned char)(c) << 16) | ((ULONG)(unsigned char)(d) << 24))
+
+/** Tags of the pool allocations the shim makes for drivers' objects (and fault-plan tags of
+    the corresponding fallible calls). */
+#define KSHIM_TAG_WORK_ITEM KSHIM_POOL_TAG('I', 'o', 'W', 'k') /* IoAllocateWorkItem */
+#define KSHIM_TAG_DEVICE KSHIM_POOL_TAG('D', 'e', 'v', 'i')    /* IoCreateDevice */
+#define KSHIM_TAG_THREAD KSHIM_POOL_TAG('T', 'h', 'r', 'e')    /* PsCreateSystemThread */
+
 /** @brief Number of live pool allocations (all tags). */
 size_t kshim_pool_live_count(void);
 
@@ -136,6 +176,14 @@ void kshim_drain_pending_work(void);
 
 /** @brief Work items queued and system threads started that have not yet finished. */
 size_t kshim_pending_work_count(void);
+
+/**
+ * @brief Hold (true) or release (false) the start of queued work items. While held, a queued
+ * work item stays queued (not started), so tests can observe queue states deterministically
+ * (e.g. queue twice, free while queued). kshim_drain_pending_work while held stops
+ * (WORK_HELD_DURING_DRAIN) instead of waiting forever. Released at process start.
+ */
+void kshim_work_hold(bool hold);
 
 /**
  * @brief Check that the calling thread is back to baseline: IRQL PASSIVE_LEVEL, no spin

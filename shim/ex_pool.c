@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ex_pool.c - pool allocation with a side table.
+ *
+ * Every allocation is recorded in a hash table keyed by the user pointer; records are
+ * allocated with the C library, never in-band, so freeing checks (double free, unknown
+ * pointer, wrong tag) never read freed pool memory. A freed record stays as a tombstone
+ * (with the freeing site) until its address is reused or the oldest tombstones are evicted,
+ * so a double free is told apart from a pointer that was never allocated.
+ */
+#include "kshim_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TOMBSTONES 65536
+#define FILL_UNINITIALIZED 0xCD
+#define FILL_FREED 0xDD
+
+typedef struct pool_record {
+    struct pool_record *hash_next; /* bucket chain */
+    struct pool_record *tomb_prev; /* tombstone FIFO (oldest at tomb_head) */
+    struct pool_record *tomb_next;
+    uintptr_t address;
+    size_t size;
+    ULONG tag;
+    bool live;  /* false: tombstone */
+    bool paged; /* POOL_FLAG_PAGED / PagedPool */
+    uint64_t serial;
+    const char *alloc_site; /* "<file>:<line>" as passed (use kshim_site_basename) */
+    const char *free_site;
+} pool_record_t;
+
+/* The pool lock. Protects: buckets, bucket_count, live_count, tombstone FIFO, serials. */
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pool_record_t **buckets;
+static size_t bucket_count;
+static size_t record_count; /* live + tombstones */
+static size_t live_count;
+static size_t tomb_count;
+static pool_record_t *tomb_head;
+static pool_record_t *tomb_tail;
+static uint64_t next_serial = 1;
+
+void kshim_tag_to_chars(ULONG tag, char out[5])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)(tag >> (8 * i));
+        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+    }
+    out[4] = '\0';
+}
+
+static size_t hash_address(uintptr_t address, size_t count)
+{
+    uint64_t h = (uint64_t)address;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)h & (count - 1);
+}
+
+/* Pool lock held. */
+static pool_record_t *find_record(uintptr_t address)
+{
+    if (bucket_count == 0) {
+        return NULL;
+    }
+    for (pool_record_t *r = buckets[hash_address(address, bucket_count)]; r; r = r->hash_next) {
+        if (r->address == address) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Pool lock held. */
+static void grow_table(void)
+{
+    size_t new_count = bucket_count ? bucket_count * 2 : 1024;
+    pool_record_t **new_buckets = calloc(new_count, sizeof *new_buckets);
+    if (new_buckets == NULL) {
+        kshim_stop("POOL_INTERNAL", "out of memory growing the pool table");
+    }
+    for (size_t i = 0; i < bucket_count; i++) {
+        pool_record_t *r = buckets[i];
+        while (r) {
+            pool_record_t *next = r->hash_next;
+            size_t b = hash_address(r->address, new_count);
+            r->hash_next = new_buckets[b];
+            new_buckets[b] = r;
+            r = next;
+        }
+    }
+    free(buckets);
+    buckets = new_buckets;
+    bucket_count = new_count;
+}
+
+/* Pool lock held. */
+static void unlink_record(pool_record_t *record)
+{
+    pool_record_t **p = &buckets[hash_address(record->address, bucket_count)];
+    while (*p != record) {
+        p = &(*p)->hash_next;
+    }
+    *p = record->hash_next;
+    record_count--;
+}
+
+/* Pool lock held. */
+static void tomb_unlink(pool_record_t *r)
+{
+    if (r->tomb_prev) {
+        r->tomb_prev->tomb_next = r->tomb_next;
+    } else {
+        tomb_head = r->tomb_next;
+    }
+    if (r->tomb_next) {
+        r->tomb_next->tomb_prev = r->tomb_prev;
+    } else {
+        tomb_tail = r->tomb_prev;
+    }
+    r->tomb_prev = r->tomb_next = NULL;
+    tomb_count--;
+}
+
+/* Pool lock held. */
+static void tomb_append(pool_record_t *r)
+{
+    r->tomb_next = NULL;
+    r->tomb_prev = tomb_tail;
+    if (tomb_tail) {
+        tomb_tail->tomb_next = r;
+    } else {
+        tomb_head = r;
+    }
+    tomb_tail = r;
+    tomb_count++;
+    if (tomb_count > MAX_TOMBSTONES) {
+        pool_record_t *oldest = tomb_head;
+        tomb_unlink(oldest);
+        unlink_record(oldest);
+        free(oldest);
+    }
+}
+
+static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zero, bool paged,
+                              bool cache_aligned)
+{
+    size_t bytes = size ? size : 1;
+    void *p;
+    if (cache_aligned) {
+        p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    } else {
+        p = malloc(bytes);
+    }
+    if (p == NULL) {
+        return NULL;
+    }
+    memset(p, zero ? 0 : FILL_UNINITIALIZED, bytes);
+
+    pthread_mutex_lock(&pool_mutex);
+    pool_record_t *r = find_record((uintptr_t)p);
+    if (r) {
+        /* The C heap reused a freed address: the tombstone is cleared. */
+        if (r->live) {
+            pthread_mutex_unlock(&pool_mutex);
+            kshim_stop("POOL_INTERNAL", "address %p returned twice by the C heap", p);
+        }
+        tomb_unlink(r);
+    } else {
+        r = calloc(1, sizeof *r);
+        if (r == NULL) {
+            pthread_mutex_unlock(&pool_mutex);
+            kshim_stop("POOL_INTERNAL", "out of memory for a pool record");
+        }
+        if (record_count + 1 > bucket_count * 2) {
+            grow_table();
+        }
+        r->address = (uintptr_t)p;
+        size_t b = hash_address(r->address, bucket_count);
+        r->hash_next = buckets[b];
+        buckets[b] = r;
+        record_count++;
+    }
+    r->size = size;
+    r->tag = tag;
+    r->live = true;
+    r->paged = paged;
+    r->serial = next_serial++;
+    r->alloc_site = site;
+    r->free_site = NULL;
+    live_count++;
+    pthread_mutex_unlock(&pool_mutex);
+    return p;
+}
+
+/* check_tag: 0 = no tag check. check_irql: apply the IRQL rule of the record's pool. */
+static void free_tracked(void *p, ULONG check_tag, const char *routine, const char *site,
+                         bool check_irql)
+{
+    char want[5], have[5];
+    /* Read before taking the pool lock: the first shim call of a thread adopts it, which
+       takes the dispatcher lock (ordered before the pool lock). */
+    KIRQL irql = check_irql ? KeGetCurrentIrql() : PASSIVE_LEVEL;
+    if (p == NULL) {
+        kshim_stop("POOL_FREE_UNKNOWN", "%s at %s: NULL pointer", routine, kshim_site_basename(site));
+    }
+    pthread_mutex_lock(&pool_mutex);
+    pool_record_t *r = find_record((uintptr_t)p);
+    if (r == NULL) {
+        pthread_mutex_unlock(&pool_mutex);
+        kshim_stop("POOL_FREE_UNKNOWN", "%s at %s: %p was never allocated from pool", routine,
+                   kshim_site_basename(site), p);
+    }
+    if (!r->live) {
+        kshim_tag_to_chars(r->tag, have);
+        const char *alloc_site = kshim_site_basename(r->alloc_site);
+        const char *free_site = kshim_site_basename(r->free_site);
+        pthread_mutex_unlock(&pool_mutex);
+        kshim_stop("POOL_DOUBLE_FREE",
+                   "%s at %s: %p (tag '%s', allocated at %s) was already freed at %s", routine,
+                   kshim_site_basename(site), p, have, alloc_site, free_site);
+    }
+    if (check_tag != 0 && check_tag != r->tag) {
+        kshim_tag_to_chars(r->tag, have);
+        kshim_tag_to_chars(check_tag, want);
+        const char *alloc_site = kshim_site_basename(r->alloc_site);
+        pthread_mutex_unlock(&pool_mutex);
+        kshim_stop("POOL_FREE_WRONG_TAG", "%s at %s: %p has tag '%s' (allocated at %s), freed with tag '%s'",
+                   routine, kshim_site_basename(site), p, have, alloc_site, want);
+    }
+    if (check_irql) {
+        KIRQL max = r->paged ? APC_LEVEL : DISPATCH_LEVEL;
+        if (irql > max) {
+            bool paged = r->paged;
+            pthread_mutex_unlock(&pool_mutex);
+            kshim_stop("IRQL_TOO_HIGH", "%s at %s: freeing %s pool %p at IRQL %u (maximum %u)",
+                       routine, kshim_site_basename(site), paged ? "paged" : "nonpaged", p,
+                       (unsigned)irql, (unsigned)max);
+        }
+    }
+    size_t size = r->size;
+    r->live = false;
+    r->free_site = site ? site : routine;
+    live_count--;
+    tomb_append(r);
+    /* Fill and release while holding the lock, so no other thread can be handed this
+       address (and find the tombstone) before the fill is done. */
+    memset(p, FILL_FREED, size);
+    free(p);
+    pthread_mutex_unlock(&pool_mutex);
+}
+
+void *kshim_pool_alloc_internal(size_t size, ULONG tag, const char *site, bool zero)
+{
+    void *p = allocate_tracked(size, tag, site, zero, false, false);
+    if (p == NULL) {
+        kshim_stop("POOL_INTERNAL", "out of memory for a shim object of %zu bytes", size);
+    }
+    return p;
+}
+
+void kshim_pool_free_internal(void *p, const char *routine, const char *site)
+{
+    free_tracked(p, 0, routine, site, false);
+}
+
+/* ---- ExAllocatePool2 and friends ----------------------------------------------------------- */
+
+#define KNOWN_POOL_FLAGS                                                                    \
+    (POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_SESSION | POOL_FLAG_CACHE_ALIGNED | \
+     POOL_FLAG_RAISE_ON_FAILURE | POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE |         \
+     POOL_FLAG_PAGED | POOL_FLAG_SPECIAL_POOL)
+
+static void check_tag_valid(const char *routine, ULONG tag, const char *site)
+{
+    if (tag == 0) {
+        kshim_stop("POOL_FLAGS_INVALID", "%s at %s: pool tag 0 (tags must be non-zero)", routine,
+                   kshim_site_basename(site));
+    }
+}
+
+static void *pool_allocate(const char *routine, SIZE_T size, ULONG tag, const char *site,
+                           bool zero, bool paged, bool cache_aligned, bool raise_on_failure)
+{
+    KIRQL irql = KeGetCurrentIrql();
+    KIRQL max = paged ? APC_LEVEL : DISPATCH_LEVEL;
+    if (irql > max) {
+        kshim_stop("IRQL_TOO_HIGH", "%s at %s: %s pool allocation at IRQL %u (maximum %u)", routine,
+                   kshim_site_basename(site), paged ? "paged" : "nonpaged", (unsigned)irql,
+                   (unsigned)max);
+    }
+    if (kshim_fault_should_fail(site, tag)) {
+        if (raise_on_failure) {
+            kshim_stop("POOL_RAISE_ON_FAILURE",
+                       "%s at %s: injected failure with POOL_FLAG_RAISE_ON_FAILURE (Windows raises "
+                       "STATUS_INSUFFICIENT_RESOURCES; the shim cannot)",
+                       routine, kshim_site_basename(site));
+        }
+        return NULL;
+    }
+    return allocate_tracked(size, tag, site, zero, paged, cache_aligned);
+}
+
+PVOID kshim_ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, const char *site)
+{
+    const char *routine = "ExAllocatePool2";
+    POOL_FLAGS kinds = Flags & (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED);
+    if ((Flags & ~KNOWN_POOL_FLAGS) != 0) {
+        kshim_stop("POOL_FLAGS_INVALID", "%s at %s: unknown flag bits 0x%llx in 0x%llx", routine,
+                   kshim_site_basename(site), (unsigned long long)(Flags & ~KNOWN_POOL_FLAGS),
+                   (unsigned long long)Flags);
+    }
+    if (kinds != POOL_FLAG_NON_PAGED && kinds != POOL_FLAG_NON_PAGED_EXECUTE &&
+        kinds != POOL_FLAG_PAGED) {
+        kshim_stop("POOL_FLAGS_INVALID",
+                   "%s at %s: flags 0x%llx must name exactly one of POOL_FLAG_NON_PAGED, "
+                   "POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED",
+                   routine, kshim_site_basename(site), (unsigned long long)Flags);
+    }
+    check_tag_valid(routine, Tag, site);
+    return pool_allocate(routine, NumberOfBytes, Tag, site, (Flags & POOL_FLAG_UNINITIALIZED) == 0,
+                         kinds == POOL_FLAG_PAGED, (Flags & POOL_FLAG_CACHE_ALIGNED) != 0,
+                         (Flags & POOL_FLAG_RAISE_ON_FAILURE) != 0);
+}
+
+static void *allocate_pool_type(const char *routine, POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                ULONG Tag, const char *site, bool zero)
+{
+    int type = (int)PoolType;
+    bool raise = (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
+    type &= ~POOL_RAISE_IF_ALLOCATION_FAILURE;
+    bool paged, aligned;
+    switch (type) {
+    case NonPagedPool:
+    case NonPagedPoolNx:
+        paged = false, aligned = false;
+        break;
+    case NonPagedPoolCacheAligned:
+    case NonPagedPoolNxCacheAligned:
+        paged = false, aligned = true;
+        break;
+    case PagedPool:
+        paged = true, aligned = false;
+        break;
+    case PagedPoolCacheAligned:
+        paged = true, aligned = true;
+        break;
+    default:
+        kshim_stop("POOL_FLAGS_INVALID", "%s at %s: unsupported POOL_TYPE %d", routine,
+                   kshim_site_basename(site), (int)PoolType);
+    }
+    check_tag_valid(routine, Tag, site);
+    return pool_allocate(routine, NumberOfBytes, Tag, site, zero, paged, aligned, raise);
+}
+
+PVOID kshim_ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, const char *site)
+{
+    return allocate_pool_type("ExAllocatePoolWithTag", PoolType, NumberOfBytes, Tag, site, false);
+}
+
+PVOID kshim_ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, const char *site)
+{
+    return allocate_pool_type("ExAllocatePoolZero", PoolType, NumberOfBytes, Tag, site, true);
+}
+
+VOID kshim_ExFreePoolWithTag(PVOID P, ULONG Tag, const char *site)
+{
+    free_tracked(P, Tag, Tag ? "ExFreePoolWithTag" : "ExFreePool", site, true);
+}
+
+/* The real (non-macro) entry points: no caller site is known. */
+#undef ExAllocatePool2
+#undef ExAllocatePoolWithTag
+#undef ExAllocatePoolZero
+#undef ExAllocatePool
+#undef ExFreePoolWithTag
+#undef ExFreePool
+
+#define NO_SITE "unknown:0"
+
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    return kshim_ExAllocatePool2(Flags, NumberOfBytes, Tag, NO_SITE);
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    return kshim_ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag, NO_SITE);
+}
+
+PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    return kshim_ExAllocatePoolZero(PoolType, NumberOfBytes, Tag, NO_SITE);
+}
+
+PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
+{
+    return kshim_ExAllocatePoolWithTag(PoolType, NumberOfBytes, 0x656E6F4EUL, NO_SITE);
+}
+
+VOID ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    kshim_ExFreePoolWithTag(P, Tag, NO_SITE);
+}
+
+VOID ExFreePool(PVOID P)
+{
+    kshim_ExFreePoolWithTag(P, 0, NO_SITE);
+}
+
+/* ---- audit ------------------------------------------------------------------------------- */
+
+size_t kshim_pool_live_count(void)
+{
+    pthread_mutex_lock(&pool_mutex);
+    size_t n = live_count;
+    pthread_mutex_unlock(&pool_mutex);
+    return n;
+}
+
+size_t kshim_pool_live_count_by_tag(ULONG tag)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&pool_mutex);
+    for (size_t b = 0; b < bucket_count; b++) {
+        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
+            n += r->live && r->tag == tag;
+        }
+    }
+    pthread_mutex_unlock(&pool_mutex);
+    return n;
+}
+
+static int by_serial(const void *a, const void *b)
+{
+    const pool_record_t *ra = *(pool_record_t *const *)a;
+    const pool_record_t *rb = *(pool_record_t *const *)b;
+    return ra->serial < rb->serial ? -1 : ra->serial > rb->serial;
+}
+
+size_t kshim_pool_audit_print(void)
+{
+    pthread_mutex_lock(&pool_mutex);
+    size_t n = live_count;
+    pool_record_t **live = calloc(n ? n : 1, sizeof *live);
+    size_t k = 0;
+    for (size_t b = 0; live && b < bucket_count; b++) {
+        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
+            if (r->live && k < n) {
+                live[k++] = r;
+            }
+        }
+    }
+    if (live) {
+        qsort(live, k, sizeof *live, by_serial);
+    }
+    fprintf(stderr, "kshim pool audit: %zu live allocation(s)\n", n);
+    for (size_t i = 0; i < k; i++) {
+        char tag[5];
+        kshim_tag_to_chars(live[i]->tag, tag);
+        fprintf(stderr, "  tag '%s' size %zu at %s (%p)\n", tag, live[i]->size,
+                kshim_site_basename(live[i]->alloc_site), (void *)live[i]->address);
+    }
+    /* Per-tag totals, in the order each tag first appears above. */
+    for (size_t i = 0; i < k; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = live[j]->tag == live[i]->tag;
+        }
+        if (seen) {
+            continue;
+        }
+        size_t count = 0, bytes = 0;
+        for (size_t j = i; j < k; j++) {
+            if (live[j]->tag == live[i]->tag) {
+                count++;
+                bytes += live[j]->size;
+            }
+        }
+        char tag[5];
+        kshim_tag_to_chars(live[i]->tag, tag);
+        fprintf(stderr, "  tag '%s': %zu live, %zu bytes\n", tag, count, bytes);
+    }
+    fflush(stderr);
+    pthread_mutex_unlock(&pool_mutex);
+    free(live);
+    return n;
+}

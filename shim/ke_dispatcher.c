@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ke_dispatcher.c - THE blocking and scheduling seam of the shim.
+ *
+ * Every wait and every wake-up of every primitive (event and thread waits, push-lock
+ * contention, rundown waits, KeDelayExecutionThread, work drain, harness joins), every
+ * spin-lock back-off and every thread creation goes through the few functions of this
+ * file; no other file of the shim calls pthreads for blocking or thread creation.
+ *
+ * This build: one pthread mutex (the dispatcher lock) and one condition variable; waiters
+ * re-check their condition after every broadcast. Primitive state lives in the WDK
+ * structures themselves (DISPATCHER_HEADER, EX_PUSH_LOCK, EX_RUNDOWN_REF), protected by
+ * the dispatcher lock, so an object can be freed as soon as its waiter returns.
+ *
+ * A later build replaces this file with a deterministic cooperative scheduler: every
+ * simulated kernel thread becomes a fiber on one OS thread, kshim_dispatcher_block and
+ * kshim_dispatcher_spin_wait become yield points, and thread creation creates a fiber.
+ * Keep the interface small and keep pthread calls out of the other files.
+ */
+#include "kshim_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The dispatcher lock. Protects: see kshim_internal.h (all dispatcher state). */
+static pthread_mutex_t dispatcher_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Broadcast whenever any dispatcher state changes; waits use CLOCK_MONOTONIC. */
+static pthread_cond_t dispatcher_cond;
+static pthread_once_t dispatcher_once = PTHREAD_ONCE_INIT;
+/* Queued work items not yet finished plus running system threads.
+   Protected by: dispatcher lock. */
+static size_t pending_work;
+
+static void dispatcher_init(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&dispatcher_cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void kshim_dispatcher_lock(void)
+{
+    pthread_once(&dispatcher_once, dispatcher_init);
+    pthread_mutex_lock(&dispatcher_mutex);
+}
+
+void kshim_dispatcher_unlock(void)
+{
+    pthread_mutex_unlock(&dispatcher_mutex);
+}
+
+bool kshim_dispatcher_block(const struct timespec *deadline)
+{
+    if (deadline == NULL) {
+        pthread_cond_wait(&dispatcher_cond, &dispatcher_mutex);
+        return true;
+    }
+    int rc = pthread_cond_timedwait(&dispatcher_cond, &dispatcher_mutex, deadline);
+    return rc != ETIMEDOUT && !kshim_deadline_passed(deadline);
+}
+
+void kshim_dispatcher_wake_all(void)
+{
+    pthread_cond_broadcast(&dispatcher_cond);
+}
+
+void kshim_dispatcher_spin_wait(void)
+{
+    sched_yield();
+}
+
+struct kshim_os_thread {
+    pthread_t thread;
+};
+
+typedef struct thread_start {
+    void (*entry)(void *);
+    void *arg;
+} thread_start_t;
+
+static void *thread_trampoline(void *p)
+{
+    thread_start_t start = *(thread_start_t *)p;
+    free(p);
+    start.entry(start.arg);
+    return NULL;
+}
+
+kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *arg, bool joinable)
+{
+    pthread_once(&dispatcher_once, dispatcher_init);
+    thread_start_t *start = malloc(sizeof *start);
+    kshim_os_thread_t *handle = malloc(sizeof *handle);
+    if (start == NULL || handle == NULL) {
+        kshim_stop("THREAD_CREATE_FAILED", "out of memory starting a thread");
+    }
+    start->entry = entry;
+    start->arg = arg;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, joinable ? PTHREAD_CREATE_JOINABLE : PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&handle->thread, &attr, thread_trampoline, start);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        kshim_stop("THREAD_CREATE_FAILED", "pthread_create: %s", strerror(rc));
+    }
+    if (!joinable) {
+        free(handle);
+        return NULL;
+    }
+    return handle;
+}
+
+void kshim_dispatcher_thread_join(kshim_os_thread_t *thread)
+{
+    pthread_join(thread->thread, NULL);
+    free(thread);
+}
+
+void kshim_pending_work_add_locked(void)
+{
+    pending_work++;
+}
+
+void kshim_pending_work_done_locked(void)
+{
+    pending_work--;
+    kshim_dispatcher_wake_all();
+}
+
+size_t kshim_pending_work_count(void)
+{
+    kshim_dispatcher_lock();
+    size_t n = pending_work;
+    kshim_dispatcher_unlock();
+    return n;
+}
+
+void kshim_drain_pending_work(void)
+{
+    kshim_require_irql_at_most("kshim_drain_pending_work", APC_LEVEL);
+    kshim_dispatcher_lock();
+    while (pending_work != 0) {
+        if (kshim_work_is_held_locked()) {
+            kshim_dispatcher_unlock();
+            kshim_stop("WORK_HELD_DURING_DRAIN",
+                       "kshim_drain_pending_work: %zu item(s) pending while kshim_work_hold(true)",
+                       pending_work);
+        }
+        kshim_dispatcher_block(NULL);
+    }
+    kshim_dispatcher_unlock();
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ke_spinlock.c - KSPIN_LOCK and in-stack queued spin locks.
+ *
+ * The lock word holds 0 when free and the owner's KTHREAD address when held; it is only
+ * accessed with __atomic operations (ThreadSanitizer sees acquire/release). A contended
+ * acquirer backs off through the dispatcher seam (kshim_dispatcher_spin_wait).
+ * Each thread also records the locks it holds (for double-acquire reports, exit checks and
+ * kshim_audit).
+ */
+#include "kshim_internal.h"
+
+static void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL irql_at_acquire,
+                         const char *routine)
+{
+    ULONG_PTR me = (ULONG_PTR)self;
+    if (__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == me) {
+        const kshim_held_lock_t *h = kshim_held_find(self, SpinLock);
+        kshim_stop("SPIN_LOCK_DOUBLE_ACQUIRE",
+                   "%s: spin lock %p already held by this thread '%s' (acquired by %s at IRQL %u)",
+                   routine, (void *)SpinLock, self->name, h ? h->routine : "?",
+                   h ? (unsigned)h->irql_at_acquire : 0u);
+    }
+    for (;;) {
+        ULONG_PTR expected = 0;
+        if (__atomic_compare_exchange_n(SpinLock, &expected, me, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED)) {
+            break;
+        }
+        kshim_dispatcher_spin_wait();
+    }
+    kshim_held_push(self, SpinLock, KSHIM_LOCK_SPIN, irql_at_acquire, routine);
+}
+
+static void spin_release(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, const char *routine)
+{
+    ULONG_PTR me = (ULONG_PTR)self;
+    ULONG_PTR owner = __atomic_load_n(SpinLock, __ATOMIC_RELAXED);
+    if (owner != me) {
+        if (owner == 0) {
+            kshim_stop("SPIN_LOCK_NOT_HELD", "%s: spin lock %p is not held (thread '%s')", routine,
+                       (void *)SpinLock, self->name);
+        }
+        kshim_stop("SPIN_LOCK_NOT_HELD", "%s: spin lock %p is held by another thread, not by '%s'",
+                   routine, (void *)SpinLock, self->name);
+    }
+    kshim_held_remove(self, SpinLock);
+    __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
+}
+
+static void require_at_most_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
+{
+    if (self->irql > DISPATCH_LEVEL) {
+        kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p acquired at IRQL %u (> DISPATCH_LEVEL)",
+                   routine, lock, (unsigned)self->irql);
+    }
+}
+
+static void require_at_least_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
+{
+    if (self->irql < DISPATCH_LEVEL) {
+        kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p used at IRQL %u (< DISPATCH_LEVEL)",
+                   routine, lock, (unsigned)self->irql);
+    }
+}
+
+static void require_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
+{
+    if (self->irql != DISPATCH_LEVEL) {
+        kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p released at IRQL %u (must be DISPATCH_LEVEL)",
+                   routine, lock, (unsigned)self->irql);
+    }
+}
+
+static void lower_to(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
+{
+    if (new_irql > self->irql) {
+        kshim_stop("IRQL_LOWER_UPWARD", "%s: to IRQL %u from lower IRQL %u on thread '%s'", routine,
+                   (unsigned)new_irql, (unsigned)self->irql, self->name);
+    }
+    kshim_set_irql(self, new_irql);
+}
+
+VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
+{
+    __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
+}
+
+BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock)
+{
+    return (BOOLEAN)(__atomic_load_n(SpinLock, __ATOMIC_SEQ_CST) == 0);
+}
+
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    require_at_most_dispatch(self, SpinLock, "KeAcquireSpinLock");
+    KIRQL old = self->irql;
+    spin_acquire(self, SpinLock, old, "KeAcquireSpinLock");
+    kshim_set_irql(self, DISPATCH_LEVEL);
+    return old;
+}
+
+VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    require_dispatch(self, SpinLock, "KeReleaseSpinLock");
+    spin_release(self, SpinLock, "KeReleaseSpinLock");
+    lower_to(self, NewIrql, "KeReleaseSpinLock");
+}
+
+VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    require_at_least_dispatch(self, SpinLock, "KeAcquireSpinLockAtDpcLevel");
+    spin_acquire(self, SpinLock, self->irql, "KeAcquireSpinLockAtDpcLevel");
+}
+
+VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    require_at_least_dispatch(self, SpinLock, "KeReleaseSpinLockFromDpcLevel");
+    spin_release(self, SpinLock, "KeReleaseSpinLockFromDpcLevel");
+}
+
+BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    const char *routine = "KeTryToAcquireSpinLockAtDpcLevel";
+    require_at_least_dispatch(self, SpinLock, routine);
+    ULONG_PTR me = (ULONG_PTR)self;
+    if (__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == me) {
+        kshim_stop("SPIN_LOCK_DOUBLE_ACQUIRE", "%s: spin lock %p already held by this thread '%s'",
+                   routine, (void *)SpinLock, self->name);
+    }
+    ULONG_PTR expected = 0;
+    if (!__atomic_compare_exchange_n(SpinLock, &expected, me, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_RELAXED)) {
+        return FALSE;
+    }
+    kshim_held_push(self, SpinLock, KSHIM_LOCK_SPIN, self->irql, routine);
+    return TRUE;
+}
+
+VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    require_at_most_dispatch(self, SpinLock, "KeAcquireInStackQueuedSpinLock");
+    KIRQL old = self->irql;
+    spin_acquire(self, SpinLock, old, "KeAcquireInStackQueuedSpinLock");
+    kshim_set_irql(self, DISPATCH_LEVEL);
+    LockHandle->LockQueue.Next = NULL;
+    LockHandle->LockQueue.Lock = SpinLock;
+    LockHandle->OldIrql = old;
+}
+
+static PKSPIN_LOCK handle_lock(struct _KTHREAD *self, PKLOCK_QUEUE_HANDLE LockHandle,
+                               const char *routine)
+{
+    PKSPIN_LOCK lock = LockHandle->LockQueue.Lock;
+    if (lock == NULL) {
+        kshim_stop("SPIN_LOCK_NOT_HELD", "%s: lock handle %p holds no spin lock (thread '%s')",
+                   routine, (void *)LockHandle, self->name);
+    }
+    return lock;
+}
+
+VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    const char *routine = "KeReleaseInStackQueuedSpinLock";
+    PKSPIN_LOCK lock = handle_lock(self, LockHandle, routine);
+    require_dispatch(self, lock, routine);
+    spin_release(self, lock, routine);
+    LockHandle->LockQueue.Lock = NULL;
+    lower_to(self, LockHandle->OldIrql, routine);
+}
+
+VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    const char *routine = "KeAcquireInStackQueuedSpinLockAtDpcLevel";
+    require_at_least_dispatch(self, SpinLock, routine);
+    spin_acquire(self, SpinLock, self->irql, routine);
+    LockHandle->LockQueue.Next = NULL;
+    LockHandle->LockQueue.Lock = SpinLock;
+    LockHandle->OldIrql = self->irql;
+}
+
+VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    const char *routine = "KeReleaseInStackQueuedSpinLockFromDpcLevel";
+    PKSPIN_LOCK lock = handle_lock(self, LockHandle, routine);
+    require_at_least_dispatch(self, lock, routine);
+    spin_release(self, lock, routine);
+    LockHandle->LockQueue.Lock = NULL;
+}

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ke_thread.c - kernel threads: per-thread state (IRQL, critical regions, held locks),
+ * lazy adoption of OS threads, thread objects and their references, harness threads
+ * (kshim_thread_start/join), IRQL routines and critical regions.
+ *
+ * Per-thread state lives in the thread object (struct _KTHREAD, kshim_internal.h); the
+ * calling thread's object is found through a thread-local pointer. An OS thread the shim
+ * did not start becomes a PASSIVE_LEVEL kernel thread on its first shim call ("main" for
+ * the process's first thread).
+ */
+#include "kshim_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The calling OS thread's kernel thread (owner-only). */
+static __thread struct _KTHREAD *current_thread;
+
+/* Registry of live thread objects (head). Protected by: dispatcher lock. */
+static struct _KTHREAD *registry_head;
+/* Next thread id. Interlocked. */
+static ULONG_PTR next_thread_id = 4;
+
+/* Destructor key: lets an adopted OS thread's object be terminated when the OS thread ends. */
+static pthread_key_t adopted_key;
+static pthread_once_t adopted_key_once = PTHREAD_ONCE_INIT;
+
+static void adopted_thread_ended(void *p)
+{
+    struct _KTHREAD *self = p;
+    kshim_dispatcher_lock();
+    kshim_thread_terminate_locked(self, STATUS_SUCCESS);
+    kshim_dispatcher_unlock();
+    current_thread = NULL;
+}
+
+static void adopted_key_create(void)
+{
+    pthread_key_create(&adopted_key, adopted_thread_ended);
+}
+
+struct _KTHREAD *kshim_thread_object_create(kshim_thread_kind_t kind, const char *name,
+                                            const char *pool_site)
+{
+    struct _ETHREAD *e;
+    if (pool_site) {
+        e = kshim_pool_alloc_internal(sizeof *e, KSHIM_TAG_THREAD, pool_site, true);
+    } else {
+        e = calloc(1, sizeof *e);
+        if (e == NULL) {
+            kshim_stop("THREAD_CREATE_FAILED", "out of memory for a thread object");
+        }
+    }
+    struct _KTHREAD *t = &e->Tcb;
+    t->Header.Type = ThreadObject;
+    t->Header.Size = 0;
+    t->Header.SignalState = 0;
+    t->magic = KSHIM_THREAD_MAGIC;
+    t->kind = kind;
+    snprintf(t->name, sizeof t->name, "%s", name ? name : "thread");
+    t->id = __atomic_fetch_add(&next_thread_id, 4, __ATOMIC_SEQ_CST);
+    t->references = 1;
+    t->pool_tracked = pool_site != NULL;
+    t->exit_status = STATUS_PENDING;
+    t->irql = PASSIVE_LEVEL;
+    kshim_dispatcher_lock();
+    t->registry_prev = NULL;
+    t->registry_next = registry_head;
+    if (registry_head) {
+        registry_head->registry_prev = t;
+    }
+    registry_head = t;
+    kshim_dispatcher_unlock();
+    return t;
+}
+
+bool kshim_thread_is_live_locked(const void *object)
+{
+    for (struct _KTHREAD *t = registry_head; t; t = t->registry_next) {
+        if ((const void *)t == object) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routine)
+{
+    if (object->references <= 0) {
+        kshim_stop("OBJECT_REFERENCE_UNDERFLOW", "%s: thread object %p ('%s') has no reference left",
+                   routine, (void *)object, object->name);
+    }
+    if (--object->references > 0) {
+        return;
+    }
+    if (object->registry_prev) {
+        object->registry_prev->registry_next = object->registry_next;
+    } else {
+        registry_head = object->registry_next;
+    }
+    if (object->registry_next) {
+        object->registry_next->registry_prev = object->registry_prev;
+    }
+    object->magic = 0;
+    if (object->pool_tracked) {
+        kshim_pool_free_internal(object, routine, NULL);
+    } else {
+        free(object);
+    }
+}
+
+void kshim_thread_terminate_locked(struct _KTHREAD *object, NTSTATUS exit_status)
+{
+    object->exit_status = exit_status;
+    object->Header.SignalState = 1;
+    kshim_dispatcher_wake_all();
+    kshim_thread_dereference_locked(object, "thread exit");
+}
+
+void kshim_thread_set_current(struct _KTHREAD *object)
+{
+    current_thread = object;
+}
+
+struct _KTHREAD *kshim_current_thread(void)
+{
+    struct _KTHREAD *t = current_thread;
+    if (t) {
+        return t;
+    }
+    char name[32];
+    if (getpid() == gettid()) {
+        snprintf(name, sizeof name, "main");
+    } else {
+        snprintf(name, sizeof name, "os-thread-%ld", (long)gettid());
+    }
+    t = kshim_thread_object_create(KSHIM_THREAD_ADOPTED, name, NULL);
+    current_thread = t;
+    pthread_once(&adopted_key_once, adopted_key_create);
+    pthread_setspecific(adopted_key, t);
+    return t;
+}
+
+const char *kshim_thread_current_name(void)
+{
+    return kshim_current_thread()->name;
+}
+
+/* ---- held locks ------------------------------------------------------------------------- */
+
+const char *kshim_lock_kind_name(kshim_lock_kind_t kind)
+{
+    switch (kind) {
+    case KSHIM_LOCK_SPIN:
+        return "spin lock";
+    case KSHIM_LOCK_PUSH_EXCLUSIVE:
+        return "push lock (exclusive)";
+    case KSHIM_LOCK_PUSH_SHARED:
+        return "push lock (shared)";
+    }
+    return "lock";
+}
+
+kshim_held_lock_t *kshim_held_find(struct _KTHREAD *self, const void *lock)
+{
+    for (unsigned i = 0; i < self->held_count; i++) {
+        if (self->held[i].lock == lock) {
+            return &self->held[i];
+        }
+    }
+    return NULL;
+}
+
+void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
+                     KIRQL irql_at_acquire, const char *routine)
+{
+    if (self->held_count == KSHIM_MAX_HELD_LOCKS) {
+        kshim_stop("TOO_MANY_LOCKS_HELD", "%s: thread '%s' already holds %d locks", routine,
+                   self->name, KSHIM_MAX_HELD_LOCKS);
+    }
+    kshim_held_lock_t *h = &self->held[self->held_count++];
+    h->lock = lock;
+    h->kind = kind;
+    h->irql_at_acquire = irql_at_acquire;
+    h->routine = routine;
+}
+
+void kshim_held_remove(struct _KTHREAD *self, const void *lock)
+{
+    for (unsigned i = 0; i < self->held_count; i++) {
+        if (self->held[i].lock == lock) {
+            memmove(&self->held[i], &self->held[i + 1],
+                    (self->held_count - i - 1) * sizeof self->held[0]);
+            self->held_count--;
+            return;
+        }
+    }
+}
+
+void kshim_thread_exit_checks(struct _KTHREAD *self, const char *what, const char *routine_desc)
+{
+    if (self->irql != PASSIVE_LEVEL) {
+        kshim_stop("THREAD_EXIT_WITH_IRQL_RAISED", "%s '%s' (%s) ended at IRQL %u (must be PASSIVE_LEVEL)",
+                   what, self->name, routine_desc, (unsigned)self->irql);
+    }
+    if (self->held_count) {
+        const kshim_held_lock_t *h = &self->held[0];
+        kshim_stop("THREAD_EXIT_HOLDING_LOCK", "%s '%s' (%s) ended holding %s %p (acquired by %s)",
+                   what, self->name, routine_desc, kshim_lock_kind_name(h->kind), h->lock,
+                   h->routine);
+    }
+    if (self->critical_region_depth) {
+        kshim_stop("THREAD_EXIT_HOLDING_LOCK",
+                   "%s '%s' (%s) ended inside a critical region (depth %d: KeEnterCriticalRegion "
+                   "without KeLeaveCriticalRegion)",
+                   what, self->name, routine_desc, self->critical_region_depth);
+    }
+}
+
+/* ---- harness threads ---------------------------------------------------------------------- */
+
+struct kshim_thread {
+    kshim_os_thread_t *os_thread;
+    struct _KTHREAD *object; /* one reference held by this handle */
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void harness_thread_main(void *p)
+{
+    kshim_thread_t *thread = p;
+    struct _KTHREAD *self = thread->object;
+    kshim_thread_set_current(self);
+    thread->fn(thread->arg);
+    kshim_thread_exit_checks(self, "harness thread", "kshim_thread_start routine");
+    kshim_dispatcher_lock();
+    kshim_thread_terminate_locked(self, STATUS_SUCCESS);
+    kshim_dispatcher_unlock();
+    kshim_thread_set_current(NULL);
+}
+
+kshim_thread_t *kshim_thread_start(const char *name, void (*fn)(void *arg), void *arg)
+{
+    kshim_thread_t *thread = calloc(1, sizeof *thread);
+    if (thread == NULL) {
+        kshim_stop("THREAD_CREATE_FAILED", "kshim_thread_start: out of memory");
+    }
+    thread->fn = fn;
+    thread->arg = arg;
+    thread->object = kshim_thread_object_create(KSHIM_THREAD_HARNESS, name, NULL);
+    kshim_dispatcher_lock();
+    thread->object->references++; /* the handle's reference */
+    kshim_dispatcher_unlock();
+    thread->os_thread = kshim_dispatcher_thread_create(harness_thread_main, thread, true);
+    return thread;
+}
+
+void kshim_thread_join(kshim_thread_t *thread)
+{
+    kshim_dispatcher_thread_join(thread->os_thread);
+    kshim_dispatcher_lock();
+    kshim_thread_dereference_locked(thread->object, "kshim_thread_join");
+    kshim_dispatcher_unlock();
+    free(thread);
+}
+
+/* ---- IRQL ----------------------------------------------------------------------------- */
+
+void kshim_set_irql(struct _KTHREAD *self, KIRQL irql)
+{
+    self->irql = irql;
+}
+
+void kshim_require_irql_at_most(const char *routine, KIRQL max_irql)
+{
+    KIRQL irql = kshim_current_thread()->irql;
+    if (irql > max_irql) {
+        kshim_stop("IRQL_TOO_HIGH", "%s: called at IRQL %u on thread '%s' (maximum %u)", routine,
+                   (unsigned)irql, kshim_current_thread()->name, (unsigned)max_irql);
+    }
+}
+
+KIRQL KeGetCurrentIrql(VOID)
+{
+    return kshim_current_thread()->irql;
+}
+
+KIRQL KfRaiseIrql(KIRQL NewIrql)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    KIRQL old = self->irql;
+    if (NewIrql > HIGH_LEVEL) {
+        kshim_stop("IRQL_INVALID", "KeRaiseIrql: IRQL %u is above HIGH_LEVEL", (unsigned)NewIrql);
+    }
+    if (NewIrql < old) {
+        kshim_stop("IRQL_RAISE_DOWNWARD", "KeRaiseIrql: to IRQL %u from higher IRQL %u on thread '%s'",
+                   (unsigned)NewIrql, (unsigned)old, self->name);
+    }
+    self->irql = NewIrql;
+    return old;
+}
+
+VOID KeLowerIrql(KIRQL NewIrql)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    if (NewIrql > self->irql) {
+        kshim_stop("IRQL_LOWER_UPWARD", "KeLowerIrql: to IRQL %u from lower IRQL %u on thread '%s'",
+                   (unsigned)NewIrql, (unsigned)self->irql, self->name);
+    }
+    self->irql = NewIrql;
+}
+
+KIRQL KeRaiseIrqlToDpcLevel(VOID)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    KIRQL old = self->irql;
+    if (old > DISPATCH_LEVEL) {
+        kshim_stop("IRQL_RAISE_DOWNWARD", "KeRaiseIrqlToDpcLevel: called at IRQL %u on thread '%s'",
+                   (unsigned)old, self->name);
+    }
+    self->irql = DISPATCH_LEVEL;
+    return old;
+}
+
+KIRQL KeRaiseIrqlToSynchLevel(VOID)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    KIRQL old = self->irql;
+    if (old > SYNCH_LEVEL) {
+        kshim_stop("IRQL_RAISE_DOWNWARD", "KeRaiseIrqlToSynchLevel: called at IRQL %u on thread '%s'",
+                   (unsigned)old, self->name);
+    }
+    self->irql = SYNCH_LEVEL;
+    return old;
+}
+
+BOOLEAN KeAreApcsDisabled(VOID)
+{
+    struct _KTHREAD *self = kshim_current_thread();
+    return (BOOLEAN)(self->irql >= APC_LEVEL || self->critical_region_depth > 0);
+}
+
+BOOLEAN KeAreAllApcsDisabled(VOID)
+{
+    return (BOOLEAN)(kshim_current_thread()->irql >= APC_LEVEL);
+}
+
+/* ---- critical regions ------------------------------------------------------------------- */
+
+static void enter_region(const char *routine)
+{
+    kshim_require_irql_at_most(routine, APC_LEVEL);
+    kshim_current_thread()->critical_region_depth++;
+}
+
+static void leave_region(const char *routine)
+{
+    kshim_require_irql_at_most(routine, APC_LEVEL);
+    struct _KTHREAD *self = kshim_current_thread();
+    if (self->critical_region_depth == 0) {
+        kshim_stop("CRITICAL_REGION_UNBALANCED", "%s: thread '%s' is not in a critical region",
+                   routine, self->name);
+    }
+    self->critical_region_depth--;
+}
+
+VOID KeEnterCriticalRegion(VOID)
+{
+    enter_region("KeEnterCriticalRegion");
+}
+
+VOID KeLeaveCriticalRegion(VOID)
+{
+    leave_region("KeLeaveCriticalRegion");
+}
+
+VOID KeEnterGuardedRegion(VOID)
+{
+    enter_region("KeEnterGuardedRegion");
+}
+
+VOID KeLeaveGuardedRegion(VOID)
+{
+    leave_region("KeLeaveGuardedRegion");
+}
+
+/* ---- thread queries ------------------------------------------------------------------- */
+
+PKTHREAD KeGetCurrentThread(VOID)
+{
+    return kshim_current_thread();
+}
+
+PETHREAD PsGetCurrentThread(VOID)
+{
+    return (PETHREAD)kshim_current_thread();
+}
+
+HANDLE PsGetCurrentThreadId(VOID)
+{
+    return (HANDLE)kshim_current_thread()->id;
+}
+
+HANDLE PsGetCurrentProcessId(VOID)
+{
+    return (HANDLE)(ULONG_PTR)4;
+}
+
+HANDLE PsGetThreadId(PETHREAD Thread)
+{
+    return (HANDLE)Thread->Tcb.id;
+}
+
+BOOLEAN PsIsSystemThread(PETHREAD Thread)
+{
+    return (BOOLEAN)(Thread->Tcb.kind == KSHIM_THREAD_SYSTEM || Thread->Tcb.kind == KSHIM_THREAD_WORKER);
+}
+
+NTSTATUS PsGetThreadExitStatus(PETHREAD Thread)
+{
+    kshim_dispatcher_lock();
+    NTSTATUS status = Thread->Tcb.exit_status;
+    kshim_dispatcher_unlock();
+    return status;
+}
+
+KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
+{
+    (void)Thread;
+    (void)Priority;
+    return 8;
+}
+
+KPRIORITY KeQueryPriorityThread(PKTHREAD Thread)
+{
+    (void)Thread;
+    return 8;
+}
+
+/* ---- processors ----------------------------------------------------------------------- */
+
+ULONG KeGetCurrentProcessorNumber(VOID)
+{
+    return 0;
+}
+
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
+{
+    if (ProcNumber) {
+        ProcNumber->Group = 0;
+        ProcNumber->Number = 0;
+        ProcNumber->Reserved = 0;
+    }
+    return 0;
+}
+
+ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
+{
+    if (ActiveProcessors) {
+        *ActiveProcessors = 1;
+    }
+    return 1;
+}
+
+ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber)
+{
+    (void)GroupNumber;
+    return 1;
+}
+
+ULONG KeQueryMaximumProcessorCount(VOID)
+{
+    return 1;
+}
+
+ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber)
+{
+    (void)GroupNumber;
+    return 1;
+}
