@@ -294,6 +294,7 @@ static void *pool_allocate(const char *routine, SIZE_T size, ULONG tag, const ch
                    kshim_site_basename(site), paged ? "paged" : "nonpaged", (unsigned)irql,
                    (unsigned)max);
     }
+    kshim_sched_yield_point(); /* every pool allocation is a yield point */
     if (kshim_fault_should_fail(site, tag)) {
         if (raise_on_failure) {
             kshim_stop("POOL_RAISE_ON_FAILURE",

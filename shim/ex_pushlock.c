@@ -73,8 +73,10 @@ VOID ExAcquirePushLockExclusiveEx(PEX_PUSH_LOCK PushLock, ULONG Flags)
     const char *routine = "ExAcquirePushLockExclusive";
     struct _KTHREAD *self = check_acquire(PushLock, routine);
     KIRQL irql = self->irql;
+    kshim_sched_yield_point();
     kshim_dispatcher_lock();
     while (!try_exclusive_locked(PushLock)) {
+        kshim_dispatcher_set_wait_reason(routine, PushLock);
         kshim_dispatcher_block(NULL);
     }
     kshim_dispatcher_unlock();
@@ -87,8 +89,10 @@ VOID ExAcquirePushLockSharedEx(PEX_PUSH_LOCK PushLock, ULONG Flags)
     const char *routine = "ExAcquirePushLockShared";
     struct _KTHREAD *self = check_acquire(PushLock, routine);
     KIRQL irql = self->irql;
+    kshim_sched_yield_point();
     kshim_dispatcher_lock();
     while (!try_shared_locked(PushLock)) {
+        kshim_dispatcher_set_wait_reason(routine, PushLock);
         kshim_dispatcher_block(NULL);
     }
     kshim_dispatcher_unlock();

@@ -87,6 +87,7 @@ VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef)
     __atomic_fetch_or(count_of(RunRef), ACTIVE, __ATOMIC_SEQ_CST);
     kshim_dispatcher_lock();
     while (__atomic_load_n(count_of(RunRef), __ATOMIC_SEQ_CST) != ACTIVE) {
+        kshim_dispatcher_set_wait_reason("ExWaitForRundownProtectionRelease", RunRef);
         kshim_dispatcher_block(NULL);
     }
     kshim_dispatcher_unlock();

@@ -71,6 +71,7 @@ static void worker_main(void *p)
 
     kshim_dispatcher_lock();
     while (work_held) {
+        kshim_dispatcher_set_wait_reason("work item (held by kshim_work_hold)", NULL);
         kshim_dispatcher_block(NULL);
     }
     if (job.io_item) {

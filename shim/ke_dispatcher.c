@@ -156,3 +156,76 @@ void kshim_drain_pending_work(void)
     }
     kshim_dispatcher_unlock();
 }
+
+/* ---- scheduling hooks: with real threads the OS schedules ------------------------------- */
+
+void kshim_dispatcher_set_wait_reason(const char *routine, const void *object)
+{
+    (void)routine;
+    (void)object;
+}
+
+void kshim_sched_yield_point(void)
+{
+}
+
+uint64_t kshim_dispatcher_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void kshim_dispatcher_advance_clock(uint64_t until)
+{
+    (void)until;
+}
+
+bool kshim_sched_is_deterministic(void)
+{
+    return false;
+}
+
+void kshim_sched_set_schedule(const uint8_t *bytes, size_t size)
+{
+    (void)bytes;
+    (void)size;
+}
+
+void kshim_sched_set_strategy(kshim_sched_strategy_t strategy, uint64_t seed, unsigned depth,
+                              unsigned long expected_steps)
+{
+    (void)strategy;
+    (void)seed;
+    (void)depth;
+    (void)expected_steps;
+}
+
+void kshim_sched_reset(void)
+{
+}
+
+size_t kshim_sched_schedule_bytes_used(void)
+{
+    return 0;
+}
+
+unsigned long kshim_sched_decisions(void)
+{
+    return 0;
+}
+
+uint64_t kshim_sched_trace_hash(void)
+{
+    return 0;
+}
+
+void kshim_sched_set_deadlock_hook(void (*hook)(void))
+{
+    (void)hook;
+}
+
+void kshim_sched_yield(void)
+{
+    sched_yield();
+}

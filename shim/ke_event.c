@@ -43,6 +43,7 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     kshim_dispatcher_wake_all();
     /* Not touched after unlocking: a waiter may free the event as soon as it returns. */
     kshim_dispatcher_unlock();
+    kshim_sched_yield_point();
     return previous;
 }
 
@@ -116,6 +117,7 @@ static NTSTATUS wait_for_objects(const char *routine, ULONG count, PVOID objects
                                  PLARGE_INTEGER timeout)
 {
     check_wait_irql(routine, timeout);
+    kshim_sched_yield_point();
     struct timespec deadline;
     bool has_deadline = kshim_timeout_to_deadline(timeout, &deadline);
     DISPATCHER_HEADER *headers[MAXIMUM_WAIT_OBJECTS];
@@ -151,6 +153,7 @@ static NTSTATUS wait_for_objects(const char *routine, ULONG count, PVOID objects
             kshim_dispatcher_unlock();
             return STATUS_TIMEOUT;
         }
+        kshim_dispatcher_set_wait_reason(routine, objects[0]);
         kshim_dispatcher_block(has_deadline ? &deadline : NULL);
     }
 }
@@ -200,6 +203,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
     }
     kshim_dispatcher_lock();
     while (!kshim_deadline_passed(&deadline)) {
+        kshim_dispatcher_set_wait_reason("KeDelayExecutionThread", NULL);
         kshim_dispatcher_block(&deadline);
     }
     kshim_dispatcher_unlock();

@@ -21,12 +21,14 @@ static void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL irql
                    routine, (void *)SpinLock, self->name, h ? h->routine : "?",
                    h ? (unsigned)h->irql_at_acquire : 0u);
     }
+    kshim_sched_yield_point();
     for (;;) {
         ULONG_PTR expected = 0;
         if (__atomic_compare_exchange_n(SpinLock, &expected, me, false, __ATOMIC_SEQ_CST,
                                         __ATOMIC_RELAXED)) {
             break;
         }
+        kshim_dispatcher_set_wait_reason(routine, SpinLock);
         kshim_dispatcher_spin_wait();
     }
     kshim_held_push(self, SpinLock, KSHIM_LOCK_SPIN, irql_at_acquire, routine);
@@ -46,6 +48,7 @@ static void spin_release(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, const char
     }
     kshim_held_remove(self, SpinLock);
     __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
+    kshim_sched_yield_point();
 }
 
 static void require_at_most_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)

@@ -126,6 +126,11 @@ void kshim_thread_set_current(struct _KTHREAD *object)
     current_thread = object;
 }
 
+struct _KTHREAD *kshim_thread_current_raw(void)
+{
+    return current_thread;
+}
+
 struct _KTHREAD *kshim_current_thread(void)
 {
     struct _KTHREAD *t = current_thread;

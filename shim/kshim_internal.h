@@ -82,6 +82,8 @@ struct _ETHREAD {
     struct _KTHREAD Tcb;
 };
 
+/* The calling OS thread's current object, without adopting (may be NULL). */
+struct _KTHREAD *kshim_thread_current_raw(void);
 /* The calling thread's object; adopts an ordinary OS thread on first use. */
 struct _KTHREAD *kshim_current_thread(void);
 
@@ -128,6 +130,17 @@ typedef struct kshim_os_thread kshim_os_thread_t;
 kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *arg, bool joinable);
 /* Wait for a joinable thread to end and release it. */
 void kshim_dispatcher_thread_join(kshim_os_thread_t *thread);
+
+/* Record what the calling thread is about to block on (deadlock reports of the fiber
+   scheduler); a no-op with real threads. */
+void kshim_dispatcher_set_wait_reason(const char *routine, const void *object);
+/* A yield point: with fibers, the schedule source may switch to another thread here;
+   with real threads, nothing. Never call it inside a dispatcher-lock region. */
+void kshim_sched_yield_point(void);
+/* Monotonic nanoseconds: the wall clock with real threads, virtual time with fibers. */
+uint64_t kshim_dispatcher_clock_ns(void);
+/* Fibers: move virtual time forward to at least `until` (a busy stall). Threads: no-op. */
+void kshim_dispatcher_advance_clock(uint64_t until);
 
 /* Pending work (queued work items not finished, system threads running). */
 void kshim_pending_work_add_locked(void);

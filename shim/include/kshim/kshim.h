@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <wdm.h>
 
@@ -192,6 +193,56 @@ void kshim_work_hold(bool hold);
  * On failure prints what is wrong (and the pool audit) and stops (AUDIT_FAILED).
  */
 void kshim_audit(size_t pool_baseline);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Scheduling: deterministic fibers (NMRKIT_SCHEDULER=fibers) or real threads                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * With fibers (the fuzz preset), every simulated kernel thread runs on the process's one
+ * OS thread and control changes hands only at yield points (every synchronization
+ * primitive, every pool allocation, thread start and exit, kshim_sched_yield); at each
+ * yield point with a choice, the schedule source picks the next thread: the schedule
+ * bytes while they last, then the strategy. Time is virtual. A deadlock (no thread can
+ * run) runs the deadlock hook, lists every blocked thread and stops (DEADLOCK).
+ * With real threads (every other build) these functions do nothing, or say so.
+ */
+
+typedef enum kshim_sched_strategy {
+    KSHIM_SCHED_DEFAULT = 0, /* keep running the current thread while it can run */
+    KSHIM_SCHED_PCT,         /* random priorities with `depth` change points (Burckhardt et al.) */
+} kshim_sched_strategy_t;
+
+/** @brief true in fiber builds (schedules and time are deterministic). */
+bool kshim_sched_is_deterministic(void);
+
+/** @brief Choices are taken from these bytes (byte % runnable threads) until they run out.
+ *  The bytes are not copied; NULL/0 clears. */
+void kshim_sched_set_schedule(const uint8_t *bytes, size_t size);
+
+/** @brief What decides once the schedule bytes are used up. */
+void kshim_sched_set_strategy(kshim_sched_strategy_t strategy, uint64_t seed, unsigned depth,
+                              unsigned long expected_steps);
+
+/** @brief Between fuzz inputs: virtual time, thread numbering, schedule and trace hash
+ *  back to their initial state. Stops (SCHED_RESET_WITH_THREADS) if a simulated thread
+ *  other than the caller still exists. */
+void kshim_sched_reset(void);
+
+/** @brief Schedule bytes consumed so far. */
+size_t kshim_sched_schedule_bytes_used(void);
+
+/** @brief Yield points that had a choice of more than one runnable thread. */
+unsigned long kshim_sched_decisions(void);
+
+/** @brief Hash of every scheduling decision and switch since the last reset. */
+uint64_t kshim_sched_trace_hash(void);
+
+/** @brief Called first when a deadlock is detected (e.g. nmr_report_blocked_waits). */
+void kshim_sched_set_deadlock_hook(void (*hook)(void));
+
+/** @brief An explicit yield point for harnesses. */
+void kshim_sched_yield(void);
 
 #ifdef __cplusplus
 }

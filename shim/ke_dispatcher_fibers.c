@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ke_dispatcher_fibers.c - the deterministic implementation of the dispatcher seam.
+ *
+ * Built instead of ke_dispatcher.c when NMRKIT_SCHEDULER=fibers (the fuzz preset). Every
+ * simulated kernel thread (the process's main thread, harness threads, system threads,
+ * work-item routines) is a fiber on the one OS thread that runs the process; exactly one
+ * runs at a time and control changes hands only at yield points: every block and wake of
+ * a primitive, every spin-lock back-off, every explicit kshim_sched_yield_point (spin lock
+ * and push lock acquire/release, event set, rundown, pool allocation), thread start and
+ * thread exit. At each yield point with more than one runnable thread, the schedule
+ * source picks who runs: input bytes, then PCT or the fixed default.
+ *
+ * Time is virtual: it advances only when no thread can run and one waits with a timeout
+ * (its deadline becomes "now"), so a timeout never fires while any thread could still
+ * make progress, and no wall clock is read. When no thread can run and none waits with a
+ * timeout, the process is deadlocked: the deadlock hook (the harness's: e.g. the NMR's
+ * description of blocked waits) runs, every blocked thread is listed with what it waits
+ * for, and the process aborts.
+ *
+ * The dispatcher "lock" is a no-op here: fibers switch only inside block and at yield
+ * points, never inside a dispatcher critical section.
+ */
+#include "kshim_internal.h"
+#include "kshim_fiber.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum sched_state {
+    SCHED_RUNNABLE, /* may be picked */
+    SCHED_BLOCKED,  /* in kshim_dispatcher_block until a wake (or its deadline) */
+    SCHED_SPINNING, /* backed off a busy spin lock; runnable again once another thread ran */
+    SCHED_FINISHED, /* entry returned; awaiting join (joinable) or reaping */
+} sched_state_t;
+
+struct kshim_os_thread {
+    kshim_fiber_t *fiber;
+    unsigned id;                  /* creation order; 0 is the main thread */
+    sched_state_t state;
+    bool joinable;
+    bool has_deadline;
+    bool timed_out;
+    uint64_t deadline_ns;
+    struct _KTHREAD *kthread;     /* the kernel thread running on this fiber */
+    const char *wait_routine;     /* what it blocks in (for the deadlock report) */
+    const void *wait_object;
+    void (*entry)(void *);
+    void *arg;
+    unsigned priority;            /* PCT priority; higher runs first */
+    struct kshim_os_thread *next; /* in all_threads, by id */
+};
+
+static struct kshim_os_thread main_thread = {.state = SCHED_RUNNABLE};
+static struct kshim_os_thread *all_threads = &main_thread;
+static struct kshim_os_thread *running = &main_thread;
+static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
+static unsigned next_thread_id = 1;
+static size_t pending_work;
+
+/* Virtual monotonic time; starts at one second so that "0" is never a valid deadline. */
+#define VIRTUAL_TIME_START_NS 1000000000ULL
+static uint64_t virtual_now_ns = VIRTUAL_TIME_START_NS;
+
+/* The schedule source. */
+static const uint8_t *schedule_bytes;
+static size_t schedule_size, schedule_used;
+static kshim_sched_strategy_t strategy = KSHIM_SCHED_DEFAULT;
+static uint64_t pct_state;
+static unsigned pct_depth;
+static unsigned long pct_change_points[16];
+static unsigned long decisions;          /* yield points with a choice */
+static unsigned long steps;              /* yield points */
+static uint64_t trace_hash = 1469598103934665603ULL;
+static void (*deadlock_hook)(void);
+
+static void hash_step(uint64_t value)
+{
+    trace_hash = (trace_hash ^ value) * 1099511628211ULL;
+}
+
+static uint64_t pct_random(void)
+{
+    /* splitmix64: seeded, no global libc state. */
+    uint64_t z = (pct_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ---- choosing -------------------------------------------------------------------------- */
+
+static unsigned count_state(sched_state_t state)
+{
+    unsigned n = 0;
+    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+        n += t->state == state;
+    }
+    return n;
+}
+
+static struct kshim_os_thread *nth_runnable(unsigned index)
+{
+    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+        if (t->state == SCHED_RUNNABLE && index-- == 0) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static struct kshim_os_thread *choose(unsigned runnable)
+{
+    steps++;
+    if (runnable == 1) {
+        return nth_runnable(0);
+    }
+    decisions++;
+    struct kshim_os_thread *chosen = NULL;
+    if (schedule_used < schedule_size) {
+        chosen = nth_runnable(schedule_bytes[schedule_used++] % runnable);
+    } else if (strategy == KSHIM_SCHED_PCT) {
+        for (unsigned i = 0; i < pct_depth; i++) {
+            if (pct_change_points[i] == steps && running->state == SCHED_RUNNABLE) {
+                running->priority = i; /* below every initial priority */
+            }
+        }
+        for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+            if (t->state == SCHED_RUNNABLE && (chosen == NULL || t->priority > chosen->priority)) {
+                chosen = t;
+            }
+        }
+    } else {
+        /* Default: keep the running thread as long as it can run (fewest switches). */
+        chosen = running->state == SCHED_RUNNABLE ? running : nth_runnable(0);
+    }
+    hash_step(chosen->id);
+    return chosen;
+}
+
+/* ---- deadlock --------------------------------------------------------------------------- */
+
+static const char *state_name(sched_state_t state)
+{
+    switch (state) {
+    case SCHED_RUNNABLE:
+        return "runnable";
+    case SCHED_BLOCKED:
+        return "blocked";
+    case SCHED_SPINNING:
+        return "spinning on a lock whose holder cannot run";
+    case SCHED_FINISHED:
+        return "finished";
+    }
+    return "?";
+}
+
+static __attribute__((noreturn)) void report_deadlock(void)
+{
+    unsigned blocked = count_state(SCHED_BLOCKED) + count_state(SCHED_SPINNING);
+    if (deadlock_hook != NULL) {
+        deadlock_hook();
+    }
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "*** KSHIM DEADLOCK: no simulated thread can run; %u blocked (virtual time "
+                     "%llu ns, %lu scheduling steps):\n",
+                     blocked, (unsigned long long)(virtual_now_ns - VIRTUAL_TIME_START_NS), steps);
+    if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+        /* nothing more to do */
+    }
+    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+        if (t->state == SCHED_FINISHED) {
+            continue;
+        }
+        n = snprintf(line, sizeof line, "    thread \"%s\": %s in %s (object %p)\n",
+                     t->kthread ? t->kthread->name : "?", state_name(t->state),
+                     t->wait_routine ? t->wait_routine : "an unnamed wait", t->wait_object);
+        if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+            break;
+        }
+    }
+    kshim_stop("DEADLOCK", "no simulated thread can run (see the blocked threads above)");
+}
+
+/* ---- switching -------------------------------------------------------------------------- */
+
+static void unlink_thread(struct kshim_os_thread *thread);
+
+static void reap(void)
+{
+    if (to_reap != NULL) {
+        unlink_thread(to_reap);
+        kshim_fiber_destroy(to_reap->fiber);
+        free(to_reap);
+        to_reap = NULL;
+    }
+}
+
+static void arrive(struct kshim_os_thread *self)
+{
+    running = self;
+    kshim_thread_set_current(self->kthread);
+    reap();
+}
+
+static void switch_to(struct kshim_os_thread *next, bool finishing)
+{
+    struct kshim_os_thread *self = running;
+    if (next == self) {
+        return;
+    }
+    self->kthread = kshim_thread_current_raw();
+    if (self->fiber == NULL) {
+        self->fiber = kshim_fiber_main(); /* only the main thread gets here without one */
+    }
+    hash_step(((uint64_t)self->id << 32) | next->id);
+    kshim_fiber_switch(self->fiber, next->fiber, finishing);
+    arrive(self);
+}
+
+/* Pick any runnable thread (advancing virtual time if needed) and run it. */
+static void run_another(bool finishing)
+{
+    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+        if (t->state == SCHED_SPINNING && t != running) {
+            t->state = SCHED_RUNNABLE;
+        }
+    }
+    unsigned runnable = count_state(SCHED_RUNNABLE);
+    if (runnable == 0) {
+        struct kshim_os_thread *earliest = NULL;
+        for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+            if (t->state == SCHED_BLOCKED && t->has_deadline &&
+                (earliest == NULL || t->deadline_ns < earliest->deadline_ns)) {
+                earliest = t;
+            }
+        }
+        if (earliest == NULL) {
+            if (running->state == SCHED_SPINNING) {
+                running->state = SCHED_RUNNABLE; /* nobody else ran: still stuck */
+            }
+            report_deadlock();
+        }
+        if (earliest->deadline_ns > virtual_now_ns) {
+            virtual_now_ns = earliest->deadline_ns;
+        }
+        for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+            if (t->state == SCHED_BLOCKED && t->has_deadline && t->deadline_ns <= virtual_now_ns) {
+                t->state = SCHED_RUNNABLE;
+                t->timed_out = true;
+            }
+        }
+        runnable = count_state(SCHED_RUNNABLE);
+    }
+    switch_to(choose(runnable), finishing);
+}
+
+/* ---- the seam --------------------------------------------------------------------------- */
+
+void kshim_dispatcher_lock(void)
+{
+}
+
+void kshim_dispatcher_unlock(void)
+{
+}
+
+bool kshim_dispatcher_block(const struct timespec *deadline)
+{
+    struct kshim_os_thread *self = running;
+    self->state = SCHED_BLOCKED;
+    self->timed_out = false;
+    self->has_deadline = deadline != NULL;
+    if (deadline != NULL) {
+        self->deadline_ns = (uint64_t)deadline->tv_sec * 1000000000ULL + (uint64_t)deadline->tv_nsec;
+    }
+    run_another(false);
+    self->has_deadline = false;
+    self->wait_routine = NULL;
+    self->wait_object = NULL;
+    return !self->timed_out;
+}
+
+void kshim_dispatcher_set_wait_reason(const char *routine, const void *object)
+{
+    running->wait_routine = routine;
+    running->wait_object = object;
+}
+
+void kshim_dispatcher_wake_all(void)
+{
+    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+        if (t->state == SCHED_BLOCKED) {
+            t->state = SCHED_RUNNABLE;
+        }
+    }
+}
+
+void kshim_dispatcher_spin_wait(void)
+{
+    running->state = SCHED_SPINNING;
+    run_another(false);
+}
+
+void kshim_sched_yield_point(void)
+{
+    if (running->state != SCHED_RUNNABLE) {
+        return;
+    }
+    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+        if (t->state == SCHED_SPINNING) {
+            t->state = SCHED_RUNNABLE;
+        }
+    }
+    switch_to(choose(count_state(SCHED_RUNNABLE)), false);
+}
+
+static void fiber_main(void *p)
+{
+    struct kshim_os_thread *self = p;
+    arrive(self);
+    self->entry(self->arg);
+    self->state = SCHED_FINISHED;
+    self->kthread = NULL;
+    kshim_dispatcher_wake_all(); /* joiners re-check */
+    if (!self->joinable) {
+        to_reap = self; /* freed by whoever runs next */
+    }
+    run_another(true);
+    kshim_stop("FIBER_RESUMED", "a finished fiber was scheduled again");
+}
+
+kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *arg, bool joinable)
+{
+    if (running == &main_thread && main_thread.kthread == NULL) {
+        main_thread.kthread = kshim_current_thread();
+    }
+    struct kshim_os_thread *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        kshim_stop("THREAD_CREATE_FAILED", "out of memory for a fiber");
+    }
+    t->id = next_thread_id++;
+    t->state = SCHED_RUNNABLE;
+    t->joinable = joinable;
+    t->entry = entry;
+    t->arg = arg;
+    t->priority = strategy == KSHIM_SCHED_PCT ? (unsigned)(pct_depth + 1 + pct_random() % 1000000) : 0;
+    t->fiber = kshim_fiber_create(fiber_main, t);
+    struct kshim_os_thread **tail = &all_threads;
+    while (*tail) {
+        tail = &(*tail)->next;
+    }
+    *tail = t;
+    kshim_sched_yield_point(); /* thread start is a yield point */
+    return joinable ? t : NULL;
+}
+
+static void unlink_thread(struct kshim_os_thread *thread)
+{
+    for (struct kshim_os_thread **link = &all_threads; *link; link = &(*link)->next) {
+        if (*link == thread) {
+            *link = thread->next;
+            return;
+        }
+    }
+}
+
+void kshim_dispatcher_thread_join(kshim_os_thread_t *thread)
+{
+    kshim_dispatcher_set_wait_reason("kshim_thread_join", thread);
+    while (thread->state != SCHED_FINISHED) {
+        kshim_dispatcher_block(NULL);
+    }
+    unlink_thread(thread);
+    kshim_fiber_destroy(thread->fiber);
+    free(thread);
+}
+
+void kshim_pending_work_add_locked(void)
+{
+    pending_work++;
+}
+
+void kshim_pending_work_done_locked(void)
+{
+    pending_work--;
+    kshim_dispatcher_wake_all();
+}
+
+size_t kshim_pending_work_count(void)
+{
+    return pending_work;
+}
+
+void kshim_drain_pending_work(void)
+{
+    kshim_require_irql_at_most("kshim_drain_pending_work", APC_LEVEL);
+    kshim_dispatcher_set_wait_reason("kshim_drain_pending_work", NULL);
+    while (pending_work != 0) {
+        if (kshim_work_is_held_locked()) {
+            kshim_stop("WORK_HELD_DURING_DRAIN",
+                       "kshim_drain_pending_work: %zu item(s) pending while kshim_work_hold(true)",
+                       pending_work);
+        }
+        kshim_dispatcher_block(NULL);
+    }
+}
+
+uint64_t kshim_dispatcher_clock_ns(void)
+{
+    return virtual_now_ns;
+}
+
+void kshim_dispatcher_advance_clock(uint64_t until)
+{
+    if (until > virtual_now_ns) {
+        virtual_now_ns = until;
+    }
+}
+
+/* ---- control (kshim.h) ------------------------------------------------------------------ */
+
+bool kshim_sched_is_deterministic(void)
+{
+    return true;
+}
+
+void kshim_sched_set_schedule(const uint8_t *bytes, size_t size)
+{
+    schedule_bytes = bytes;
+    schedule_size = size;
+    schedule_used = 0;
+}
+
+void kshim_sched_set_strategy(kshim_sched_strategy_t new_strategy, uint64_t seed, unsigned depth,
+                              unsigned long expected_steps)
+{
+    strategy = new_strategy;
+    pct_state = seed;
+    pct_depth = depth > 16 ? 16 : depth;
+    for (unsigned i = 0; i < pct_depth; i++) {
+        pct_change_points[i] = expected_steps ? 1 + pct_random() % expected_steps : 0;
+    }
+    main_thread.priority = strategy == KSHIM_SCHED_PCT ? (unsigned)(pct_depth + 1 + pct_random() % 1000000) : 0;
+}
+
+void kshim_sched_reset(void)
+{
+    if (running != &main_thread || all_threads != &main_thread || main_thread.next != NULL) {
+        unsigned alive = 0;
+        for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+            alive += t != &main_thread;
+        }
+        kshim_stop("SCHED_RESET_WITH_THREADS",
+                   "kshim_sched_reset: %u simulated thread(s) still exist (join or drain them "
+                   "first)",
+                   alive);
+    }
+    reap();
+    next_thread_id = 1;
+    virtual_now_ns = VIRTUAL_TIME_START_NS;
+    schedule_bytes = NULL;
+    schedule_size = schedule_used = 0;
+    strategy = KSHIM_SCHED_DEFAULT;
+    decisions = steps = 0;
+    trace_hash = 1469598103934665603ULL;
+}
+
+size_t kshim_sched_schedule_bytes_used(void)
+{
+    return schedule_used;
+}
+
+unsigned long kshim_sched_decisions(void)
+{
+    return decisions;
+}
+
+uint64_t kshim_sched_trace_hash(void)
+{
+    return trace_hash;
+}
+
+void kshim_sched_set_deadlock_hook(void (*hook)(void))
+{
+    deadlock_hook = hook;
+}
+
+void kshim_sched_yield(void)
+{
+    kshim_sched_yield_point();
+}
