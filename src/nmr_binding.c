@@ -88,27 +88,33 @@ static VOID run_cleanup(nmr_binding_t *binding)
     BOOLEAN raise = nmr_registrar.config.cleanup_at_dispatch;
     PVOID client_context = binding->client_side.binding_context;
     PVOID provider_context = binding->provider_side.binding_context;
+    PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN client_cleanup =
+        binding->client->characteristics.client->ClientCleanupBindingContext;
+    PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN provider_cleanup =
+        binding->provider->characteristics.provider->ProviderCleanupBindingContext;
+    if (NMR_CANARY(DRAIN_SIGNAL_BEFORE_CLEANUP)) {
+        /* Broken: the waits may return before the cleanups below have run. */
+        nmr_binding_unlink(binding);
+    }
     nmr_unlock(old_irql);
 
     nmr_callout_t callout;
-    PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN client_cleanup =
-        binding->client->characteristics.client->ClientCleanupBindingContext;
     if (client_cleanup != NULL) {
         nmr_callout_begin(&callout, binding, NMR_CALLOUT_CLIENT_CLEANUP, raise);
         client_cleanup(client_context);
         nmr_callout_end(&callout);
     }
-    PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN provider_cleanup =
-        binding->provider->characteristics.provider->ProviderCleanupBindingContext;
     if (provider_cleanup != NULL) {
         nmr_callout_begin(&callout, binding, NMR_CALLOUT_PROVIDER_CLEANUP, raise);
         provider_cleanup(provider_context);
         nmr_callout_end(&callout);
     }
 
-    old_irql = nmr_lock();
-    nmr_binding_unlink(binding);
-    nmr_unlock(old_irql);
+    if (!NMR_CANARY(DRAIN_SIGNAL_BEFORE_CLEANUP)) {
+        old_irql = nmr_lock();
+        nmr_binding_unlink(binding);
+        nmr_unlock(old_irql);
+    }
     nmr_binding_free(binding);
 }
 
@@ -228,7 +234,8 @@ static VOID run_attach(nmr_binding_t *binding)
         return;
     }
     binding->state = NMR_BINDING_ATTACHED;
-    if (client->state != NMR_REGISTRATION_ACTIVE || provider->state != NMR_REGISTRATION_ACTIVE) {
+    if ((client->state != NMR_REGISTRATION_ACTIVE || provider->state != NMR_REGISTRATION_ACTIVE) &&
+        !NMR_CANARY(NO_LATE_COMER_DETACH)) {
         /* Late-comer: a side began deregistering while the attach was in flight. */
         nmr_binding_queue_detach(binding, &batch);
     }
@@ -381,6 +388,23 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     return status;
 }
 
+/* Canary UNLOCKED_DETACH_COMPLETE_CHECK: the state of the other side, as a broken core
+   would read it before taking the lock (so a racing completion of that side is missed). */
+static BOOLEAN other_side_complete_unlocked(HANDLE handle, nmr_handle_kind_t expected)
+{
+    BOOLEAN complete = FALSE;
+    KIRQL old_irql = nmr_lock();
+    nmr_binding_side_t *side;
+    nmr_binding_t *binding = nmr_binding_find(handle, &side);
+    if (binding != NULL) {
+        nmr_binding_side_t *other =
+            expected == NMR_HANDLE_CLIENT_BINDING ? &binding->provider_side : &binding->client_side;
+        complete = (BOOLEAN)(other->state == NMR_SIDE_COMPLETE);
+    }
+    nmr_unlock(old_irql);
+    return complete;
+}
+
 static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const char *function)
 {
     if (KeGetCurrentIrql() > DISPATCH_LEVEL) {
@@ -388,6 +412,9 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
                           "called at IRQL %u; requires IRQL <= DISPATCH_LEVEL",
                           (unsigned)KeGetCurrentIrql());
     }
+    BOOLEAN other_complete_early =
+        NMR_CANARY(UNLOCKED_DETACH_COMPLETE_CHECK) ? other_side_complete_unlocked(handle, expected)
+                                                   : FALSE;
     KIRQL old_irql = nmr_lock();
     nmr_binding_side_t *side = NULL;
     nmr_binding_t *binding = binding_from_handle(handle, expected, function, &side);
@@ -434,7 +461,8 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
         break;
     }
     side->state = NMR_SIDE_COMPLETE;
-    BOOLEAN done = both_sides_complete(binding);
+    BOOLEAN done = NMR_CANARY(UNLOCKED_DETACH_COMPLETE_CHECK) ? other_complete_early
+                                                              : both_sides_complete(binding);
     if (done) {
         binding->state = NMR_BINDING_CLEANING_UP;
     }

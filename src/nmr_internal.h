@@ -21,6 +21,24 @@
 #define NMR_TAG_REGISTRATION 'gRmN' /* nmr_registration_t */
 #define NMR_TAG_BINDING 'dBmN'      /* nmr_binding_t */
 
+/*
+ * Oracle canaries: deliberately broken variants of the core, compiled only into the
+ * nmr_canary_<slug> libraries (src/CMakeLists.txt) with -DNMR_CANARY_<NAME>=1, so tests
+ * can prove that the fuzz targets' oracles find each bug. NMR_CANARY(NAME) is 0 in the
+ * real core, so the compiler removes every canary branch.
+ */
+#define NMR_CANARY(name) NMR_CANARY_VALUE_(NMR_CANARY_##name)
+#define NMR_CANARY_VALUE_(value) (value + 0)
+#ifndef NMR_CANARY_NO_LATE_COMER_DETACH
+#define NMR_CANARY_NO_LATE_COMER_DETACH 0      /* usersim #318: late-comer never detached */
+#endif
+#ifndef NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK
+#define NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK 0 /* cleanup decided on a stale read */
+#endif
+#ifndef NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP
+#define NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP 0 /* waits return before cleanups ran */
+#endif
+
 #ifndef NMR_INVALID_STATE
 #define NMR_INVALID_STATE 0x125
 #endif
