@@ -159,6 +159,7 @@ static const char *state_name(sched_state_t state)
 
 static __attribute__((noreturn)) void report_deadlock(void)
 {
+    running->kthread = kshim_thread_current_raw(); /* only switches record it otherwise */
     unsigned blocked = count_state(SCHED_BLOCKED) + count_state(SCHED_SPINNING);
     if (deadlock_hook != NULL) {
         deadlock_hook();
@@ -239,9 +240,6 @@ static void run_another(bool finishing)
             }
         }
         if (earliest == NULL) {
-            if (running->state == SCHED_SPINNING) {
-                running->state = SCHED_RUNNABLE; /* nobody else ran: still stuck */
-            }
             report_deadlock();
         }
         if (earliest->deadline_ns > virtual_now_ns) {

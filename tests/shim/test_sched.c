@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sched.c - the deterministic fiber scheduler (NMRKIT_SCHEDULER=fibers builds only):
+ * schedule bytes choose interleavings, replay is identical, time is virtual, deadlocks
+ * are reported with every blocked thread, IRQL is per simulated thread.
+ */
+#include <string.h>
+
+#include <ntddk.h>
+#include <kshim/kshim.h>
+
+#include "nmr_test.h"
+
+#define TAG KSHIM_POOL_TAG('S', 'c', 'h', 'T')
+
+/* ---- a tiny two-thread scenario whose event order shows the interleaving -------------- */
+
+typedef struct order {
+    KSPIN_LOCK lock;
+    char log[64];
+    LONG used;
+} order_t;
+
+static order_t order;
+
+static void log_step(char who)
+{
+    KIRQL old_irql;
+    KeAcquireSpinLock(&order.lock, &old_irql); /* a yield point before and after */
+    if (order.used < (LONG)sizeof(order.log) - 1) {
+        order.log[order.used++] = who;
+    }
+    KeReleaseSpinLock(&order.lock, old_irql);
+}
+
+static void stepper(void *arg)
+{
+    char who = (char)(ULONG_PTR)arg;
+    for (int i = 0; i < 4; i++) {
+        log_step(who);
+    }
+}
+
+/* Run threads A and B under the given schedule; returns the log and the trace hash. */
+static uint64_t run_two_steppers(const uint8_t *schedule, size_t size, char *log_out)
+{
+    kshim_sched_reset();
+    memset(&order, 0, sizeof(order));
+    KeInitializeSpinLock(&order.lock);
+    kshim_sched_set_schedule(schedule, size);
+    kshim_thread_t *a = kshim_thread_start("A", stepper, (void *)(ULONG_PTR)'A');
+    kshim_thread_t *b = kshim_thread_start("B", stepper, (void *)(ULONG_PTR)'B');
+    kshim_thread_join(a);
+    kshim_thread_join(b);
+    strcpy(log_out, order.log);
+    uint64_t hash = kshim_sched_trace_hash();
+    kshim_sched_set_schedule(NULL, 0);
+    return hash;
+}
+
+NMR_TEST(fiber_builds_say_they_are_deterministic)
+{
+    CHECK(kshim_sched_is_deterministic());
+}
+
+NMR_TEST(the_same_schedule_bytes_give_the_same_interleaving_and_trace_hash)
+{
+    static const uint8_t schedule[] = {1, 0, 1, 1, 0, 2, 1, 0, 0, 1, 2, 1, 0, 1, 1, 0, 1, 0};
+    char first[64], again[64];
+    uint64_t h1 = run_two_steppers(schedule, sizeof(schedule), first);
+    for (int i = 0; i < 20; i++) {
+        uint64_t h2 = run_two_steppers(schedule, sizeof(schedule), again);
+        CHECK(h1 == h2);
+        CHECK(strcmp(first, again) == 0);
+    }
+    CHECK_EQ(strlen(first), 8);
+}
+
+NMR_TEST(different_schedule_bytes_give_different_interleavings)
+{
+    char logs[8][64];
+    int distinct = 0;
+    for (int s = 0; s < 8; s++) {
+        uint8_t schedule[32];
+        for (size_t i = 0; i < sizeof(schedule); i++) {
+            schedule[i] = (uint8_t)((s * 7 + i * (s + 1)) % 5);
+        }
+        run_two_steppers(schedule, sizeof(schedule), logs[s]);
+        CHECK_EQ(strlen(logs[s]), 8);
+        bool seen = false;
+        for (int t = 0; t < s; t++) {
+            seen = seen || strcmp(logs[s], logs[t]) == 0;
+        }
+        distinct += !seen;
+    }
+    CHECK(distinct >= 3);
+}
+
+NMR_TEST(without_schedule_bytes_the_running_thread_keeps_running)
+{
+    char log[64];
+    run_two_steppers(NULL, 0, log);
+    CHECK(strcmp(log, "AAAABBBB") == 0);
+}
+
+NMR_TEST(schedule_bytes_are_consumed_only_at_yield_points_with_a_choice)
+{
+    static const uint8_t schedule[64] = {1, 1, 1, 1, 1, 1, 1, 1};
+    kshim_sched_reset();
+    memset(&order, 0, sizeof(order));
+    kshim_sched_set_schedule(schedule, sizeof(schedule));
+    kshim_thread_t *a = kshim_thread_start("A", stepper, (void *)(ULONG_PTR)'A');
+    kshim_thread_t *b = kshim_thread_start("B", stepper, (void *)(ULONG_PTR)'B');
+    kshim_thread_join(a);
+    kshim_thread_join(b);
+    /* One byte per decision, none for yield points where only one thread could run. */
+    CHECK(kshim_sched_decisions() > 0);
+    CHECK_EQ(kshim_sched_schedule_bytes_used(), kshim_sched_decisions());
+    CHECK(kshim_sched_decisions() < 64);
+    kshim_sched_set_schedule(NULL, 0);
+}
+
+NMR_TEST(pct_with_the_same_seed_replays_and_other_seeds_differ)
+{
+    char first[64], again[64];
+    kshim_sched_reset();
+    int distinct = 0;
+    char seen[16][64];
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        kshim_sched_reset();
+        kshim_sched_set_strategy(KSHIM_SCHED_PCT, seed, 2, 40);
+        memset(&order, 0, sizeof(order));
+        kshim_thread_t *a = kshim_thread_start("A", stepper, (void *)(ULONG_PTR)'A');
+        kshim_thread_t *b = kshim_thread_start("B", stepper, (void *)(ULONG_PTR)'B');
+        kshim_thread_join(a);
+        kshim_thread_join(b);
+        strcpy(first, order.log);
+        kshim_sched_reset();
+        kshim_sched_set_strategy(KSHIM_SCHED_PCT, seed, 2, 40);
+        memset(&order, 0, sizeof(order));
+        a = kshim_thread_start("A", stepper, (void *)(ULONG_PTR)'A');
+        b = kshim_thread_start("B", stepper, (void *)(ULONG_PTR)'B');
+        kshim_thread_join(a);
+        kshim_thread_join(b);
+        strcpy(again, order.log);
+        CHECK(strcmp(first, again) == 0);
+        bool dup = false;
+        for (int t = 0; t < distinct; t++) {
+            dup = dup || strcmp(seen[t], first) == 0;
+        }
+        if (!dup) {
+            strcpy(seen[distinct++], first);
+        }
+    }
+    kshim_sched_reset();
+    CHECK(distinct >= 2);
+}
+
+/* ---- virtual time ---------------------------------------------------------------------- */
+
+NMR_TEST(a_wait_times_out_in_virtual_time_without_waiting_on_the_wall_clock)
+{
+    kshim_sched_reset();
+    KEVENT event;
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
+    LARGE_INTEGER before = KeQueryPerformanceCounter(NULL);
+    LARGE_INTEGER timeout;
+    timeout.QuadPart = -3600LL * 10000000LL; /* one hour */
+    CHECK_STATUS(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout),
+                 STATUS_TIMEOUT);
+    LARGE_INTEGER after = KeQueryPerformanceCounter(NULL);
+    CHECK(after.QuadPart - before.QuadPart >= 3600LL * 10000000LL);
+}
+
+static KEVENT late_event;
+
+static void set_after_yields(void *arg)
+{
+    for (int i = 0; i < 10; i++) {
+        kshim_sched_yield();
+    }
+    KeSetEvent(&late_event, IO_NO_INCREMENT, FALSE);
+}
+
+NMR_TEST(a_timeout_never_fires_while_another_thread_can_still_run)
+{
+    for (uint8_t s = 0; s < 16; s++) {
+        uint8_t schedule[24];
+        memset(schedule, s, sizeof(schedule));
+        kshim_sched_reset();
+        kshim_sched_set_schedule(schedule, sizeof(schedule));
+        KeInitializeEvent(&late_event, NotificationEvent, FALSE);
+        kshim_thread_t *t = kshim_thread_start("setter", set_after_yields, NULL);
+        LARGE_INTEGER timeout;
+        timeout.QuadPart = -10000; /* 1 ms */
+        CHECK_STATUS(KeWaitForSingleObject(&late_event, Executive, KernelMode, FALSE, &timeout),
+                     STATUS_SUCCESS);
+        kshim_thread_join(t);
+    }
+    kshim_sched_set_schedule(NULL, 0);
+}
+
+NMR_TEST(delay_execution_advances_virtual_time_exactly)
+{
+    kshim_sched_reset();
+    LARGE_INTEGER before, after, interval;
+    KeQuerySystemTime(&before);
+    interval.QuadPart = -5 * 10000000LL; /* 5 s */
+    CHECK_STATUS(KeDelayExecutionThread(KernelMode, FALSE, &interval), STATUS_SUCCESS);
+    KeQuerySystemTime(&after);
+    CHECK_EQ(after.QuadPart - before.QuadPart, 5 * 10000000LL);
+}
+
+/* ---- IRQL and locks per simulated thread ------------------------------------------------ */
+
+static volatile KIRQL observed_irql = 0xff;
+
+static void observe_irql(void *arg)
+{
+    observed_irql = KeGetCurrentIrql();
+}
+
+NMR_TEST(irql_is_per_simulated_thread)
+{
+    static const uint8_t schedule[] = {1, 1, 1, 1, 1, 1};
+    kshim_sched_reset();
+    kshim_sched_set_schedule(schedule, sizeof(schedule));
+    KSPIN_LOCK lock;
+    KIRQL old_irql;
+    KeInitializeSpinLock(&lock);
+    KeAcquireSpinLock(&lock, &old_irql);
+    kshim_thread_t *t = kshim_thread_start("observer", observe_irql, NULL);
+    PVOID p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, TAG); /* a yield point at DISPATCH */
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeReleaseSpinLock(&lock, old_irql);
+    kshim_thread_join(t);
+    ExFreePoolWithTag(p, TAG);
+    CHECK_EQ(observed_irql, PASSIVE_LEVEL);
+    kshim_sched_set_schedule(NULL, 0);
+}
+
+static KSPIN_LOCK contended;
+static LONG contended_entries;
+
+static void take_contended(void *arg)
+{
+    KIRQL old_irql;
+    KeAcquireSpinLock(&contended, &old_irql);
+    InterlockedIncrement(&contended_entries);
+    KeReleaseSpinLock(&contended, old_irql);
+}
+
+NMR_TEST(a_thread_spinning_on_a_held_spin_lock_lets_the_holder_run)
+{
+    for (uint8_t s = 0; s < 8; s++) {
+        uint8_t schedule[16];
+        memset(schedule, s, sizeof(schedule));
+        kshim_sched_reset();
+        kshim_sched_set_schedule(schedule, sizeof(schedule));
+        KeInitializeSpinLock(&contended);
+        contended_entries = 0;
+        kshim_thread_t *t1 = kshim_thread_start("t1", take_contended, NULL);
+        kshim_thread_t *t2 = kshim_thread_start("t2", take_contended, NULL);
+        take_contended(NULL);
+        kshim_thread_join(t1);
+        kshim_thread_join(t2);
+        CHECK_EQ(contended_entries, 3);
+    }
+    kshim_sched_set_schedule(NULL, 0);
+}
+
+/* ---- work items and system threads are fibers ------------------------------------------ */
+
+static LONG work_runs;
+
+static VOID count_work(PDEVICE_OBJECT device, PVOID context)
+{
+    InterlockedIncrement(&work_runs);
+}
+
+NMR_TEST(work_items_run_as_simulated_threads_and_drain)
+{
+    kshim_sched_reset();
+    work_runs = 0;
+    PIO_WORKITEM items[3];
+    for (int i = 0; i < 3; i++) {
+        items[i] = IoAllocateWorkItem(NULL);
+        IoQueueWorkItem(items[i], count_work, DelayedWorkQueue, NULL);
+    }
+    kshim_drain_pending_work();
+    CHECK_EQ(work_runs, 3);
+    for (int i = 0; i < 3; i++) {
+        IoFreeWorkItem(items[i]);
+    }
+}
+
+/* ---- deadlocks -------------------------------------------------------------------------- */
+
+static KEVENT never_set_a, never_set_b;
+
+static void wait_for_b(void *arg)
+{
+    KeWaitForSingleObject(&never_set_b, Executive, KernelMode, FALSE, NULL);
+}
+
+static void deadlock_two_threads(void)
+{
+    kshim_sched_reset();
+    KeInitializeEvent(&never_set_a, NotificationEvent, FALSE);
+    KeInitializeEvent(&never_set_b, NotificationEvent, FALSE);
+    kshim_thread_t *t = kshim_thread_start("waiter-b", wait_for_b, NULL);
+    KeWaitForSingleObject(&never_set_a, Executive, KernelMode, FALSE, NULL);
+    kshim_thread_join(t);
+}
+
+NMR_TEST(a_deadlock_lists_every_blocked_thread_and_what_it_waits_for)
+{
+    EXPECT_STOP("*** KSHIM STOP DEADLOCK:", deadlock_two_threads());
+    const char *out = nmr_test_last_child_output();
+    CHECK(strstr(out, "thread \"main\": blocked in KeWaitForSingleObject") != NULL);
+    CHECK(strstr(out, "thread \"waiter-b\": blocked in KeWaitForSingleObject") != NULL);
+}
+
+static void print_hook(void)
+{
+    fputs("deadlock hook ran\n", stderr);
+}
+
+NMR_TEST(the_deadlock_hook_runs_before_the_report)
+{
+    EXPECT_STOP("*** KSHIM STOP DEADLOCK:",
+                kshim_sched_set_deadlock_hook(print_hook), deadlock_two_threads());
+    const char *out = nmr_test_last_child_output();
+    const char *hook = strstr(out, "deadlock hook ran");
+    const char *report = strstr(out, "*** KSHIM DEADLOCK:");
+    CHECK(hook != NULL && report != NULL && hook < report);
+}
+
+static KSPIN_LOCK held_forever;
+
+static void acquire_held_forever(void *arg)
+{
+    KIRQL old_irql;
+    KeAcquireSpinLock(&held_forever, &old_irql);
+    KeReleaseSpinLock(&held_forever, old_irql);
+}
+
+static void spin_on_lock_whose_holder_blocks(void)
+{
+    kshim_sched_reset();
+    KeInitializeSpinLock(&held_forever);
+    KeInitializeEvent(&never_set_a, NotificationEvent, FALSE);
+    KIRQL old_irql;
+    kshim_thread_t *t = kshim_thread_start("spinner", acquire_held_forever, NULL);
+    KeAcquireSpinLock(&held_forever, &old_irql);
+    KeLowerIrql(PASSIVE_LEVEL); /* (illegal, but lets the holder block while holding it) */
+    KeWaitForSingleObject(&never_set_a, Executive, KernelMode, FALSE, NULL);
+    kshim_thread_join(t);
+}
+
+NMR_TEST(spinning_on_a_lock_whose_holder_is_blocked_is_a_deadlock)
+{
+    EXPECT_STOP("*** KSHIM STOP DEADLOCK:", spin_on_lock_whose_holder_blocks());
+    CHECK(strstr(nmr_test_last_child_output(), "thread \"spinner\": spinning") != NULL);
+}
+
+NMR_TEST(reset_with_a_live_simulated_thread_stops)
+{
+    EXPECT_STOP("*** KSHIM STOP SCHED_RESET_WITH_THREADS:",
+                KeInitializeEvent(&never_set_a, NotificationEvent, FALSE),
+                kshim_thread_start("stuck", wait_for_b, NULL), kshim_sched_reset());
+}
