@@ -1,0 +1,1725 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_nmr_ops.c - operation-stream fuzz target of the registrar.
+ *
+ * The input is a program for a small world of fake NMR modules: up to 4 clients and 4
+ * providers over 2 or 3 NPIs, registering, attaching (with input-chosen but contract-
+ * abiding behaviour), deregistering, completing pending detaches and waiting, plus an
+ * optional pool-allocation fault. Everything runs on one OS thread and deterministically:
+ * pending detaches are completed later by operations of the stream itself (legal, since
+ * DetachComplete may come from any thread), and an "interleave hook" lets an operation run
+ * inside a chosen callback, the way another thread could act at that moment. The harness
+ * never blocks: it waits for a deregistration only once its model says every binding of the
+ * registration is cleaned up (forcing the pending completions first, or skipping the wait).
+ *
+ * The modules obey the NMR contract (nmr-spec.md section 3), so every verifier stop is a
+ * finding. After every NMR call and every operation a reference model checks the registrar:
+ *   - attach happens for exactly the pairs the model predicts (same NpiId, neither side
+ *     deregistering), in registration order of the peers, in both registration orders, with
+ *     the peer's own registration instance and the module's own context; different NPIs
+ *     never bind; the registration handle is written only after the attaches; handles are
+ *     never reused; NmrClientAttachProvider returns exactly the provider's status;
+ *   - every attached binding gets exactly one detach per side (client first, or provider
+ *     first with provider_detach_first), within the deregistration (or the late-comer's
+ *     NmrRegister*) that started it; exactly one cleanup per side that has a cleanup
+ *     callback, client first, only after both sides completed, inside the call that
+ *     completed the last side; no callback for a failed attach; callbacks at the IRQL
+ *     docs/behaviour.md gives;
+ *   - no callback reaches a module after its wait returned; a wait returns STATUS_SUCCESS
+ *     only after its bindings are cleaned up; NmrDeregister* returns STATUS_PENDING;
+ *   - NmrRegister* returns STATUS_INSUFFICIENT_RESOURCES if and only if a fault was injected
+ *     during the call, and then makes no callback; no other NMR call allocates;
+ *   - verifier warnings are exactly the expected ones (A9 for provider errors, R8 for an
+ *     early wait); nmr_live_object_count() equals the model's count after every operation.
+ * At the end of the input everything still registered is deregistered and waited for, then
+ * nmr_live_object_count() == 0, nmr_check_invariants(), kshim_audit(pool baseline), and
+ * nmr_reset() == 0. An oracle failure prints "*** FUZZ ORACLE: <reason>" and the last
+ * events, then aborts.
+ *
+ * Input format (all operands are single bytes; a missing byte reads as 0):
+ *   byte 0  configuration: bit0 detach_at_dispatch, bit1 cleanup_at_dispatch,
+ *           bit2 provider_detach_first, bit3 three NPIs (else two)
+ *   byte 1  fault plan: bits0-1 mode (0 none, 1 transient, 2 persistent, 3 none),
+ *           bits2-7 nth-1: the nth pool allocation of the input fails (1..64)
+ *   then operations until the input ends (at most 256): an opcode byte (value % 8) and
+ *   its operands:
+ *   0 register client   S B M: slot S&3, NPI (S>>2) % NPIs; behaviour B: bits0-1 attach
+ *                       policy (0/3 attach, 1 retry with the older dispatch after
+ *                       NOINTERFACE, 2 decline), bits2-3 detach result (0/3 SUCCESS,
+ *                       1 PENDING, 2 PENDING completed inside the callback), bit4 no
+ *                       cleanup callback, bit5 instance Version 1, bit6 NPI-specific data,
+ *                       bit7 MIT_IF_LUID module id; M: bit i set = decline provider slot i
+ *   1 register provider S B E: as above, with bits0-1 attach policy (0 accept, 1 accept
+ *                       only the older client dispatch, 2 decline with NOINTERFACE, 3 fail
+ *                       with the error E%3: UNSUCCESSFUL, INSUFFICIENT_RESOURCES,
+ *                       NOT_SUPPORTED)
+ *   2 deregister client  A: slot A&3, bit2 at DISPATCH_LEVEL
+ *   3 deregister provider A: as above
+ *   4 wait client        A: slot A&3, bit2 force (complete pending detaches first, else
+ *                       skip a wait that would block), bit3 allow an early wait (before
+ *                       the deregistration: STATUS_INVALID_PARAMETER and warning R8)
+ *   5 wait provider      A: as above
+ *   6 complete           A: complete pending detach side number A>>1 (mod the count, in
+ *                       binding order, client side first); bit0 at DISPATCH_LEVEL
+ *   7 interleave hook    P X: at the next callback of kind P%6 (client attach entry,
+ *                       client attach after NmrClientAttachProvider, provider attach,
+ *                       client detach, provider detach, cleanup), run action X%5 with
+ *                       argument Y = X/5 on thread "hook": 0 deregister client slot Y&3,
+ *                       1 deregister provider slot Y&3, 2 complete pending side number Y,
+ *                       3 register client slot Y&3, 4 register provider slot Y&3 (NPI
+ *                       (Y>>2)&3 % NPIs, detach result (Y>>4)&3, attach/accept, cleanup;
+ *                       only at PASSIVE_LEVEL); one hook is armed at a time, it fires
+ *                       once, hooks do not nest
+ * Operations that do not apply (slot busy, nothing pending, binding table full) are skipped
+ * and traced as such; their operands are still consumed.
+ *
+ * Standalone (any build, no libFuzzer):
+ *     build/<preset>/fuzz/fuzz_nmr_ops_replay [-runs=N] [-print] corpus/fuzz_nmr_ops
+ * Fuzzing (fuzz preset):
+ *     build/fuzz/fuzz/fuzz_nmr_ops -max_len=512 -detect_leaks=0 corpus-work/ corpus/fuzz_nmr_ops
+ * Target functions: NmrRegisterClient, NmrRegisterProvider, NmrClientAttachProvider,
+ * NmrDeregisterClient, NmrDeregisterProvider, NmrWaitForClientDeregisterComplete,
+ * NmrWaitForProviderDeregisterComplete, NmrClientDetachProviderComplete,
+ * NmrProviderDetachClientComplete, and every callback path of the registrar.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netioddk.h>
+#include <nmr_module.h>
+#include <kshim/kshim.h>
+
+#include "fuzz_input.h"
+
+#define MAX_CLIENTS 4
+#define MAX_PROVIDERS 4
+#define MAX_NPIS 3
+#define MAX_OPS 256
+#define MAX_RECORDS 192 /* proposals per input; a register needs MAX_PEERS free */
+#define MAX_PEERS 4
+#define MAX_LIVE 32     /* live bindings: at most one per (client, provider) slot pair */
+#define MAX_FRAMES 16
+#define HANDLE_TABLE_SIZE 2048 /* > registrations + 2 * records, power of two */
+
+#define MODULE_MAGIC 0x4d6f644du /* "MdoM" */
+#define SIDE_MAGIC 0x53696465u   /* "Side" */
+#define DISPATCH_MAGIC 0x44697370u
+
+/* Pre-set into out parameters to see whether they were written. */
+static char unwritten_marker;
+#define UNWRITTEN ((void *)&unwritten_marker)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Model                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum module_state {
+    MODULE_FREE,          /* not registered (never, failed, or its wait returned) */
+    MODULE_REGISTERING,   /* inside its NmrRegister* call; no handle yet */
+    MODULE_REGISTERED,    /* NmrRegister* returned STATUS_SUCCESS */
+    MODULE_DEREGISTERING, /* NmrDeregister* called; wait not yet returned */
+} module_state_t;
+
+typedef enum client_policy {
+    CLIENT_ATTACH,  /* NmrClientAttachProvider with the newer dispatch, return its status */
+    CLIENT_RETRY,   /* newer dispatch; after NOINTERFACE once more with the older one */
+    CLIENT_DECLINE, /* return STATUS_NOINTERFACE without attaching */
+} client_policy_t;
+
+typedef enum provider_policy {
+    PROVIDER_ACCEPT,         /* accept any client */
+    PROVIDER_ACCEPT_OLDER,   /* accept only the older client dispatch, else NOINTERFACE */
+    PROVIDER_DECLINE,        /* STATUS_NOINTERFACE */
+    PROVIDER_FAIL,           /* an error status other than NOINTERFACE (warning A9) */
+} provider_policy_t;
+
+typedef enum detach_mode {
+    DETACH_SUCCESS,        /* detach callback returns STATUS_SUCCESS */
+    DETACH_PENDING,        /* returns STATUS_PENDING; an operation completes it later */
+    DETACH_PENDING_INLINE, /* calls Nmr*DetachComplete inside, then returns STATUS_PENDING */
+} detach_mode_t;
+
+typedef struct dispatch_table {
+    uint32_t magic;
+    unsigned owner;   /* slot */
+    unsigned version; /* 1 older, 2 newer; providers 1 */
+} dispatch_table_t;
+
+typedef struct module {
+    uint32_t magic;
+    bool is_client;
+    unsigned index;
+    const char *name; /* "C0".."P3": also the logical thread of its operations */
+    module_state_t state;
+    unsigned gen;           /* registration attempts of this slot in this input */
+    unsigned long reg_order; /* order of the successful registration among all */
+    unsigned npi;
+    unsigned policy;
+    detach_mode_t detach_mode;
+    bool has_cleanup;
+    unsigned decline_mask;  /* client: provider slots it declines */
+    NTSTATUS fail_status;   /* provider: status of PROVIDER_FAIL */
+    HANDLE handle;          /* out parameter of NmrRegister* */
+    unsigned handle_ordinal;
+    NPI_MODULEID module_id;
+    union {
+        NPI_CLIENT_CHARACTERISTICS client;
+        NPI_PROVIDER_CHARACTERISTICS provider;
+    } chars;
+    dispatch_table_t dispatch[2]; /* client: [0] older, [1] newer; provider: [0] */
+} module_t;
+
+typedef enum side_state {
+    SIDE_IDLE,      /* detach callback not called */
+    SIDE_IN_DETACH, /* detach callback running */
+    SIDE_PENDING,   /* detach returned (or will return) STATUS_PENDING, not completed */
+    SIDE_DONE,      /* completed (SUCCESS returned, or DetachComplete called) */
+} side_state_t;
+
+typedef struct side {
+    uint32_t magic;
+    unsigned record;
+    bool is_client;
+    side_state_t state;
+    detach_mode_t detach_mode; /* the module's behaviour when the binding attached */
+    bool cleanup_expected;     /* the module registered a cleanup callback */
+    bool cleaned;
+    HANDLE handle;
+    unsigned handle_ordinal;
+} side_t;
+
+typedef enum record_state {
+    RECORD_FREE,
+    RECORD_PROPOSED,  /* ClientAttachProvider running */
+    RECORD_DISCARDED, /* attach did not succeed: no callback may name it again */
+    RECORD_ATTACHED,  /* ClientAttachProvider returned STATUS_SUCCESS */
+} record_state_t;
+
+typedef struct record {
+    record_state_t state;
+    unsigned client, provider;         /* slots */
+    unsigned client_gen, provider_gen; /* registrations they belong to */
+    bool provider_accepted;            /* ProviderAttachClient returned SUCCESS */
+    bool detach_requested;
+    unsigned detach_owner;             /* call that must have run both detaches */
+    bool both_done;
+    unsigned completer;                /* call in which the last side completed */
+    bool destroyed;                    /* both done and every expected cleanup ran */
+    side_t side[2];                    /* [0] client, [1] provider */
+} record_t;
+
+typedef struct call_frame {
+    unsigned id;
+    const char *name;
+    KIRQL irql;                     /* caller's IRQL */
+    unsigned long eligible_before;  /* fault-eligible calls before it */
+    unsigned long attributed_before; /* w.eligible_attributed before it */
+    bool may_allocate;              /* NmrRegister* only */
+} call_frame_t;
+
+typedef enum hook_point {
+    HOOK_CLIENT_ATTACH_ENTRY,
+    HOOK_CLIENT_ATTACH_AFTER,
+    HOOK_PROVIDER_ATTACH,
+    HOOK_CLIENT_DETACH,
+    HOOK_PROVIDER_DETACH,
+    HOOK_CLEANUP,
+    HOOK_POINT_COUNT
+} hook_point_t;
+
+typedef enum hook_action {
+    HOOK_DEREGISTER_CLIENT,
+    HOOK_DEREGISTER_PROVIDER,
+    HOOK_COMPLETE,
+    HOOK_REGISTER_CLIENT,
+    HOOK_REGISTER_PROVIDER,
+    HOOK_ACTION_COUNT
+} hook_action_t;
+
+typedef struct handle_entry {
+    HANDLE handle;
+    unsigned ordinal;
+    unsigned epoch;
+} handle_entry_t;
+
+static const char *const hook_point_names[HOOK_POINT_COUNT] = {
+    "ClientAttachProvider entry", "ClientAttachProvider after NmrClientAttachProvider",
+    "ProviderAttachClient",       "ClientDetachProvider",
+    "ProviderDetachClient",       "cleanup"};
+static const char *const client_policy_names[] = {"attach", "retry", "decline"};
+static const char *const provider_policy_names[] = {"accept", "accept-older", "decline", "fail"};
+static const char *const detach_mode_names[] = {"success", "pending", "pending-inline"};
+static const char *const module_names[2][4] = {{"P0", "P1", "P2", "P3"},
+                                               {"C0", "C1", "C2", "C3"}};
+
+static const NPIID npi_ids[MAX_NPIS] = {
+    {0x6e6d7201, 0x0001, 0x4e50, {0x49, 0x00, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
+    {0x6e6d7202, 0x0002, 0x4e50, {0x49, 0x00, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
+    {0x6e6d7203, 0x0003, 0x4e50, {0x49, 0x00, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
+};
+static const uint32_t npi_specific_data[MAX_NPIS] = {0x5a5a0001u, 0x5a5a0002u, 0x5a5a0003u};
+static const NTSTATUS provider_errors[3] = {STATUS_UNSUCCESSFUL, STATUS_INSUFFICIENT_RESOURCES,
+                                            STATUS_NOT_SUPPORTED};
+
+/* The whole state of one input. Reset at the start of every input. */
+static struct world {
+    fuzz_input_t in;
+    unsigned op_index;
+    unsigned npi_count;
+    nmr_verifier_config_t config;
+    size_t pool_baseline;
+    unsigned long reg_counter;
+    unsigned long callbacks;       /* callbacks received, all modules */
+    unsigned long expected_warnings;
+    const char *expected_warning_rule;
+
+    module_t clients[MAX_CLIENTS];
+    module_t providers[MAX_PROVIDERS];
+    record_t *records; /* binding_records; entries below record_count are valid */
+    unsigned record_count;
+    /* Records in flight (PROPOSED) or attached and not yet destroyed, in record order: every
+       per-call check walks only these. */
+    unsigned live[MAX_LIVE];
+    unsigned live_count;
+
+    /* NmrRegister* calls in progress: [0] an operation's, [1] a hook's nested inside it. */
+    struct reg_frame {
+        module_t *module;
+        unsigned call_id;
+        module_t *expected[MAX_PEERS]; /* peers in the order attach must reach them */
+        unsigned expected_count;
+        unsigned next;
+    } regs[2];
+    unsigned reg_depth;
+    unsigned long injected_attributed; /* faults already attributed to nested registers */
+    unsigned long eligible_attributed; /* fallible calls already attributed to nested
+                                          registers */
+
+    /* NmrClientAttachProvider in progress. */
+    struct attach_state {
+        record_t *record;
+        const dispatch_table_t *dispatch;
+        unsigned provider_calls;
+        NTSTATUS provider_status;
+    } attach;
+
+    call_frame_t frames[MAX_FRAMES];
+    unsigned frame_count;
+    unsigned next_call_id;
+
+    struct {
+        bool armed;
+        bool running;
+        hook_point_t point;
+        hook_action_t action;
+        unsigned arg;
+    } hook;
+
+    unsigned handle_count;
+    unsigned handle_epoch; /* handle_table entries of other epochs are empty */
+} w;
+
+/* Outside `w` so that the per-input reset does not clear them: records are initialised
+   when used, handle entries belong to the epoch (input) that wrote them. */
+static record_t binding_records[MAX_RECORDS];
+static handle_entry_t handle_table[HANDLE_TABLE_SIZE];
+static unsigned handle_epoch_counter;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Oracle failures and tracing                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+__attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "*** FUZZ ORACLE: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (operation %u)\n", w.op_index);
+    fprintf(stderr, "--- last events of the input:\n");
+    fuzz_trace_print_recent(stderr);
+    fflush(stderr);
+    abort();
+}
+
+static const char *irql_name(KIRQL irql)
+{
+    switch (irql) {
+    case PASSIVE_LEVEL:
+        return "PASSIVE";
+    case APC_LEVEL:
+        return "APC";
+    case DISPATCH_LEVEL:
+        return "DISPATCH";
+    default:
+        return "HIGH";
+    }
+}
+
+static module_t *client_slot(unsigned i)
+{
+    return &w.clients[i % MAX_CLIENTS];
+}
+
+static module_t *provider_slot(unsigned i)
+{
+    return &w.providers[i % MAX_PROVIDERS];
+}
+
+static unsigned record_index(const record_t *record)
+{
+    return (unsigned)(record - w.records);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Handles: never reused within an input; printed as ordinals so traces are deterministic      */
+/* ------------------------------------------------------------------------------------------ */
+
+static size_t handle_slot(HANDLE handle)
+{
+    uint64_t h = (uint64_t)(uintptr_t)handle;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (size_t)(h & (HANDLE_TABLE_SIZE - 1));
+}
+
+/* Ordinal of a known handle, 0 if unknown. */
+static unsigned handle_lookup(HANDLE handle)
+{
+    for (size_t i = handle_slot(handle);; i = (i + 1) & (HANDLE_TABLE_SIZE - 1)) {
+        if (handle_table[i].epoch != w.handle_epoch) {
+            return 0;
+        }
+        if (handle_table[i].handle == handle) {
+            return handle_table[i].ordinal;
+        }
+    }
+}
+
+/* Record a handle the NMR just issued; it must be non-NULL and never seen before. */
+static unsigned handle_new(HANDLE handle, const char *what)
+{
+    if (handle == NULL) {
+        oracle_fail("%s: the NMR gave a NULL handle", what);
+    }
+    if (handle_lookup(handle) != 0) {
+        oracle_fail("%s: handle h%u was issued before in this input (handles are never reused)",
+                    what, handle_lookup(handle));
+    }
+    if (w.handle_count + 1 >= HANDLE_TABLE_SIZE / 2) {
+        oracle_fail("harness: handle table full");
+    }
+    size_t i = handle_slot(handle);
+    while (handle_table[i].epoch == w.handle_epoch) {
+        i = (i + 1) & (HANDLE_TABLE_SIZE - 1);
+    }
+    handle_table[i].handle = handle;
+    handle_table[i].ordinal = ++w.handle_count;
+    handle_table[i].epoch = w.handle_epoch;
+    return handle_table[i].ordinal;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Calls into the NMR: frames for IRQL expectations, detach/cleanup deadlines, allocations     */
+/* ------------------------------------------------------------------------------------------ */
+
+static call_frame_t *call_begin(const char *name, bool may_allocate)
+{
+    if (w.frame_count == MAX_FRAMES) {
+        oracle_fail("harness: NMR calls nested too deeply");
+    }
+    call_frame_t *frame = &w.frames[w.frame_count++];
+    frame->id = ++w.next_call_id;
+    frame->name = name;
+    frame->irql = KeGetCurrentIrql();
+    frame->eligible_before = kshim_fault_eligible_calls();
+    frame->attributed_before = w.eligible_attributed;
+    frame->may_allocate = may_allocate;
+    return frame;
+}
+
+static bool call_in_progress(unsigned id)
+{
+    for (unsigned i = 0; i < w.frame_count; i++) {
+        if (w.frames[i].id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static unsigned current_call_id(void)
+{
+    return w.frame_count ? w.frames[w.frame_count - 1].id : 0;
+}
+
+static KIRQL current_call_irql(void)
+{
+    return w.frame_count ? w.frames[w.frame_count - 1].irql : PASSIVE_LEVEL;
+}
+
+/* Everything that must have happened inside the call before it returned. */
+static void call_end(call_frame_t *frame)
+{
+    if (frame != &w.frames[w.frame_count - 1]) {
+        oracle_fail("harness: call frames out of order");
+    }
+    if (KeGetCurrentIrql() != frame->irql) {
+        oracle_fail("%s returned at IRQL %s; it was called at %s", frame->name,
+                    irql_name(KeGetCurrentIrql()), irql_name(frame->irql));
+    }
+    /* Fallible calls made by this call itself, not by a register nested inside it. */
+    unsigned long own = (kshim_fault_eligible_calls() - frame->eligible_before) -
+                        (w.eligible_attributed - frame->attributed_before);
+    if (!frame->may_allocate && own != 0) {
+        oracle_fail("%s made %lu fallible allocation(s); only NmrRegister* may allocate",
+                    frame->name, own);
+    }
+    if (frame->may_allocate) {
+        w.eligible_attributed += own;
+    }
+    for (unsigned k = 0; k < w.live_count; k++) {
+        record_t *r = &w.records[w.live[k]];
+        unsigned i = w.live[k];
+        if (r->state != RECORD_ATTACHED) {
+            continue;
+        }
+        if (r->detach_requested && r->detach_owner == frame->id &&
+            (r->side[0].state == SIDE_IDLE || r->side[1].state == SIDE_IDLE)) {
+            oracle_fail("%s returned but binding b%u (%s-%s) was not detached on the %s side",
+                        frame->name, i, w.clients[r->client].name, w.providers[r->provider].name,
+                        r->side[0].state == SIDE_IDLE ? "client" : "provider");
+        }
+        if (r->both_done && r->completer == frame->id && !r->destroyed) {
+            oracle_fail("%s completed the last side of binding b%u (%s-%s) but returned without "
+                        "its %s cleanup",
+                        frame->name, i, w.clients[r->client].name, w.providers[r->provider].name,
+                        r->side[0].cleanup_expected && !r->side[0].cleaned ? "client"
+                                                                           : "provider");
+        }
+    }
+    w.frame_count--;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Model updates                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+static void live_add(record_t *r)
+{
+    if (w.live_count == MAX_LIVE) {
+        oracle_fail("harness: more than %d live bindings", MAX_LIVE);
+    }
+    w.live[w.live_count++] = record_index(r);
+}
+
+static void live_remove(record_t *r)
+{
+    unsigned index = record_index(r);
+    for (unsigned k = 0; k < w.live_count; k++) {
+        if (w.live[k] == index) {
+            memmove(&w.live[k], &w.live[k + 1], (w.live_count - k - 1) * sizeof w.live[0]);
+            w.live_count--;
+            return;
+        }
+    }
+}
+
+static void update_destroyed(record_t *r)
+{
+    if (!r->destroyed && r->both_done &&
+        (!r->side[0].cleanup_expected || r->side[0].cleaned) &&
+        (!r->side[1].cleanup_expected || r->side[1].cleaned)) {
+        r->destroyed = true;
+        live_remove(r);
+    }
+}
+
+/* A side completed inside call `call` (a DetachComplete, or the call that invoked a detach
+   callback that returned STATUS_SUCCESS). */
+static void side_done(record_t *r, side_t *side, unsigned call)
+{
+    side->state = SIDE_DONE;
+    if (r->side[0].state == SIDE_DONE && r->side[1].state == SIDE_DONE) {
+        r->both_done = true;
+        r->completer = call;
+        update_destroyed(r);
+    }
+}
+
+/* Bindings of module m (this registration) that are attached and not yet detaching start
+   detaching in call `call`. */
+static void request_detach_of(const module_t *m, unsigned call)
+{
+    for (unsigned k = 0; k < w.live_count; k++) {
+        record_t *r = &w.records[w.live[k]];
+        bool mine = m->is_client ? (r->client == m->index && r->client_gen == m->gen)
+                                 : (r->provider == m->index && r->provider_gen == m->gen);
+        if (mine && r->state == RECORD_ATTACHED && !r->detach_requested) {
+            r->detach_requested = true;
+            r->detach_owner = call;
+        }
+    }
+}
+
+/* Bindings of this registration not yet destroyed (attached ones and attaches in flight). */
+static unsigned outstanding_bindings(const module_t *m)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < w.live_count; k++) {
+        const record_t *r = &w.records[w.live[k]];
+        bool mine = m->is_client ? (r->client == m->index && r->client_gen == m->gen)
+                                 : (r->provider == m->index && r->provider_gen == m->gen);
+        if (mine && (r->state == RECORD_PROPOSED || (r->state == RECORD_ATTACHED && !r->destroyed))) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static unsigned long model_live_objects(void)
+{
+    unsigned long n = 0;
+    for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+        n += w.clients[i].state == MODULE_REGISTERED || w.clients[i].state == MODULE_DEREGISTERING;
+    }
+    for (unsigned i = 0; i < MAX_PROVIDERS; i++) {
+        n += w.providers[i].state == MODULE_REGISTERED ||
+             w.providers[i].state == MODULE_DEREGISTERING;
+    }
+    for (unsigned k = 0; k < w.live_count; k++) {
+        n += w.records[w.live[k]].state == RECORD_ATTACHED;
+    }
+    return n;
+}
+
+static void expect_warning(const char *rule)
+{
+    w.expected_warnings++;
+    w.expected_warning_rule = rule;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Callback-side validation                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static module_t *module_from_context(PVOID context, bool client, const char *callback)
+{
+    module_t *array = client ? w.clients : w.providers;
+    unsigned count = client ? MAX_CLIENTS : MAX_PROVIDERS;
+    for (unsigned i = 0; i < count; i++) {
+        if (context == &array[i]) {
+            return &array[i];
+        }
+    }
+    oracle_fail("%s received a registration context that is not the %s's own", callback,
+                client ? "client" : "provider");
+}
+
+static side_t *side_from_context(PVOID context, unsigned which, const char *callback)
+{
+    uintptr_t address = (uintptr_t)context;
+    uintptr_t base = (uintptr_t)binding_records;
+    size_t expected_offset = offsetof(record_t, side) + which * sizeof(side_t);
+    if (address < base || address >= base + w.record_count * sizeof(record_t) ||
+        (address - base) % sizeof(record_t) != expected_offset) {
+        oracle_fail("%s received a binding context that is not one this %s gave the NMR",
+                    callback, which == 0 ? "client" : "provider");
+    }
+    record_t *r = &w.records[(address - base) / sizeof(record_t)];
+    side_t *side = &r->side[which];
+    if (r->state == RECORD_FREE || side->magic != SIDE_MAGIC) {
+        oracle_fail("%s received a binding context that was never attached", callback);
+    }
+    return side;
+}
+
+/* The module of one side of a record must still be the registration the binding belongs to,
+   and not past its wait. */
+static void check_module_alive(const record_t *r, unsigned which, const char *callback)
+{
+    const module_t *m = which == 0 ? &w.clients[r->client] : &w.providers[r->provider];
+    unsigned gen = which == 0 ? r->client_gen : r->provider_gen;
+    if (m->gen != gen || m->state == MODULE_FREE) {
+        oracle_fail("%s for binding b%u reached %s after its wait returned", callback,
+                    record_index(r), m->name);
+    }
+}
+
+static void check_irql(KIRQL expected, const char *callback)
+{
+    KIRQL irql = KeGetCurrentIrql();
+    if (irql != expected) {
+        oracle_fail("%s called at IRQL %s, expected %s", callback, irql_name(irql),
+                    irql_name(expected));
+    }
+}
+
+static void callback_enter(void)
+{
+    w.callbacks++;
+    fuzz_trace_enter();
+}
+
+static void run_hook_action(void);
+
+static void maybe_fire_hook(hook_point_t point)
+{
+    if (!w.hook.armed || w.hook.running || w.hook.point != point) {
+        return;
+    }
+    w.hook.armed = false;
+    w.hook.running = true;
+    const char *saved_thread = fuzz_trace_thread();
+    fuzz_trace_set_thread("hook");
+    fuzz_trace_event("interleave at %s (IRQL %s)", hook_point_names[point],
+                     irql_name(KeGetCurrentIrql()));
+    fuzz_trace_enter();
+    run_hook_action();
+    fuzz_trace_leave();
+    fuzz_trace_set_thread(saved_thread);
+    w.hook.running = false;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Harness-side NMR calls                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static void do_complete(side_t *side, bool at_dispatch);
+static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t extra);
+
+/* Attach attempt from inside ClientAttachProvider. */
+static NTSTATUS attach_attempt(record_t *r, const dispatch_table_t *dispatch)
+{
+    module_t *p = &w.providers[r->provider];
+    PVOID provider_context = UNWRITTEN;
+    const VOID *provider_dispatch = UNWRITTEN;
+    /* A hook may register a module inside this call, whose attaches nest their own. */
+    struct attach_state saved = w.attach;
+
+    w.attach.record = r;
+    w.attach.dispatch = dispatch;
+    w.attach.provider_calls = 0;
+    w.attach.provider_status = STATUS_SUCCESS;
+    fuzz_trace_event("NmrClientAttachProvider(h%u, b%u, dispatch v%u)", r->side[0].handle_ordinal,
+                     record_index(r), dispatch->version);
+    fuzz_trace_enter();
+    call_frame_t *frame = call_begin("NmrClientAttachProvider", false);
+    NTSTATUS status = NmrClientAttachProvider(r->side[0].handle, &r->side[0], dispatch,
+                                              &provider_context, &provider_dispatch);
+    call_end(frame);
+    fuzz_trace_leave();
+    fuzz_trace_event("NmrClientAttachProvider -> %s", fuzz_status_str(status));
+    struct attach_state done = w.attach;
+    w.attach = saved;
+
+    if (done.provider_calls != 1) {
+        oracle_fail("NmrClientAttachProvider called ProviderAttachClient %u times (expected once)",
+                    done.provider_calls);
+    }
+    if (status != done.provider_status) {
+        oracle_fail("NmrClientAttachProvider returned %s but ProviderAttachClient returned %s",
+                    fuzz_status_str(status), fuzz_status_str(done.provider_status));
+    }
+    if (status == STATUS_SUCCESS) {
+        if (provider_context != &r->side[1] || provider_dispatch != &p->dispatch[0]) {
+            oracle_fail("NmrClientAttachProvider returned STATUS_SUCCESS without the provider's "
+                        "binding context and dispatch");
+        }
+    } else if (provider_context != UNWRITTEN || provider_dispatch != UNWRITTEN) {
+        oracle_fail("NmrClientAttachProvider wrote its out parameters on %s",
+                    fuzz_status_str(status));
+    }
+    if (!NT_SUCCESS(status) && status != STATUS_NOINTERFACE) {
+        expect_warning("A9");
+    }
+    return status;
+}
+
+static void do_deregister(module_t *m, bool at_dispatch)
+{
+    const char *function = m->is_client ? "NmrDeregisterClient" : "NmrDeregisterProvider";
+    KIRQL old_irql = PASSIVE_LEVEL;
+
+    if (at_dispatch) {
+        KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+    }
+    fuzz_trace_event("%s(%s h%u) at %s", function, m->name, m->handle_ordinal,
+                     irql_name(KeGetCurrentIrql()));
+    fuzz_trace_enter();
+    call_frame_t *frame = call_begin(function, false);
+    m->state = MODULE_DEREGISTERING;
+    request_detach_of(m, frame->id);
+    /* A peer whose attach has not started yet is discarded without any callback. */
+    for (unsigned d = 0; d < w.reg_depth; d++) {
+        struct reg_frame *reg = &w.regs[d];
+        for (unsigned i = reg->next; i < reg->expected_count; i++) {
+            if (reg->expected[i] == m) {
+                memmove(&reg->expected[i], &reg->expected[i + 1],
+                        (reg->expected_count - i - 1) * sizeof reg->expected[0]);
+                reg->expected_count--;
+                break;
+            }
+        }
+    }
+    NTSTATUS status = m->is_client ? NmrDeregisterClient(m->handle) : NmrDeregisterProvider(m->handle);
+    call_end(frame);
+    fuzz_trace_leave();
+    fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
+    if (at_dispatch) {
+        KeLowerIrql(old_irql);
+    }
+    if (status != STATUS_PENDING) {
+        oracle_fail("%s returned %s; it always returns STATUS_PENDING", function,
+                    fuzz_status_str(status));
+    }
+}
+
+static void do_complete(side_t *side, bool at_dispatch)
+{
+    record_t *r = &w.records[side->record];
+    const char *function =
+        side->is_client ? "NmrClientDetachProviderComplete" : "NmrProviderDetachClientComplete";
+    KIRQL old_irql = PASSIVE_LEVEL;
+
+    if (at_dispatch) {
+        KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+    }
+    fuzz_trace_event("%s(h%u) b%u at %s", function, side->handle_ordinal, side->record,
+                     irql_name(KeGetCurrentIrql()));
+    fuzz_trace_enter();
+    call_frame_t *frame = call_begin(function, false);
+    /* A completion from inside the side's own detach callback takes effect when the callback
+       returns STATUS_PENDING: the cleanup then runs in the call that invoked the callback,
+       not inside this one. */
+    if (side->state != SIDE_IN_DETACH) {
+        side_done(r, side, frame->id);
+    }
+    if (side->is_client) {
+        NmrClientDetachProviderComplete(side->handle);
+    } else {
+        NmrProviderDetachClientComplete(side->handle);
+    }
+    call_end(frame);
+    fuzz_trace_leave();
+    if (at_dispatch) {
+        KeLowerIrql(old_irql);
+    }
+}
+
+/* Pending sides in binding order, client side first. */
+static unsigned list_pending(side_t **out, unsigned cap, const module_t *only)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < w.live_count && n < cap; k++) {
+        record_t *r = &w.records[w.live[k]];
+        if (r->state != RECORD_ATTACHED) {
+            continue;
+        }
+        if (only) {
+            bool mine = only->is_client
+                            ? (r->client == only->index && r->client_gen == only->gen)
+                            : (r->provider == only->index && r->provider_gen == only->gen);
+            if (!mine) {
+                continue;
+            }
+        }
+        for (unsigned s = 0; s < 2 && n < cap; s++) {
+            if (r->side[s].state == SIDE_PENDING) {
+                out[n++] = &r->side[s];
+            }
+        }
+    }
+    return n;
+}
+
+static void complete_pick(unsigned pick, bool at_dispatch)
+{
+    side_t *pending[2 * MAX_RECORDS];
+    unsigned n = list_pending(pending, 2 * MAX_RECORDS, NULL);
+    if (n == 0) {
+        fuzz_trace_event("complete: nothing pending");
+        return;
+    }
+    do_complete(pending[pick % n], at_dispatch);
+}
+
+static void run_hook_action(void)
+{
+    switch (w.hook.action) {
+    case HOOK_DEREGISTER_CLIENT:
+    case HOOK_DEREGISTER_PROVIDER: {
+        module_t *m = w.hook.action == HOOK_DEREGISTER_CLIENT ? client_slot(w.hook.arg)
+                                                               : provider_slot(w.hook.arg);
+        if (m->state != MODULE_REGISTERED) {
+            fuzz_trace_event("deregister %s: not registered, skipped", m->name);
+            return;
+        }
+        do_deregister(m, false);
+        return;
+    }
+    case HOOK_COMPLETE:
+        complete_pick(w.hook.arg, false);
+        return;
+    case HOOK_REGISTER_CLIENT:
+    case HOOK_REGISTER_PROVIDER: {
+        /* arg: bits0-1 slot, bits2-3 NPI, bits4-5 detach result; attach/accept, cleanup. */
+        module_t *m = w.hook.action == HOOK_REGISTER_CLIENT ? client_slot(w.hook.arg)
+                                                             : provider_slot(w.hook.arg);
+        do_register(m, (w.hook.arg >> 2) & 3, (uint8_t)(((w.hook.arg >> 4) & 3) << 2), 0);
+        return;
+    }
+    case HOOK_ACTION_COUNT:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Client callbacks                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static record_t *record_new(module_t *c, module_t *p, HANDLE client_handle)
+{
+    if (w.record_count == MAX_RECORDS) {
+        oracle_fail("harness: binding table full (register should have been skipped)");
+    }
+    record_t *r = &w.records[w.record_count++];
+    memset(r, 0, sizeof *r);
+    r->state = RECORD_PROPOSED;
+    r->client = c->index;
+    r->provider = p->index;
+    r->client_gen = c->gen;
+    r->provider_gen = p->gen;
+    for (unsigned s = 0; s < 2; s++) {
+        r->side[s].magic = SIDE_MAGIC;
+        r->side[s].record = record_index(r);
+        r->side[s].is_client = s == 0;
+        r->side[s].state = SIDE_IDLE;
+    }
+    r->side[0].detach_mode = c->detach_mode;
+    r->side[0].cleanup_expected = c->has_cleanup;
+    r->side[0].handle = client_handle;
+    r->side[0].handle_ordinal = handle_new(client_handle, "ClientAttachProvider binding handle");
+    live_add(r);
+    return r;
+}
+
+static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientContext,
+                                       PNPI_REGISTRATION_INSTANCE ProviderRegistrationInstance)
+{
+    const char *cb = "ClientAttachProvider";
+    module_t *c = module_from_context(ClientContext, true, cb);
+    module_t *p = NULL;
+    for (unsigned i = 0; i < MAX_PROVIDERS; i++) {
+        if (ProviderRegistrationInstance == &w.providers[i].chars.provider.ProviderRegistrationInstance) {
+            p = &w.providers[i];
+        }
+    }
+    if (!p) {
+        oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
+                    c->name);
+    }
+    fuzz_trace_event("%s %s <- %s", cb, c->name, p->name);
+    callback_enter();
+    check_irql(PASSIVE_LEVEL, cb);
+    struct reg_frame *reg = w.reg_depth ? &w.regs[w.reg_depth - 1] : NULL;
+    if (!reg || (reg->module != c && reg->module != p)) {
+        oracle_fail("%s %s-%s outside NmrRegister* of either module", cb, c->name, p->name);
+    }
+    module_t *registering = reg->module;
+    module_t *peer = registering == c ? p : c;
+    if (registering->state != MODULE_REGISTERING) {
+        oracle_fail("harness: registering module in state %d", registering->state);
+    }
+    /* A peer still inside its own NmrRegister* (an outer frame) is already registered. */
+    if (peer->state != MODULE_REGISTERED && peer->state != MODULE_REGISTERING) {
+        oracle_fail("%s %s-%s: %s is %s", cb, c->name, p->name, peer->name,
+                    peer->state == MODULE_DEREGISTERING ? "deregistering (no attach may start)"
+                                                        : "not registered");
+    }
+    if (c->npi != p->npi || !IsEqualGUID(ProviderRegistrationInstance->NpiId,
+                                         c->chars.client.ClientRegistrationInstance.NpiId)) {
+        oracle_fail("%s %s-%s: different NPIs bound (NPI %u and %u)", cb, c->name, p->name, c->npi,
+                    p->npi);
+    }
+    if (registering->handle != UNWRITTEN) {
+        oracle_fail("%s: the registration handle of %s was written before its attaches returned",
+                    cb, registering->name);
+    }
+    if (reg->next >= reg->expected_count || reg->expected[reg->next] != peer) {
+        if (reg->next < reg->expected_count) {
+            oracle_fail("%s %s-%s out of order: expected the attach with %s next", cb, c->name,
+                        p->name, reg->expected[reg->next]->name);
+        }
+        oracle_fail("%s %s-%s not expected (already attached, or no such attach predicted)", cb,
+                    c->name, p->name);
+    }
+    reg->next++;
+    record_t *r = record_new(c, p, NmrBindingHandle);
+    fuzz_trace_event("binding b%u, client handle h%u", record_index(r), r->side[0].handle_ordinal);
+    maybe_fire_hook(HOOK_CLIENT_ATTACH_ENTRY);
+
+    NTSTATUS status;
+    if (c->policy == CLIENT_DECLINE || (c->decline_mask & (1u << p->index))) {
+        status = STATUS_NOINTERFACE;
+    } else {
+        status = attach_attempt(r, &c->dispatch[1]);
+        if (status == STATUS_NOINTERFACE && c->policy == CLIENT_RETRY) {
+            status = attach_attempt(r, &c->dispatch[0]);
+        }
+        maybe_fire_hook(HOOK_CLIENT_ATTACH_AFTER);
+    }
+
+    if (status == STATUS_SUCCESS) {
+        r->state = RECORD_ATTACHED;
+        if (c->state == MODULE_DEREGISTERING || p->state == MODULE_DEREGISTERING) {
+            /* Late-comer: detached by the attaching thread before NmrRegister* returns. */
+            r->detach_requested = true;
+            r->detach_owner = reg->call_id;
+        }
+    } else {
+        r->state = RECORD_DISCARDED;
+        live_remove(r);
+    }
+    fuzz_trace_leave();
+    fuzz_trace_event("%s %s <- %s returns %s%s", cb, c->name, p->name, fuzz_status_str(status),
+                     status == STATUS_SUCCESS && r->detach_requested ? " (late-comer)" : "");
+    return status;
+}
+
+static NTSTATUS detach_callback(PVOID context, unsigned which)
+{
+    const char *cb = which == 0 ? "ClientDetachProvider" : "ProviderDetachClient";
+    side_t *side = side_from_context(context, which, cb);
+    record_t *r = &w.records[side->record];
+    side_t *other = &r->side[1 - which];
+
+    fuzz_trace_event("%s b%u (%s-%s)", cb, side->record, w.clients[r->client].name,
+                     w.providers[r->provider].name);
+    callback_enter();
+    if (r->state != RECORD_ATTACHED) {
+        oracle_fail("%s for binding b%u whose attach %s", cb, side->record,
+                    r->state == RECORD_PROPOSED ? "has not returned yet" : "failed");
+    }
+    check_module_alive(r, 0, cb);
+    check_module_alive(r, 1, cb);
+    if (!r->detach_requested) {
+        oracle_fail("%s for binding b%u although neither module is deregistering", cb,
+                    side->record);
+    }
+    if (side->state != SIDE_IDLE) {
+        oracle_fail("%s called twice for binding b%u", cb, side->record);
+    }
+    if (!call_in_progress(r->detach_owner)) {
+        oracle_fail("%s for binding b%u after the call that started the detach returned", cb,
+                    side->record);
+    }
+    bool this_goes_first = (which == 0) != (w.config.provider_detach_first != FALSE);
+    if (this_goes_first && other->state != SIDE_IDLE) {
+        oracle_fail("%s for binding b%u after the other side's detach (order: %s first)", cb,
+                    side->record, w.config.provider_detach_first ? "provider" : "client");
+    }
+    if (!this_goes_first && other->state == SIDE_IDLE) {
+        oracle_fail("%s for binding b%u before the other side's detach (order: %s first)", cb,
+                    side->record, w.config.provider_detach_first ? "provider" : "client");
+    }
+    check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
+
+    side->state = SIDE_IN_DETACH;
+    maybe_fire_hook(which == 0 ? HOOK_CLIENT_DETACH : HOOK_PROVIDER_DETACH);
+
+    NTSTATUS status;
+    switch (side->detach_mode) {
+    case DETACH_PENDING_INLINE:
+        do_complete(side, false);
+        side_done(r, side, current_call_id());
+        status = STATUS_PENDING;
+        break;
+    case DETACH_PENDING:
+        side->state = SIDE_PENDING;
+        status = STATUS_PENDING;
+        break;
+    case DETACH_SUCCESS:
+    default:
+        side_done(r, side, current_call_id());
+        status = STATUS_SUCCESS;
+        break;
+    }
+    fuzz_trace_leave();
+    fuzz_trace_event("%s b%u returns %s", cb, side->record, fuzz_status_str(status));
+    return status;
+}
+
+static NTSTATUS client_detach_provider(PVOID ClientBindingContext)
+{
+    return detach_callback(ClientBindingContext, 0);
+}
+
+static void cleanup_callback(PVOID context, unsigned which)
+{
+    const char *cb = which == 0 ? "ClientCleanupBindingContext" : "ProviderCleanupBindingContext";
+    side_t *side = side_from_context(context, which, cb);
+    record_t *r = &w.records[side->record];
+
+    fuzz_trace_event("%s b%u", cb, side->record);
+    callback_enter();
+    if (r->state != RECORD_ATTACHED) {
+        oracle_fail("%s for binding b%u that never attached", cb, side->record);
+    }
+    check_module_alive(r, which, cb);
+    if (!r->both_done) {
+        oracle_fail("%s for binding b%u before both sides completed detach (client %d, provider %d)",
+                    cb, side->record, r->side[0].state, r->side[1].state);
+    }
+    if (!side->cleanup_expected) {
+        oracle_fail("%s for binding b%u whose module registered no cleanup callback", cb,
+                    side->record);
+    }
+    if (side->cleaned) {
+        oracle_fail("%s called twice for binding b%u", cb, side->record);
+    }
+    if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
+        oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, side->record);
+    }
+    if (!call_in_progress(r->completer)) {
+        oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
+                    side->record);
+    }
+    check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
+    side->cleaned = true;
+    update_destroyed(r);
+    maybe_fire_hook(HOOK_CLEANUP);
+    fuzz_trace_leave();
+}
+
+static VOID client_cleanup_binding_context(PVOID ClientBindingContext)
+{
+    cleanup_callback(ClientBindingContext, 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Provider callbacks                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderContext,
+                                       PNPI_REGISTRATION_INSTANCE ClientRegistrationInstance,
+                                       PVOID ClientBindingContext, const VOID *ClientDispatch,
+                                       PVOID *ProviderBindingContext,
+                                       const VOID **ProviderDispatch)
+{
+    const char *cb = "ProviderAttachClient";
+    module_t *p = module_from_context(ProviderContext, false, cb);
+    record_t *r = w.attach.record;
+
+    fuzz_trace_event("%s %s <- %s", cb, p->name, r ? w.clients[r->client].name : "?");
+    callback_enter();
+    if (!r || w.frame_count == 0 ||
+        strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
+        oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
+    }
+    module_t *c = &w.clients[r->client];
+    check_irql(PASSIVE_LEVEL, cb);
+    if (p->index != r->provider || p->gen != r->provider_gen) {
+        oracle_fail("%s reached %s; the client is attaching to %s", cb, p->name,
+                    w.providers[r->provider].name);
+    }
+    if (p->state != MODULE_REGISTERED && p->state != MODULE_DEREGISTERING &&
+        p->state != MODULE_REGISTERING) {
+        oracle_fail("%s reached %s, which is not registered", cb, p->name);
+    }
+    if (ClientRegistrationInstance != &c->chars.client.ClientRegistrationInstance) {
+        oracle_fail("%s of %s received a registration instance that is not %s's own", cb, p->name,
+                    c->name);
+    }
+    if (ClientBindingContext != &r->side[0] || ClientDispatch != w.attach.dispatch) {
+        oracle_fail("%s of %s did not receive the client's binding context and dispatch", cb,
+                    p->name);
+    }
+    if (NmrBindingHandle == r->side[0].handle) {
+        oracle_fail("%s received the client-side binding handle; the sides differ", cb);
+    }
+    if (r->side[1].handle == NULL) {
+        r->side[1].handle = NmrBindingHandle;
+        r->side[1].handle_ordinal = handle_new(NmrBindingHandle, "ProviderAttachClient binding handle");
+    } else if (r->side[1].handle != NmrBindingHandle) {
+        oracle_fail("%s: the provider-side handle of binding b%u changed between attempts", cb,
+                    record_index(r));
+    }
+    if (ProviderBindingContext == NULL || ProviderDispatch == NULL) {
+        oracle_fail("%s received NULL out parameters", cb);
+    }
+    w.attach.provider_calls++;
+    fuzz_trace_event("provider handle h%u", r->side[1].handle_ordinal);
+    maybe_fire_hook(HOOK_PROVIDER_ATTACH);
+
+    NTSTATUS status;
+    switch ((provider_policy_t)p->policy) {
+    case PROVIDER_ACCEPT:
+        status = STATUS_SUCCESS;
+        break;
+    case PROVIDER_ACCEPT_OLDER:
+        status = w.attach.dispatch->version == 1 ? STATUS_SUCCESS : STATUS_NOINTERFACE;
+        break;
+    case PROVIDER_DECLINE:
+        status = STATUS_NOINTERFACE;
+        break;
+    case PROVIDER_FAIL:
+    default:
+        status = p->fail_status;
+        break;
+    }
+    if (status == STATUS_SUCCESS) {
+        *ProviderBindingContext = &r->side[1];
+        *ProviderDispatch = &p->dispatch[0];
+        r->provider_accepted = true;
+        r->side[1].detach_mode = p->detach_mode;
+        r->side[1].cleanup_expected = p->has_cleanup;
+    }
+    w.attach.provider_status = status;
+    fuzz_trace_leave();
+    fuzz_trace_event("%s %s returns %s", cb, p->name, fuzz_status_str(status));
+    return status;
+}
+
+static NTSTATUS provider_detach_client(PVOID ProviderBindingContext)
+{
+    return detach_callback(ProviderBindingContext, 1);
+}
+
+static VOID provider_cleanup_binding_context(PVOID ProviderBindingContext)
+{
+    cleanup_callback(ProviderBindingContext, 1);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Operations                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static void fill_characteristics(module_t *m, uint8_t behaviour)
+{
+    NPI_REGISTRATION_INSTANCE *instance;
+    memset(&m->chars, 0, sizeof m->chars);
+    if (m->is_client) {
+        NPI_CLIENT_CHARACTERISTICS *cc = &m->chars.client;
+        cc->Version = 0;
+        cc->Length = sizeof *cc;
+        cc->ClientAttachProvider = client_attach_provider;
+        cc->ClientDetachProvider = client_detach_provider;
+        cc->ClientCleanupBindingContext = m->has_cleanup ? client_cleanup_binding_context : NULL;
+        instance = &cc->ClientRegistrationInstance;
+    } else {
+        NPI_PROVIDER_CHARACTERISTICS *pc = &m->chars.provider;
+        pc->Version = 0;
+        pc->Length = sizeof *pc;
+        pc->ProviderAttachClient = provider_attach_client;
+        pc->ProviderDetachClient = provider_detach_client;
+        pc->ProviderCleanupBindingContext =
+            m->has_cleanup ? provider_cleanup_binding_context : NULL;
+        instance = &pc->ProviderRegistrationInstance;
+    }
+    memset(&m->module_id, 0, sizeof m->module_id);
+    m->module_id.Length = sizeof m->module_id;
+    if (behaviour & 0x80) {
+        m->module_id.Type = MIT_IF_LUID;
+        m->module_id.IfLuid.LowPart = 0x100u + m->index;
+        m->module_id.IfLuid.HighPart = m->is_client ? 1 : 2;
+    } else {
+        m->module_id.Type = MIT_GUID;
+        m->module_id.Guid = npi_ids[0];
+        m->module_id.Guid.Data2 = (USHORT)(0x100u + m->index);
+        m->module_id.Guid.Data3 = (USHORT)(m->is_client ? 0xc1 : 0x90);
+    }
+    instance->Version = (behaviour & 0x20) ? 1 : 0;
+    instance->Size = sizeof *instance;
+    instance->NpiId = &npi_ids[m->npi];
+    instance->ModuleId = &m->module_id;
+    instance->Number = m->index;
+    instance->NpiSpecificCharacteristics = (behaviour & 0x40) ? &npi_specific_data[m->npi] : NULL;
+}
+
+static bool records_available(void)
+{
+    /* Room for this registration's proposals and for those of an outer one in progress. */
+    return w.record_count + MAX_PEERS * (w.reg_depth + 1) <= MAX_RECORDS;
+}
+
+/* Register module m with the behaviour bits of the input format; from an operation, or
+   nested inside a callback (another thread registering at that moment). */
+static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t extra)
+{
+    bool client = m->is_client;
+    const char *function = client ? "NmrRegisterClient" : "NmrRegisterProvider";
+
+    if (m->state != MODULE_FREE) {
+        fuzz_trace_event("%s(%s): already registered, skipped", function, m->name);
+        return;
+    }
+    if (!records_available()) {
+        fuzz_trace_event("%s(%s): binding table full, skipped", function, m->name);
+        return;
+    }
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL || w.reg_depth == 2) {
+        fuzz_trace_event("%s(%s): not at PASSIVE_LEVEL here, skipped", function, m->name);
+        return;
+    }
+    m->npi = npi % w.npi_count;
+    m->policy = behaviour & 3;
+    if (client && m->policy == 3) {
+        m->policy = CLIENT_ATTACH;
+    }
+    m->detach_mode = (detach_mode_t)((behaviour >> 2) & 3);
+    if (m->detach_mode == 3) {
+        m->detach_mode = DETACH_SUCCESS;
+    }
+    m->has_cleanup = (behaviour & 0x10) == 0;
+    m->decline_mask = client ? (extra & 0xfu) : 0;
+    m->fail_status = provider_errors[extra % 3];
+    m->gen++;
+    fill_characteristics(m, behaviour);
+
+    /* Attaches the model predicts: registered peers of the NPI that are not deregistering
+       (including one still inside an outer NmrRegister*, which is already published), in
+       their registration order. */
+    module_t *peers = client ? w.providers : w.clients;
+    unsigned peer_count = client ? MAX_PROVIDERS : MAX_CLIENTS;
+    struct reg_frame *reg = &w.regs[w.reg_depth];
+    reg->module = m;
+    reg->expected_count = 0;
+    reg->next = 0;
+    for (;;) {
+        module_t *best = NULL;
+        for (unsigned i = 0; i < peer_count; i++) {
+            module_t *q = &peers[i];
+            bool listed = false;
+            for (unsigned k = 0; k < reg->expected_count; k++) {
+                listed |= reg->expected[k] == q;
+            }
+            if (!listed && (q->state == MODULE_REGISTERED || q->state == MODULE_REGISTERING) &&
+                q->npi == m->npi && (!best || q->reg_order < best->reg_order)) {
+                best = q;
+            }
+        }
+        if (!best) {
+            break;
+        }
+        reg->expected[reg->expected_count++] = best;
+    }
+
+    if (client) {
+        fuzz_trace_event("%s(%s npi%u %s detach=%s cleanup=%s decline=%x inst.v%u) at %s",
+                         function, m->name, m->npi, client_policy_names[m->policy],
+                         detach_mode_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
+                         m->decline_mask, (unsigned)m->chars.client.ClientRegistrationInstance.Version,
+                         irql_name(KeGetCurrentIrql()));
+    } else {
+        fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s inst.v%u) at %s", function,
+                         m->name, m->npi, provider_policy_names[m->policy],
+                         m->policy == PROVIDER_FAIL ? ":" : "",
+                         m->policy == PROVIDER_FAIL ? fuzz_status_str(m->fail_status) : "",
+                         detach_mode_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
+                         (unsigned)m->chars.provider.ProviderRegistrationInstance.Version,
+                         irql_name(KeGetCurrentIrql()));
+    }
+
+    unsigned long injected_before = kshim_fault_injected_calls();
+    unsigned long attributed_before = w.injected_attributed;
+    unsigned long callbacks_before = w.callbacks;
+    unsigned long live_before = nmr_live_object_count();
+    m->state = MODULE_REGISTERING;
+    m->handle = UNWRITTEN;
+    m->reg_order = ++w.reg_counter;
+    fuzz_trace_enter();
+    call_frame_t *frame = call_begin(function, true);
+    reg->call_id = frame->id;
+    w.reg_depth++;
+    NTSTATUS status = client ? NmrRegisterClient(&m->chars.client, m, &m->handle)
+                             : NmrRegisterProvider(&m->chars.provider, m, &m->handle);
+    w.reg_depth--;
+    call_end(frame);
+    fuzz_trace_leave();
+    /* Faults injected in this call itself, not in a register nested inside it. */
+    unsigned long own = (kshim_fault_injected_calls() - injected_before) -
+                        (w.injected_attributed - attributed_before);
+    w.injected_attributed += own;
+    bool injected = own != 0;
+
+    if (injected) {
+        const char *site = kshim_fault_last_injected_site();
+        fuzz_trace_event("fault injected at %s", site ? site : "?");
+    }
+    if (status == STATUS_SUCCESS) {
+        m->handle_ordinal = handle_new(m->handle, function);
+        fuzz_trace_event("%s -> %s, handle h%u", function, fuzz_status_str(status),
+                         m->handle_ordinal);
+    } else {
+        fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
+    }
+    if (injected != (status == STATUS_INSUFFICIENT_RESOURCES)) {
+        oracle_fail("%s returned %s although %s", function, fuzz_status_str(status),
+                    injected ? "an allocation failure was injected during the call"
+                             : "no failure was injected");
+    }
+    if (injected) {
+        if (w.callbacks != callbacks_before) {
+            oracle_fail("%s failed with STATUS_INSUFFICIENT_RESOURCES after making %lu callback(s)",
+                        function, w.callbacks - callbacks_before);
+        }
+        if (nmr_live_object_count() != live_before) {
+            oracle_fail("%s failed but left %lu object(s) behind", function,
+                        nmr_live_object_count() - live_before);
+        }
+        m->state = MODULE_FREE;
+        return;
+    }
+    if (status != STATUS_SUCCESS) {
+        oracle_fail("%s returned %s for valid characteristics", function, fuzz_status_str(status));
+    }
+    if (reg->next != reg->expected_count) {
+        oracle_fail("%s returned without attaching to %s (predicted %u attach(es), saw %u)",
+                    function, reg->expected[reg->next]->name, reg->expected_count, reg->next);
+    }
+    m->state = MODULE_REGISTERED;
+}
+
+static void op_register(bool client)
+{
+    uint8_t slot_npi = fuzz_take_u8(&w.in);
+    uint8_t behaviour = fuzz_take_u8(&w.in);
+    uint8_t extra = fuzz_take_u8(&w.in);
+    module_t *m = client ? client_slot(slot_npi & 3) : provider_slot(slot_npi & 3);
+    fuzz_trace_set_thread(m->name);
+    do_register(m, slot_npi >> 2, behaviour, extra);
+}
+
+static void op_deregister(bool client)
+{
+    uint8_t a = fuzz_take_u8(&w.in);
+    module_t *m = client ? client_slot(a & 3) : provider_slot(a & 3);
+    fuzz_trace_set_thread(m->name);
+    if (m->state != MODULE_REGISTERED) {
+        fuzz_trace_event("%s(%s): not registered, skipped",
+                         client ? "NmrDeregisterClient" : "NmrDeregisterProvider", m->name);
+        return;
+    }
+    do_deregister(m, (a & 4) != 0);
+}
+
+static void do_wait(module_t *m, bool force)
+{
+    const char *function =
+        m->is_client ? "NmrWaitForClientDeregisterComplete" : "NmrWaitForProviderDeregisterComplete";
+    if (outstanding_bindings(m) != 0) {
+        if (!force) {
+            fuzz_trace_event("%s(%s): would block (%u binding(s) not cleaned up), skipped",
+                             function, m->name, outstanding_bindings(m));
+            return;
+        }
+        side_t *pending[2 * MAX_RECORDS];
+        unsigned n = list_pending(pending, 2 * MAX_RECORDS, m);
+        const char *saved = fuzz_trace_thread();
+        fuzz_trace_set_thread("worker");
+        for (unsigned i = 0; i < n; i++) {
+            if (pending[i]->state == SIDE_PENDING) {
+                do_complete(pending[i], false);
+            }
+        }
+        fuzz_trace_set_thread(saved);
+        if (outstanding_bindings(m) != 0) {
+            oracle_fail("%s(%s): %u binding(s) still not cleaned up after completing every "
+                        "pending detach",
+                        function, m->name, outstanding_bindings(m));
+        }
+    }
+    fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
+    unsigned long callbacks_before = w.callbacks;
+    fuzz_trace_enter();
+    call_frame_t *frame = call_begin(function, false);
+    NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
+                                   : NmrWaitForProviderDeregisterComplete(m->handle);
+    call_end(frame);
+    fuzz_trace_leave();
+    fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
+    if (status != STATUS_SUCCESS) {
+        oracle_fail("%s(%s) returned %s after deregistration with every binding cleaned up",
+                    function, m->name, fuzz_status_str(status));
+    }
+    if (w.callbacks != callbacks_before) {
+        oracle_fail("%s(%s) made callbacks although every binding was cleaned up", function,
+                    m->name);
+    }
+    m->state = MODULE_FREE;
+}
+
+static void op_wait(bool client)
+{
+    uint8_t a = fuzz_take_u8(&w.in);
+    module_t *m = client ? client_slot(a & 3) : provider_slot(a & 3);
+    const char *function =
+        client ? "NmrWaitForClientDeregisterComplete" : "NmrWaitForProviderDeregisterComplete";
+    fuzz_trace_set_thread(m->name);
+    if (m->state == MODULE_REGISTERED && (a & 8)) {
+        fuzz_trace_event("%s(%s h%u) before deregistration", function, m->name, m->handle_ordinal);
+        fuzz_trace_enter();
+        call_frame_t *frame = call_begin(function, false);
+        NTSTATUS status = client ? NmrWaitForClientDeregisterComplete(m->handle)
+                                 : NmrWaitForProviderDeregisterComplete(m->handle);
+        call_end(frame);
+        fuzz_trace_leave();
+        fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
+        if (status != STATUS_INVALID_PARAMETER) {
+            oracle_fail("%s before NmrDeregister* returned %s, expected STATUS_INVALID_PARAMETER",
+                        function, fuzz_status_str(status));
+        }
+        expect_warning("R8");
+        return;
+    }
+    if (m->state != MODULE_DEREGISTERING) {
+        fuzz_trace_event("%s(%s): not deregistering, skipped", function, m->name);
+        return;
+    }
+    do_wait(m, (a & 4) != 0);
+}
+
+static void op_complete(void)
+{
+    uint8_t a = fuzz_take_u8(&w.in);
+    fuzz_trace_set_thread("worker");
+    complete_pick(a >> 1, (a & 1) != 0);
+}
+
+static void op_hook(void)
+{
+    uint8_t point = fuzz_take_u8(&w.in);
+    uint8_t action = fuzz_take_u8(&w.in);
+    w.hook.armed = true;
+    w.hook.point = (hook_point_t)(point % HOOK_POINT_COUNT);
+    w.hook.action = (hook_action_t)(action % HOOK_ACTION_COUNT);
+    w.hook.arg = action / HOOK_ACTION_COUNT;
+    fuzz_trace_set_thread("hook");
+    switch (w.hook.action) {
+    case HOOK_DEREGISTER_CLIENT:
+        fuzz_trace_event("arm: at %s, deregister C%u", hook_point_names[w.hook.point],
+                         w.hook.arg & 3);
+        break;
+    case HOOK_DEREGISTER_PROVIDER:
+        fuzz_trace_event("arm: at %s, deregister P%u", hook_point_names[w.hook.point],
+                         w.hook.arg & 3);
+        break;
+    case HOOK_REGISTER_CLIENT:
+    case HOOK_REGISTER_PROVIDER:
+        fuzz_trace_event("arm: at %s, register %s%u", hook_point_names[w.hook.point],
+                         w.hook.action == HOOK_REGISTER_CLIENT ? "C" : "P", w.hook.arg & 3);
+        break;
+    default:
+        fuzz_trace_event("arm: at %s, complete pending side #%u", hook_point_names[w.hook.point],
+                         w.hook.arg);
+        break;
+    }
+}
+
+/* After every operation: the registrar agrees with the model. */
+static void check_after_operation(void)
+{
+    if (w.frame_count != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        oracle_fail("harness: operation left %u call frame(s) or IRQL %s", w.frame_count,
+                    irql_name(KeGetCurrentIrql()));
+    }
+    for (unsigned k = 0; k < w.live_count; k++) {
+        const record_t *r = &w.records[w.live[k]];
+        unsigned i = w.live[k];
+        if (r->state == RECORD_PROPOSED) {
+            oracle_fail("binding b%u: ClientAttachProvider never returned", i);
+        }
+        if (r->state == RECORD_ATTACHED && (r->side[0].state == SIDE_IN_DETACH ||
+                                            r->side[1].state == SIDE_IN_DETACH)) {
+            oracle_fail("binding b%u: a detach callback never returned", i);
+        }
+    }
+    unsigned long live = nmr_live_object_count();
+    if (live != model_live_objects()) {
+        oracle_fail("nmr_live_object_count() is %lu, the model has %lu live object(s)", live,
+                    model_live_objects());
+    }
+    ULONG warnings = nmr_verifier_warning_count();
+    if (warnings != w.expected_warnings) {
+        const char *rule = nmr_verifier_last_warning_rule();
+        oracle_fail("%lu verifier warning(s), expected %lu (last: %s)", (unsigned long)warnings,
+                    w.expected_warnings, rule ? rule : "none");
+    }
+    if (warnings != 0) {
+        const char *rule = nmr_verifier_last_warning_rule();
+        if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
+            oracle_fail("last verifier warning is %s, expected %s", rule ? rule : "none",
+                        w.expected_warning_rule);
+        }
+    }
+    nmr_check_invariants();
+}
+
+/* Deregister and wait for everything still registered, completing pending detaches. */
+static void teardown(void)
+{
+    w.hook.armed = false;
+    for (unsigned role = 0; role < 2; role++) {
+        module_t *array = role == 0 ? w.clients : w.providers;
+        for (unsigned i = 0; i < MAX_PEERS; i++) {
+            if (array[i].state == MODULE_REGISTERED) {
+                fuzz_trace_set_thread(array[i].name);
+                do_deregister(&array[i], false);
+                check_after_operation();
+            }
+        }
+    }
+    fuzz_trace_set_thread("worker");
+    for (;;) {
+        side_t *pending[1];
+        if (list_pending(pending, 1, NULL) == 0) {
+            break;
+        }
+        do_complete(pending[0], false);
+        check_after_operation();
+    }
+    for (unsigned role = 0; role < 2; role++) {
+        module_t *array = role == 0 ? w.clients : w.providers;
+        for (unsigned i = 0; i < MAX_PEERS; i++) {
+            if (array[i].state == MODULE_DEREGISTERING) {
+                fuzz_trace_set_thread(array[i].name);
+                do_wait(&array[i], true);
+                check_after_operation();
+            }
+        }
+    }
+}
+
+static void world_reset(void)
+{
+    memset(&w, 0, sizeof w);
+    w.records = binding_records;
+    /* Epoch 0 never names an input, so the zero-initialised table starts empty. */
+    if (++handle_epoch_counter == 0) {
+        memset(handle_table, 0, sizeof handle_table);
+        handle_epoch_counter = 1;
+    }
+    w.handle_epoch = handle_epoch_counter;
+    for (unsigned role = 0; role < 2; role++) {
+        module_t *array = role == 0 ? w.clients : w.providers;
+        for (unsigned i = 0; i < MAX_PEERS; i++) {
+            module_t *m = &array[i];
+            memset(m, 0, sizeof *m);
+            m->magic = MODULE_MAGIC;
+            m->is_client = role == 0;
+            m->index = i;
+            m->name = module_names[m->is_client][i];
+            m->state = MODULE_FREE;
+            for (unsigned d = 0; d < 2; d++) {
+                m->dispatch[d].magic = DISPATCH_MAGIC;
+                m->dispatch[d].owner = i;
+                m->dispatch[d].version = d + 1;
+            }
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ULONG leftover = nmr_reset();
+    if (leftover != 0) {
+        oracle_fail("nmr_reset() found %lu live object(s) before the input started",
+                    (unsigned long)leftover);
+    }
+    world_reset();
+    fuzz_input_init(&w.in, data, size);
+    fuzz_trace_reset();
+
+    uint8_t config = fuzz_take_u8(&w.in);
+    uint8_t fault = fuzz_take_u8(&w.in);
+    nmr_verifier_get_config(&w.config);
+    w.config.warnings_are_fatal = FALSE;
+    w.config.warnings_are_printed = fuzz_trace_output() != NULL;
+    w.config.detach_at_dispatch = (config & 1) != 0;
+    w.config.cleanup_at_dispatch = (config & 2) != 0;
+    w.config.provider_detach_first = (config & 4) != 0;
+    nmr_verifier_set_config(&w.config);
+    w.npi_count = (config & 8) ? 3 : 2;
+
+    kshim_fault_plan_t plan = {KSHIM_FAULT_OFF, 0, NULL, 0};
+    unsigned fault_mode = fault & 3;
+    if (fault_mode == 1 || fault_mode == 2) {
+        plan.mode = fault_mode == 1 ? KSHIM_FAULT_TRANSIENT : KSHIM_FAULT_PERSISTENT;
+        plan.nth = 1u + (fault >> 2);
+    }
+    w.pool_baseline = kshim_pool_live_count();
+    kshim_fault_set_plan(&plan);
+
+    fuzz_trace_set_thread("main");
+    fuzz_trace_event("config: npis=%u detach_at_dispatch=%u cleanup_at_dispatch=%u "
+                     "provider_detach_first=%u; fault plan: %s nth=%u",
+                     w.npi_count, (unsigned)w.config.detach_at_dispatch,
+                     (unsigned)w.config.cleanup_at_dispatch,
+                     (unsigned)w.config.provider_detach_first,
+                     plan.mode == KSHIM_FAULT_OFF         ? "off"
+                     : plan.mode == KSHIM_FAULT_TRANSIENT ? "transient"
+                                                          : "persistent",
+                     (unsigned)plan.nth);
+
+    for (w.op_index = 0; w.op_index < MAX_OPS && !fuzz_input_exhausted(&w.in); w.op_index++) {
+        switch (fuzz_take_u8(&w.in) % 8) {
+        case 0:
+            op_register(true);
+            break;
+        case 1:
+            op_register(false);
+            break;
+        case 2:
+            op_deregister(true);
+            break;
+        case 3:
+            op_deregister(false);
+            break;
+        case 4:
+            op_wait(true);
+            break;
+        case 5:
+            op_wait(false);
+            break;
+        case 6:
+            op_complete();
+            break;
+        default:
+            op_hook();
+            break;
+        }
+        check_after_operation();
+    }
+
+    fuzz_trace_set_thread("main");
+    fuzz_trace_event("end of input after %u operation(s): teardown", w.op_index);
+    teardown();
+    kshim_fault_set_plan(NULL);
+
+    if (w.live_count != 0) {
+        oracle_fail("teardown: binding b%u was never cleaned up", w.live[0]);
+    }
+    if (nmr_live_object_count() != 0) {
+        oracle_fail("teardown: %lu live object(s) after every wait returned",
+                    (unsigned long)nmr_live_object_count());
+    }
+    nmr_check_invariants();
+    kshim_audit(w.pool_baseline);
+    leftover = nmr_reset();
+    if (leftover != 0) {
+        oracle_fail("nmr_reset() found %lu live object(s) after teardown", (unsigned long)leftover);
+    }
+    fuzz_trace_set_thread("main");
+    fuzz_trace_event("audit ok: %u callback(s), %u binding record(s), %u warning(s)",
+                     (unsigned)w.callbacks, w.record_count, (unsigned)w.expected_warnings);
+    return 0;
+}
