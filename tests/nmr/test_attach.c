@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_attach.c - the attach protocol (spec 2.3, 5.2-5.4, 5.9; docs/behaviour.md "Attach"):
+ * client-initiated attach in both registration orders, before NmrRegister* returns, on the
+ * registering thread at PASSIVE_LEVEL; pointers into the modules' own structures; exact
+ * pass-through of contexts, dispatch tables and statuses; declines, retries and failures
+ * that never get detach or cleanup.
+ */
+#include "fake_modules.h"
+
+/* ---- both orders ------------------------------------------------------------------------ */
+
+NMR_TEST(client_registering_after_a_provider_attaches_before_register_client_returns)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered");
+    CHECK_EQ(c.attach_successes, 1);
+    CHECK_EQ(p.attach_successes, 1);
+    CHECK_EQ(nmr_live_object_count(), 3);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(provider_registering_after_a_client_attaches_through_the_client_before_returning)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered");
+    CHECK_EQ(c.attach_successes, 1);
+    CHECK_EQ(p.attach_successes, 1);
+    CHECK_EQ(nmr_live_object_count(), 3);
+    fake_unregister_ok(&p);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+static void check_provider_attach_nested(fake_module_t *c, fake_module_t *p)
+{
+    fake_binding_t *cb = fake_binding_between(c, p);
+    fake_binding_t *pb = fake_binding_between(p, c);
+    CHECK(cb != NULL);
+    CHECK(pb != NULL);
+    CHECK_EQ(c->nmr_attach_calls, 1);
+    CHECK_EQ(p->attach_calls, 1);
+    CHECK_EQ(pb->nested, 1);
+    CHECK_EQ(p->not_nested_attaches, 0);
+}
+
+NMR_TEST(provider_attach_runs_nested_in_nmr_client_attach_provider_when_the_provider_registered_first)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    check_provider_attach_nested(&c, &p);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(provider_attach_runs_nested_in_nmr_client_attach_provider_when_the_client_registered_first)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    check_provider_attach_nested(&c, &p);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+static void register_on_thread(void *arg)
+{
+    fake_register_ok(arg);
+}
+
+NMR_TEST(attach_callbacks_run_at_passive_level_on_the_registering_thread)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    kshim_thread_join(kshim_thread_start("registrar-of-p1", register_on_thread, &p));
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK(cb != NULL && pb != NULL);
+    CHECK_STR(cb->attach_thread, "registrar-of-p1");
+    CHECK_STR(pb->attach_thread, "registrar-of-p1");
+    CHECK_EQ(cb->attach_irql, PASSIVE_LEVEL);
+    CHECK_EQ(pb->attach_irql, PASSIVE_LEVEL);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+/* ---- the out handle is written after the attaches --------------------------------------- */
+
+typedef struct {
+    fake_module_t *watched;
+    HANDLE seen;
+    int calls;
+} handle_watch_t;
+
+static void watch_handle_hook(fake_module_t *module, fake_binding_t *binding, fake_point_t point)
+{
+    if (point == FAKE_AT_ATTACH) {
+        handle_watch_t *watch = module->hook_arg;
+        watch->seen = watch->watched->handle;
+        watch->calls++;
+    }
+}
+
+NMR_TEST(register_client_writes_the_out_handle_only_after_the_attaches_returned)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    handle_watch_t watch = {&c, NULL, 0};
+    c.hook = watch_handle_hook;
+    c.hook_arg = &watch;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_EQ(watch.calls, 1);
+    CHECK(watch.seen == FAKE_HANDLE_SENTINEL);
+    CHECK(c.handle != FAKE_HANDLE_SENTINEL);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(register_provider_writes_the_out_handle_only_after_the_attaches_returned)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    handle_watch_t watch = {&p, NULL, 0};
+    p.hook = watch_handle_hook;
+    p.hook_arg = &watch;
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    CHECK_EQ(watch.calls, 1);
+    CHECK(watch.seen == FAKE_HANDLE_SENTINEL);
+    CHECK(p.handle != FAKE_HANDLE_SENTINEL);
+    fake_unregister_ok(&p);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+/* ---- pointers and contexts -------------------------------------------------------------- */
+
+NMR_TEST(client_attach_receives_the_address_of_the_providers_own_instance)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    CHECK(cb != NULL);
+    CHECK(cb->peer_instance == &p.pchars.ProviderRegistrationInstance);
+    CHECK(cb->peer_instance->ModuleId == &p.module_id);
+    CHECK(cb->peer_instance->NpiId == &FAKE_NPI_A);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(provider_attach_receives_the_address_of_the_clients_own_instance)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK(pb != NULL);
+    CHECK(pb->peer_instance == &c.cchars.ClientRegistrationInstance);
+    CHECK(pb->peer_instance->ModuleId == &c.module_id);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(attach_callbacks_receive_the_registration_contexts_unchanged)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK(cb != NULL && pb != NULL);
+    CHECK(cb->registration_context == &c);
+    CHECK(pb->registration_context == &p);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(binding_contexts_and_dispatch_tables_pass_through_unchanged)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK(cb != NULL && pb != NULL);
+    /* provider got what the client passed to NmrClientAttachProvider */
+    CHECK(pb->peer_binding_context == cb);
+    CHECK(pb->peer_dispatch == FAKE_CLIENT_DISPATCH_V1);
+    /* client got what the provider wrote to its out parameters */
+    CHECK(cb->peer_binding_context == pb);
+    CHECK(cb->peer_dispatch == FAKE_PROVIDER_DISPATCH);
+    fake_unregister_ok(&p);
+    /* detach and cleanup received each side's own context (else a violation is counted) */
+    CHECK_EQ(cb->detach_calls, 1);
+    CHECK_EQ(pb->detach_calls, 1);
+    CHECK_EQ(cb->cleanup_calls, 1);
+    CHECK_EQ(pb->cleanup_calls, 1);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(a_null_client_dispatch_reaches_the_provider_as_null)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    c.dispatch = NULL;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK(pb != NULL);
+    CHECK(pb->peer_dispatch == NULL);
+    CHECK_EQ(c.attach_successes, 1);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(the_two_sides_of_a_binding_get_different_handles)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK(cb != NULL && pb != NULL);
+    CHECK(cb->handle != NULL);
+    CHECK(pb->handle != NULL);
+    CHECK(cb->handle != pb->handle);
+    CHECK(cb->handle != c.handle && cb->handle != p.handle);
+    CHECK(pb->handle != c.handle && pb->handle != p.handle);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+/* Contexts may be NULL: custom modules that keep their state in statics. */
+static struct {
+    int client_attach, provider_attach, client_detach, provider_detach, cleanups;
+    PVOID client_context_seen, provider_context_seen;
+    PVOID client_bc_seen_by_provider;
+    HANDLE provider_handle;
+} null_ctx;
+static int null_ctx_client_state;
+static int null_ctx_provider_state;
+
+static NTSTATUS null_ctx_client_attach(HANDLE NmrBindingHandle, PVOID ClientContext,
+                                       PNPI_REGISTRATION_INSTANCE ProviderRegistrationInstance)
+{
+    null_ctx.client_attach++;
+    null_ctx.client_context_seen = ClientContext;
+    PVOID provider_bc = NULL;
+    const VOID *provider_dispatch = NULL;
+    return NmrClientAttachProvider(NmrBindingHandle, &null_ctx_client_state, NULL, &provider_bc,
+                                   &provider_dispatch);
+}
+
+static NTSTATUS null_ctx_client_detach(PVOID ClientBindingContext)
+{
+    CHECK(ClientBindingContext == &null_ctx_client_state);
+    null_ctx.client_detach++;
+    return STATUS_SUCCESS;
+}
+
+static VOID null_ctx_cleanup(PVOID Context)
+{
+    null_ctx.cleanups++;
+}
+
+static NTSTATUS null_ctx_provider_attach(HANDLE NmrBindingHandle, PVOID ProviderContext,
+                                         PNPI_REGISTRATION_INSTANCE ClientRegistrationInstance,
+                                         PVOID ClientBindingContext, const VOID *ClientDispatch,
+                                         PVOID *ProviderBindingContext,
+                                         const VOID **ProviderDispatch)
+{
+    null_ctx.provider_attach++;
+    null_ctx.provider_context_seen = ProviderContext;
+    null_ctx.client_bc_seen_by_provider = ClientBindingContext;
+    *ProviderBindingContext = &null_ctx_provider_state;
+    *ProviderDispatch = NULL;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS null_ctx_provider_detach(PVOID ProviderBindingContext)
+{
+    CHECK(ProviderBindingContext == &null_ctx_provider_state);
+    null_ctx.provider_detach++;
+    return STATUS_SUCCESS;
+}
+
+NMR_TEST(null_registration_contexts_are_passed_through_as_null)
+{
+    fake_begin();
+    static const NPI_MODULEID client_id = {sizeof(NPI_MODULEID), MIT_GUID, {{0x1, 0x2, 0x3, {0}}}};
+    static const NPI_MODULEID provider_id = {sizeof(NPI_MODULEID), MIT_GUID, {{0x4, 0x5, 0x6, {0}}}};
+    static const NPI_CLIENT_CHARACTERISTICS client_chars = {
+        0, sizeof(NPI_CLIENT_CHARACTERISTICS), null_ctx_client_attach, null_ctx_client_detach,
+        null_ctx_cleanup, {0, sizeof(NPI_REGISTRATION_INSTANCE), &FAKE_NPI_A, &client_id, 0, NULL}};
+    static const NPI_PROVIDER_CHARACTERISTICS provider_chars = {
+        0, sizeof(NPI_PROVIDER_CHARACTERISTICS), null_ctx_provider_attach, null_ctx_provider_detach,
+        null_ctx_cleanup, {0, sizeof(NPI_REGISTRATION_INSTANCE), &FAKE_NPI_A, &provider_id, 0, NULL}};
+    HANDLE client = NULL, provider = NULL;
+    null_ctx.client_context_seen = &null_ctx;
+    null_ctx.provider_context_seen = &null_ctx;
+    CHECK_STATUS(NmrRegisterProvider(&provider_chars, NULL, &provider), STATUS_SUCCESS);
+    CHECK_STATUS(NmrRegisterClient(&client_chars, NULL, &client), STATUS_SUCCESS);
+    CHECK_EQ(null_ctx.client_attach, 1);
+    CHECK_EQ(null_ctx.provider_attach, 1);
+    CHECK(null_ctx.client_context_seen == NULL);
+    CHECK(null_ctx.provider_context_seen == NULL);
+    CHECK(null_ctx.client_bc_seen_by_provider == &null_ctx_client_state);
+    CHECK_STATUS(NmrDeregisterProvider(provider), STATUS_PENDING);
+    CHECK_STATUS(NmrWaitForProviderDeregisterComplete(provider), STATUS_SUCCESS);
+    CHECK_EQ(null_ctx.client_detach, 1);
+    CHECK_EQ(null_ctx.provider_detach, 1);
+    CHECK_EQ(null_ctx.cleanups, 2);
+    CHECK_STATUS(NmrDeregisterClient(client), STATUS_PENDING);
+    CHECK_STATUS(NmrWaitForClientDeregisterComplete(client), STATUS_SUCCESS);
+    CHECK_EQ(null_ctx.client_detach, 1);
+    fake_end();
+}
+
+/* ---- NmrClientAttachProvider statuses --------------------------------------------------- */
+
+NMR_TEST(nmr_client_attach_provider_returns_success_when_the_provider_accepts)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    CHECK(cb != NULL);
+    CHECK_STATUS(cb->attach_status, STATUS_SUCCESS);
+    CHECK_EQ(nmr_verifier_warning_count(), 0);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(nmr_client_attach_provider_returns_nointerface_when_the_provider_declines)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    p.attach_status = STATUS_NOINTERFACE;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    CHECK(cb != NULL);
+    CHECK_STATUS(cb->attach_status, STATUS_NOINTERFACE);
+    CHECK_EQ(c.attach_successes, 0);
+    CHECK_EQ(nmr_verifier_warning_count(), 0);
+    CHECK_EQ(nmr_live_object_count(), 2);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered c1.deregistered c1.waited "
+              "p1.deregistered p1.waited");
+    fake_end();
+}
+
+NMR_TEST(nmr_client_attach_provider_passes_an_arbitrary_error_through_and_warns_a9)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    p.attach_status = STATUS_UNSUCCESSFUL;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    CHECK(cb != NULL);
+    CHECK_STATUS(cb->attach_status, STATUS_UNSUCCESSFUL);
+    CHECK_EQ(nmr_verifier_warning_count(), 1);
+    CHECK_STR(nmr_verifier_last_warning_rule(), "A9");
+    CHECK_EQ(c.attach_successes, 0);
+    fake_unregister_ok(&p);
+    fake_unregister_ok(&c);
+    CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered p1.deregistered p1.waited "
+              "c1.deregistered c1.waited");
+    fake_end();
+}
+
+typedef struct {
+    NTSTATUS null_context_out, null_dispatch_out;
+} null_out_result_t;
+
+static void null_out_hook(fake_module_t *module, fake_binding_t *binding, fake_point_t point)
+{
+    if (point != FAKE_AT_ATTACH) {
+        return;
+    }
+    null_out_result_t *result = module->hook_arg;
+    PVOID provider_bc = NULL;
+    const VOID *provider_dispatch = NULL;
+    result->null_context_out =
+        NmrClientAttachProvider(binding->handle, binding, module->dispatch, NULL, &provider_dispatch);
+    result->null_dispatch_out =
+        NmrClientAttachProvider(binding->handle, binding, module->dispatch, &provider_bc, NULL);
+}
+
+NMR_TEST(nmr_client_attach_provider_with_a_null_out_pointer_returns_invalid_parameter_without_calling_the_provider)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    null_out_result_t result = {0, 0};
+    c.hook = null_out_hook;
+    c.hook_arg = &result;
+    /* the client returns the status of its last call, as it must (A2) */
+    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    c.attach_status = STATUS_INVALID_PARAMETER;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_STATUS(result.null_context_out, STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(result.null_dispatch_out, STATUS_INVALID_PARAMETER);
+    CHECK_EQ(p.attach_calls, 0);
+    CHECK_EQ(c.attach_successes, 0);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    CHECK_LOG("p1.registered c1.attach(p1) c1.registered c1.deregistered c1.waited p1.deregistered "
+              "p1.waited");
+    fake_end();
+}
+
+/* ---- declines and failures -------------------------------------------------------------- */
+
+NMR_TEST(client_declining_without_calling_gets_no_provider_attach_detach_or_cleanup)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    c.attach_status = STATUS_NOINTERFACE;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_EQ(c.attach_calls, 1);
+    CHECK_EQ(c.nmr_attach_calls, 0);
+    CHECK_EQ(p.attach_calls, 0);
+    CHECK_EQ(nmr_live_object_count(), 2);
+    CHECK_EQ(nmr_verifier_warning_count(), 0);
+    fake_unregister_ok(&p);
+    fake_unregister_ok(&c);
+    CHECK_LOG("p1.registered c1.attach(p1) c1.registered p1.deregistered p1.waited c1.deregistered "
+              "c1.waited");
+    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    fake_end();
+}
+
+NMR_TEST(client_failing_without_calling_stays_unbound_and_gets_no_detach_or_cleanup)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    c.attach_status = STATUS_INSUFFICIENT_RESOURCES;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_EQ(p.attach_calls, 0);
+    CHECK_EQ(nmr_live_object_count(), 2);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    fake_end();
+}
+
+NMR_TEST(provider_declining_gets_no_detach_and_no_cleanup_on_either_side)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    p.attach_status = STATUS_NOINTERFACE;
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered c1.deregistered c1.waited "
+              "p1.deregistered p1.waited");
+    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    fake_end();
+}
+
+NMR_TEST(a_failed_attach_gets_no_detach_and_no_cleanup_even_when_both_deregister)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    p.attach_status = STATUS_UNSUCCESSFUL;
+    c.detach_mode = FAKE_DETACH_PENDING; /* a stray detach would also hang the wait */
+    fake_register_ok(&c);
+    fake_register_ok(&p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered p1.deregistered "
+              "c1.deregistered p1.waited c1.waited");
+    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    fake_end();
+}
+
+NMR_TEST(nointerface_retry_with_another_dispatch_succeeds_inside_the_same_callback)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    p.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    c.dispatch = FAKE_CLIENT_DISPATCH_V1;
+    c.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.attach(c1) c1.registered");
+    CHECK_EQ(c.attach_calls, 1);
+    CHECK_EQ(c.nmr_attach_calls, 2);
+    CHECK_EQ(c.attach_successes, 1);
+    CHECK_EQ(p.attach_calls, 2);
+    CHECK_EQ(p.attach_successes, 1);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c); /* the latest: the accepted attempt */
+    CHECK(cb != NULL && pb != NULL);
+    CHECK_STATUS(cb->attach_status, STATUS_SUCCESS);
+    CHECK(pb->peer_dispatch == FAKE_CLIENT_DISPATCH_V2);
+    CHECK(cb->peer_binding_context == pb);
+    /* both attempts were made with the same binding handle */
+    CHECK(fake_binding_record(pb->index - 1)->handle == pb->handle);
+    fake_log_clear();
+    fake_unregister_ok(&c);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited");
+    CHECK_EQ(pb->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_record(pb->index - 1)->cleanup_calls, 0);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(nointerface_retry_declined_again_leaves_the_pair_unbound)
+{
+    fake_begin();
+    fake_module_t c, p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    p.accept_only_dispatch = FAKE_PROVIDER_DISPATCH; /* accepts neither client table */
+    c.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    CHECK_EQ(c.nmr_attach_calls, 2);
+    CHECK_EQ(p.attach_calls, 2);
+    CHECK_EQ(c.attach_successes + p.attach_successes, 0);
+    CHECK_EQ(nmr_live_object_count(), 2);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    fake_end();
+}
+
+NMR_TEST(a_provider_declining_one_client_still_binds_another)
+{
+    fake_begin();
+    fake_module_t c1, c2, p;
+    fake_client_init(&c1, "c1", &FAKE_NPI_A);
+    fake_client_init(&c2, "c2", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    c2.dispatch = FAKE_CLIENT_DISPATCH_V2;
+    p.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    fake_register_ok(&c1);
+    fake_register_ok(&c2);
+    fake_register_ok(&p);
+    CHECK_EQ(c1.attach_successes, 0);
+    CHECK_EQ(c2.attach_successes, 1);
+    CHECK_EQ(p.attach_successes, 1);
+    fake_log_clear();
+    fake_unregister_ok(&p);
+    CHECK_LOG("c2.detach(p1) p1.detach(c2) c2.cleanup(p1) p1.cleanup(c2) p1.deregistered p1.waited");
+    fake_unregister_ok(&c1);
+    fake_unregister_ok(&c2);
+    fake_end();
+}
+
+/* ---- several peers: order ---------------------------------------------------------------- */
+
+NMR_TEST(a_new_client_attaches_to_the_providers_in_their_registration_order)
+{
+    fake_begin();
+    fake_module_t c, p1, p2, p3;
+    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
+    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
+    fake_provider_init(&p3, "p3", &FAKE_NPI_A);
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&p2);
+    fake_register_ok(&p1);
+    fake_register_ok(&p3);
+    fake_register_ok(&c);
+    CHECK_LOG("p2.registered p1.registered p3.registered c1.attach(p2) p2.attach(c1) c1.attach(p1) "
+              "p1.attach(c1) c1.attach(p3) p3.attach(c1) c1.registered");
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p1);
+    fake_unregister_ok(&p2);
+    fake_unregister_ok(&p3);
+    fake_end();
+}
+
+NMR_TEST(a_new_provider_attaches_to_the_clients_in_their_registration_order)
+{
+    fake_begin();
+    fake_module_t c1, c2, c3, p;
+    fake_client_init(&c1, "c1", &FAKE_NPI_A);
+    fake_client_init(&c2, "c2", &FAKE_NPI_A);
+    fake_client_init(&c3, "c3", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c3);
+    fake_register_ok(&c1);
+    fake_register_ok(&c2);
+    fake_register_ok(&p);
+    CHECK_LOG("c3.registered c1.registered c2.registered c3.attach(p1) p1.attach(c3) c1.attach(p1) "
+              "p1.attach(c1) c2.attach(p1) p1.attach(c2) p1.registered");
+    fake_unregister_ok(&p);
+    fake_unregister_ok(&c1);
+    fake_unregister_ok(&c2);
+    fake_unregister_ok(&c3);
+    fake_end();
+}

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_cleanup.c - when, where, in which order and with which contexts the cleanup
+ * callbacks run (spec 2.4, 5.6; docs/behaviour.md "NmrClientDetachProviderComplete /
+ * NmrProviderDetachClientComplete" and "NmrWaitFor..."): only after both sides completed,
+ * inside the call that completed the last side, client then provider, NULL callbacks
+ * skipped, and always before NmrWaitFor* returns.
+ */
+#include "fake_modules.h"
+
+static void make_pair(fake_module_t *c, fake_module_t *p)
+{
+    fake_client_init(c, "c1", &FAKE_NPI_A);
+    fake_provider_init(p, "p1", &FAKE_NPI_A);
+}
+
+static void register_pair(fake_module_t *c, fake_module_t *p)
+{
+    fake_register_ok(p);
+    fake_register_ok(c);
+    CHECK_EQ(c->attach_successes, 1);
+    fake_log_clear();
+}
+
+NMR_TEST(cleanup_runs_inside_deregister_when_both_detach_callbacks_return_success)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    register_pair(&c, &p);
+    fake_set_marker(1);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_set_marker(0);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK_EQ(cb->cleanup_calls, 1);
+    CHECK_EQ(pb->cleanup_calls, 1);
+    CHECK_EQ(cb->cleanup_saw_marker, 1);
+    CHECK_EQ(pb->cleanup_saw_marker, 1);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(cleanup_waits_for_both_sides_and_runs_inside_the_last_provider_completion)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_set_marker(1);
+    fake_complete(cb);
+    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    fake_set_marker(2);
+    fake_complete(pb);
+    fake_set_marker(0);
+    CHECK_EQ(cb->cleanup_saw_marker, 2);
+    CHECK_EQ(pb->cleanup_saw_marker, 2);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered c1.complete(p1) c1.complete_done(p1) "
+              "p1.complete(c1) c1.cleanup(p1) p1.cleanup(c1) p1.complete_done(c1)");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(cleanup_waits_for_both_sides_and_runs_inside_the_last_client_completion)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_set_marker(1);
+    fake_complete(pb);
+    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    fake_set_marker(2);
+    fake_complete(cb);
+    fake_set_marker(0);
+    CHECK_EQ(cb->cleanup_saw_marker, 2);
+    CHECK_EQ(pb->cleanup_saw_marker, 2);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered p1.complete(c1) p1.complete_done(c1) "
+              "c1.complete(p1) c1.cleanup(p1) p1.cleanup(c1) c1.complete_done(p1)");
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(cleanup_does_not_run_while_the_only_pending_side_has_not_completed)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(nmr_live_object_count(), 3);
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_EQ(c.cleanup_calls, 1);
+    CHECK_EQ(p.cleanup_calls, 1);
+    CHECK_EQ(nmr_live_object_count(), 2);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_end();
+}
+
+NMR_TEST(cleanup_calls_the_client_then_the_provider_each_with_its_own_binding_context)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    register_pair(&c, &p);
+    fake_unregister_ok(&p);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    /* a context of the wrong record or role would have been counted as a violation */
+    CHECK_EQ(cb->cleanup_calls, 1);
+    CHECK_EQ(pb->cleanup_calls, 1);
+    CHECK_EQ(cb->state, FB_CLEANED);
+    CHECK_EQ(pb->state, FB_CLEANED);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(cleanup_order_stays_client_then_provider_with_provider_detach_first)
+{
+    fake_begin();
+    nmr_verifier_config_t config = fake_config();
+    config.provider_detach_first = TRUE;
+    fake_set_config(&config);
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    register_pair(&c, &p);
+    fake_unregister_ok(&p);
+    CHECK_LOG("p1.detach(c1) c1.detach(p1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(cleanup_of_several_bindings_uses_each_bindings_own_contexts)
+{
+    fake_begin();
+    fake_module_t c, p1, p2;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
+    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
+    fake_register_ok(&p1);
+    fake_register_ok(&p2);
+    fake_register_ok(&c);
+    fake_log_clear();
+    fake_unregister_ok(&c);
+    CHECK_EQ(fake_binding_between(&c, &p1)->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_between(&c, &p2)->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_between(&p1, &c)->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_between(&p2, &c)->cleanup_calls, 1);
+    CHECK(strstr(fake_log(), "c1.cleanup(p1)") != NULL);
+    CHECK(strstr(fake_log(), "c1.cleanup(p2)") != NULL);
+    CHECK(strstr(fake_log(), "p1.cleanup(c1)") != NULL);
+    CHECK(strstr(fake_log(), "p2.cleanup(c1)") != NULL);
+    fake_unregister_ok(&p1);
+    fake_unregister_ok(&p2);
+    fake_end();
+}
+
+/* ---- NULL cleanup callbacks ------------------------------------------------------------- */
+
+NMR_TEST(a_null_client_cleanup_callback_skips_only_the_client_cleanup)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    c.cchars.ClientCleanupBindingContext = NULL;
+    register_pair(&c, &p);
+    fake_unregister_ok(&c);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.cleanup(c1) c1.deregistered c1.waited");
+    CHECK_EQ(c.cleanup_calls, 0);
+    CHECK_EQ(p.cleanup_calls, 1);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(a_null_provider_cleanup_callback_skips_only_the_provider_cleanup)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    p.pchars.ProviderCleanupBindingContext = NULL;
+    register_pair(&c, &p);
+    fake_unregister_ok(&c);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) c1.deregistered c1.waited");
+    CHECK_EQ(c.cleanup_calls, 1);
+    CHECK_EQ(p.cleanup_calls, 0);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(null_cleanup_callbacks_on_both_sides_still_end_the_binding_after_pending_detaches)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    c.cchars.ClientCleanupBindingContext = NULL;
+    p.pchars.ProviderCleanupBindingContext = NULL;
+    c.detach_mode = FAKE_DETACH_PENDING;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_EQ(nmr_live_object_count(), 3);
+    fake_complete(fake_binding_between(&c, &p));
+    CHECK_EQ(nmr_live_object_count(), 2);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    fake_end();
+}
+
+/* ---- cleanup and the wait --------------------------------------------------------------- */
+
+typedef struct {
+    volatile LONG finished;
+} slow_cleanup_t;
+
+static void slow_cleanup_hook(fake_module_t *module, fake_binding_t *binding, fake_point_t point)
+{
+    if (point == FAKE_AT_CLEANUP) {
+        slow_cleanup_t *slow = module->hook_arg;
+        fake_sleep_ms(150);
+        InterlockedIncrement(&slow->finished);
+    }
+}
+
+static void complete_after_a_while(void *arg)
+{
+    fake_sleep_ms(30);
+    fake_complete(arg);
+}
+
+NMR_TEST(client_wait_returns_only_after_the_cleanup_callbacks_finished)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    slow_cleanup_t slow = {0};
+    p.hook = slow_cleanup_hook;
+    p.hook_arg = &slow;
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    kshim_thread_t *thread =
+        kshim_thread_start("slow-completer", complete_after_a_while, fake_binding_between(&c, &p));
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_EQ(InterlockedCompareExchange(&slow.finished, 0, 0), 1);
+    kshim_thread_join(thread);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(provider_wait_returns_only_after_the_cleanup_callbacks_finished)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    slow_cleanup_t slow = {0};
+    c.hook = slow_cleanup_hook;
+    c.hook_arg = &slow;
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    kshim_thread_t *thread =
+        kshim_thread_start("slow-completer", complete_after_a_while, fake_binding_between(&c, &p));
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_EQ(InterlockedCompareExchange(&slow.finished, 0, 0), 1);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    kshim_thread_join(thread);
+    fake_end();
+}
+
+NMR_TEST(no_callback_reaches_a_module_after_its_wait_returned)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    slow_cleanup_t slow = {0};
+    c.hook = slow_cleanup_hook; /* the client cleanup sleeps: the provider cleanup comes later */
+    c.hook_arg = &slow;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    kshim_thread_t *thread = kshim_thread_start("slow-completer", complete_after_a_while, pb);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_set_marker(3); /* any cleanup reading this ran after the wait returned */
+    kshim_thread_join(thread);
+    CHECK_EQ(cb->cleanup_calls, 1);
+    CHECK_EQ(pb->cleanup_calls, 1);
+    CHECK_EQ(cb->cleanup_saw_marker, 0);
+    CHECK_EQ(pb->cleanup_saw_marker, 0);
+    CHECK_EQ(p.detach_calls, 1);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+/* ---- thread and IRQL of cleanup --------------------------------------------------------- */
+
+NMR_TEST(cleanup_runs_on_the_thread_that_completed_the_last_side)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_complete_on_other_thread(fake_binding_between(&p, &c));
+    CHECK_STR(fake_binding_between(&c, &p)->cleanup_thread, "fake-complete");
+    CHECK_STR(fake_binding_between(&p, &c)->cleanup_thread, "fake-complete");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(cleanup_runs_at_the_irql_of_the_completing_caller)
+{
+    fake_begin();
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    KIRQL old_irql;
+    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+    fake_complete(fake_binding_between(&c, &p));
+    KeLowerIrql(old_irql);
+    CHECK_EQ(fake_binding_between(&c, &p)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_EQ(fake_binding_between(&p, &c)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(cleanup_at_dispatch_runs_cleanup_callbacks_at_dispatch_level_for_a_passive_caller)
+{
+    fake_begin();
+    nmr_verifier_config_t config = fake_config();
+    config.cleanup_at_dispatch = TRUE;
+    fake_set_config(&config);
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK_EQ(cb->detach_irql, PASSIVE_LEVEL);
+    CHECK_EQ(pb->detach_irql, PASSIVE_LEVEL);
+    CHECK_EQ(cb->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_EQ(pb->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(cleanup_at_dispatch_also_applies_inside_a_detach_complete_call)
+{
+    fake_begin();
+    nmr_verifier_config_t config = fake_config();
+    config.cleanup_at_dispatch = TRUE;
+    fake_set_config(&config);
+    fake_module_t c, p;
+    make_pair(&c, &p);
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_EQ(fake_binding_between(&c, &p)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_EQ(fake_binding_between(&p, &c)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+/* ---- callbacks run without the registrar lock ------------------------------------------- */
+
+typedef struct {
+    fake_module_t *other;
+    fake_point_t at;
+    NTSTATUS status;
+    int calls;
+} call_out_t;
+
+static void deregister_other_hook(fake_module_t *module, fake_binding_t *binding, fake_point_t point)
+{
+    call_out_t *arg = module->hook_arg;
+    if (point == arg->at && arg->calls++ == 0) {
+        arg->status = fake_deregister(arg->other);
+    }
+}
+
+static void nmr_call_from_callback(fake_point_t at)
+{
+    static fake_module_t c, p, c2; /* outlive this call: fake_end audits every module */
+    make_pair(&c, &p);
+    fake_client_init(&c2, "c2", &FAKE_NPI_B);
+    static call_out_t arg;
+    arg.other = &c2;
+    arg.at = at;
+    arg.status = 0;
+    arg.calls = 0;
+    p.hook = deregister_other_hook;
+    p.hook_arg = &arg;
+    fake_register_ok(&c2);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_EQ(arg.calls, 1);
+    CHECK_STATUS(arg.status, STATUS_PENDING);
+    CHECK_STATUS(fake_wait(&c2), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+}
+
+NMR_TEST(a_cleanup_callback_can_call_the_nmr)
+{
+    fake_begin();
+    nmr_call_from_callback(FAKE_AT_CLEANUP);
+    fake_end();
+}
+
+NMR_TEST(a_detach_callback_can_call_the_nmr)
+{
+    fake_begin();
+    nmr_call_from_callback(FAKE_AT_DETACH);
+    fake_end();
+}

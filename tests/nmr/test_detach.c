@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_detach.c - NmrDeregister*, detach callbacks, Nmr*DetachComplete and NmrWaitFor*
+ * (spec 1.6, 2.4, 2.5, 5.1, 5.5, 5.7, 5.8; docs/behaviour.md "NmrDeregisterClient /
+ * NmrDeregisterProvider", "...DetachComplete", "NmrWaitFor..."): statuses, which detach
+ * callbacks run, once, in which order, on which thread and at which IRQL; pending detaches
+ * completed later, from another thread or from inside the callback; the peer staying
+ * registered.
+ */
+#include "fake_modules.h"
+
+static void bind_pair(fake_module_t *c, fake_module_t *p)
+{
+    fake_client_init(c, "c1", &FAKE_NPI_A);
+    fake_provider_init(p, "p1", &FAKE_NPI_A);
+}
+
+static void register_pair(fake_module_t *c, fake_module_t *p)
+{
+    fake_register_ok(p);
+    fake_register_ok(c);
+    CHECK_EQ(c->attach_successes, 1);
+    fake_log_clear();
+}
+
+/* ---- statuses --------------------------------------------------------------------------- */
+
+NMR_TEST(deregister_client_without_bindings_returns_pending_then_wait_succeeds)
+{
+    fake_begin();
+    fake_module_t c;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_EQ(nmr_live_object_count(), 1);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_EQ(nmr_live_object_count(), 0);
+    CHECK_LOG("c1.registered c1.deregistered c1.waited");
+    fake_end();
+}
+
+NMR_TEST(deregister_provider_without_bindings_returns_pending_then_wait_succeeds)
+{
+    fake_begin();
+    fake_module_t p;
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_EQ(nmr_live_object_count(), 1);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_EQ(nmr_live_object_count(), 0);
+    fake_end();
+}
+
+NMR_TEST(deregister_client_with_a_binding_returns_pending_after_detaching_both_sides)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_EQ(nmr_live_object_count(), 1); /* the provider stays */
+    fake_unregister_ok(&p);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited "
+              "p1.deregistered p1.waited");
+    fake_end();
+}
+
+NMR_TEST(deregister_provider_with_a_binding_returns_pending_after_detaching_both_sides)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered");
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_EQ(nmr_live_object_count(), 1);
+    fake_unregister_ok(&c);
+    CHECK_EQ(c.detach_calls, 1);
+    fake_end();
+}
+
+NMR_TEST(deregister_returns_pending_when_every_detach_is_pending)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
+    fake_complete(fake_binding_between(&c, &p));
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+/* ---- where and how detach runs ---------------------------------------------------------- */
+
+static void deregister_on_thread(void *arg)
+{
+    CHECK_STATUS(fake_deregister(arg), STATUS_PENDING);
+}
+
+NMR_TEST(detach_callbacks_run_on_the_deregistering_thread_at_its_irql)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    kshim_thread_join(kshim_thread_start("deregisterer", deregister_on_thread, &p));
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK_STR(cb->detach_thread, "deregisterer");
+    CHECK_STR(pb->detach_thread, "deregisterer");
+    CHECK_EQ(cb->detach_irql, PASSIVE_LEVEL);
+    CHECK_EQ(pb->detach_irql, PASSIVE_LEVEL);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(deregister_at_dispatch_level_returns_pending_and_detaches_at_dispatch_level)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    KIRQL old_irql;
+    KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+    NTSTATUS status = fake_deregister(&c);
+    KIRQL irql_after = KeGetCurrentIrql();
+    KeLowerIrql(old_irql);
+    CHECK_STATUS(status, STATUS_PENDING);
+    CHECK_EQ(irql_after, DISPATCH_LEVEL);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK_EQ(cb->detach_irql, DISPATCH_LEVEL);
+    CHECK_EQ(pb->detach_irql, DISPATCH_LEVEL);
+    CHECK_EQ(cb->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_EQ(pb->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(detach_at_dispatch_runs_detach_callbacks_at_dispatch_level_for_a_passive_caller)
+{
+    fake_begin();
+    nmr_verifier_config_t config = fake_config();
+    config.detach_at_dispatch = TRUE;
+    fake_set_config(&config);
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK_EQ(cb->detach_irql, DISPATCH_LEVEL);
+    CHECK_EQ(pb->detach_irql, DISPATCH_LEVEL);
+    /* cleanup keeps the caller's IRQL unless cleanup_at_dispatch */
+    CHECK_EQ(cb->cleanup_irql, PASSIVE_LEVEL);
+    CHECK_EQ(pb->cleanup_irql, PASSIVE_LEVEL);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(detach_callbacks_run_at_passive_level_by_default_for_a_passive_caller)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_EQ(fake_binding_between(&c, &p)->detach_irql, PASSIVE_LEVEL);
+    CHECK_EQ(fake_binding_between(&p, &c)->detach_irql, PASSIVE_LEVEL);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(detach_calls_the_client_side_first_by_default)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    fake_unregister_ok(&p);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(provider_detach_first_calls_the_provider_side_first)
+{
+    fake_begin();
+    nmr_verifier_config_t config = fake_config();
+    config.provider_detach_first = TRUE;
+    fake_set_config(&config);
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    fake_unregister_ok(&c);
+    CHECK_LOG("p1.detach(c1) c1.detach(p1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited");
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(both_detach_callbacks_run_for_every_binding_of_a_deregistering_provider)
+{
+    fake_begin();
+    fake_module_t c1, c2, p;
+    fake_client_init(&c1, "c1", &FAKE_NPI_A);
+    fake_client_init(&c2, "c2", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&c1);
+    fake_register_ok(&c2);
+    fake_register_ok(&p);
+    fake_log_clear();
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_EQ(p.detach_calls, 2);
+    CHECK_EQ(c1.detach_calls, 1);
+    CHECK_EQ(c2.detach_calls, 1);
+    CHECK_EQ(p.cleanup_calls, 2);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_unregister_ok(&c1);
+    fake_unregister_ok(&c2);
+    fake_end();
+}
+
+/* ---- pending detach --------------------------------------------------------------------- */
+
+NMR_TEST(pending_client_detach_is_finished_by_nmr_client_detach_provider_complete)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
+    CHECK_EQ(nmr_live_object_count(), 3);
+    fake_complete(fake_binding_between(&c, &p));
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered c1.complete(p1) c1.cleanup(p1) "
+              "p1.cleanup(c1) c1.complete_done(p1)");
+    CHECK_EQ(nmr_live_object_count(), 2);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(pending_provider_detach_is_finished_by_nmr_provider_detach_client_complete)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered p1.complete(c1) c1.cleanup(p1) "
+              "p1.cleanup(c1) p1.complete_done(c1)");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(pending_detach_on_both_sides_needs_both_completions)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    fake_complete(fake_binding_between(&c, &p));
+    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.complete(p1) c1.complete_done(p1) "
+              "p1.complete(c1) c1.cleanup(p1) p1.cleanup(c1) p1.complete_done(c1)");
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(pending_detach_completed_from_another_thread_lets_the_wait_succeed)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_complete_on_other_thread(cb);
+    CHECK_EQ(cb->cleanup_calls, 1);
+    CHECK_STR(cb->cleanup_thread, "fake-complete");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(pending_detach_completed_inside_the_detach_callback_before_returning_pending)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING_COMPLETE_INSIDE;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) c1.complete(p1) c1.complete_done(p1) p1.detach(c1) c1.cleanup(p1) "
+              "p1.cleanup(c1) c1.deregistered");
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+NMR_TEST(pending_detach_completed_by_the_completer_thread_lets_both_waits_succeed)
+{
+    fake_begin();
+    fake_completer_start();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
+    p.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_completer_stop();
+    CHECK_EQ(fake_completer_completed(), 2);
+    CHECK_EQ(c.cleanup_calls, 1);
+    CHECK_EQ(p.cleanup_calls, 1);
+    fake_end();
+}
+
+NMR_TEST(detach_runs_once_per_binding_when_the_provider_deregisters_after_the_client)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered p1.deregistered");
+    fake_complete(fake_binding_between(&c, &p));
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_EQ(c.detach_calls, 1);
+    CHECK_EQ(p.detach_calls, 1);
+    CHECK_EQ(c.cleanup_calls, 1);
+    CHECK_EQ(p.cleanup_calls, 1);
+    fake_end();
+}
+
+NMR_TEST(detach_runs_once_per_binding_when_the_client_deregisters_after_the_provider)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.deregistered");
+    fake_complete(fake_binding_between(&p, &c));
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_EQ(c.detach_calls, 1);
+    CHECK_EQ(p.detach_calls, 1);
+    fake_end();
+}
+
+/* ---- the peer stays --------------------------------------------------------------------- */
+
+NMR_TEST(the_client_stays_registered_and_reattaches_to_a_later_provider)
+{
+    fake_begin();
+    fake_module_t c, p1, p2;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
+    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
+    fake_register_ok(&c);
+    fake_register_ok(&p1);
+    fake_unregister_ok(&p1);
+    CHECK_EQ(nmr_live_object_count(), 1);
+    fake_register_ok(&p2);
+    CHECK_EQ(c.attach_successes, 2);
+    fake_binding_t *cb = fake_binding_between(&c, &p2);
+    CHECK(cb != NULL);
+    CHECK(cb->peer_instance == &p2.pchars.ProviderRegistrationInstance);
+    fake_log_clear();
+    fake_unregister_ok(&c);
+    CHECK_LOG("c1.detach(p2) p2.detach(c1) c1.cleanup(p2) p2.cleanup(c1) c1.deregistered c1.waited");
+    fake_unregister_ok(&p2);
+    fake_end();
+}
+
+NMR_TEST(the_provider_stays_registered_and_reattaches_to_a_later_client)
+{
+    fake_begin();
+    fake_module_t c1, c2, p;
+    fake_client_init(&c1, "c1", &FAKE_NPI_A);
+    fake_client_init(&c2, "c2", &FAKE_NPI_A);
+    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_register_ok(&p);
+    fake_register_ok(&c1);
+    fake_unregister_ok(&c1);
+    CHECK_EQ(nmr_live_object_count(), 1);
+    fake_register_ok(&c2);
+    CHECK_EQ(p.attach_successes, 2);
+    fake_log_clear();
+    fake_unregister_ok(&p);
+    CHECK_LOG("c2.detach(p1) p1.detach(c2) c2.cleanup(p1) p1.cleanup(c2) p1.deregistered p1.waited");
+    fake_unregister_ok(&c2);
+    fake_end();
+}
+
+NMR_TEST(the_same_client_module_can_register_again_after_its_wait)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    fake_register_ok(&p);
+    fake_register_ok(&c);
+    HANDLE first = c.handle;
+    fake_unregister_ok(&c);
+    fake_register_ok(&c);
+    CHECK(c.handle != first);
+    CHECK_EQ(c.attach_successes, 2);
+    CHECK_EQ(p.attach_successes, 2);
+    fake_unregister_ok(&p);
+    fake_unregister_ok(&c);
+    CHECK_EQ(c.detach_calls, 2);
+    fake_end();
+}
+
+/* ---- NmrWaitFor* statuses --------------------------------------------------------------- */
+
+NMR_TEST(wait_for_client_before_deregister_returns_invalid_parameter_warns_r8_and_keeps_it_usable)
+{
+    fake_begin();
+    fake_module_t c, p1, p2;
+    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
+    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
+    fake_register_ok(&p1);
+    fake_register_ok(&c);
+    fake_log_clear();
+    CHECK_STATUS(fake_wait(&c), STATUS_INVALID_PARAMETER);
+    CHECK_EQ(nmr_verifier_warning_count(), 1);
+    CHECK_STR(nmr_verifier_last_warning_rule(), "R8");
+    CHECK_LOG("");
+    CHECK_EQ(nmr_live_object_count(), 3);
+    /* still registered: binds a new provider, then deregisters normally */
+    fake_register_ok(&p2);
+    CHECK_EQ(c.attach_successes, 2);
+    fake_unregister_ok(&c);
+    CHECK_EQ(c.detach_calls, 2);
+    fake_unregister_ok(&p1);
+    fake_unregister_ok(&p2);
+    fake_end();
+}
+
+NMR_TEST(wait_for_provider_before_deregister_returns_invalid_parameter_warns_r8_and_keeps_it_usable)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_wait(&p), STATUS_INVALID_PARAMETER);
+    CHECK_EQ(nmr_verifier_warning_count(), 1);
+    CHECK_STR(nmr_verifier_last_warning_rule(), "R8");
+    CHECK_EQ(nmr_live_object_count(), 3);
+    CHECK_EQ(p.detach_calls, 0);
+    fake_unregister_ok(&p);
+    CHECK_EQ(p.detach_calls, 1);
+    fake_unregister_ok(&c);
+    fake_end();
+}
+
+NMR_TEST(wait_with_a_null_handle_returns_invalid_parameter)
+{
+    fake_begin();
+    CHECK_STATUS(NmrWaitForClientDeregisterComplete(NULL), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(NmrWaitForProviderDeregisterComplete(NULL), STATUS_INVALID_PARAMETER);
+    fake_end();
+}
+
+NMR_TEST(wait_with_a_never_issued_handle_returns_invalid_parameter)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    register_pair(&c, &p);
+    int local = 0;
+    HANDLE never_issued[] = {(HANDLE)(uintptr_t)0x7ffffff8u, (HANDLE)(uintptr_t)0x7ffffff9u,
+                             (HANDLE)(uintptr_t)0x7ffffffau, (HANDLE)&local};
+    for (size_t i = 0; i < sizeof never_issued / sizeof never_issued[0]; i++) {
+        CHECK_STATUS(NmrWaitForClientDeregisterComplete(never_issued[i]), STATUS_INVALID_PARAMETER);
+        CHECK_STATUS(NmrWaitForProviderDeregisterComplete(never_issued[i]), STATUS_INVALID_PARAMETER);
+    }
+    CHECK_EQ(nmr_live_object_count(), 3);
+    fake_unregister_ok(&c);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+static void sleep_then_complete(void *arg)
+{
+    fake_sleep_ms(100);
+    fake_complete(arg);
+}
+
+NMR_TEST(wait_blocks_until_a_pending_detach_is_completed_from_another_thread)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    c.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&c, &p);
+    kshim_thread_t *thread = kshim_thread_start("late-completer", sleep_then_complete, cb);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    kshim_thread_join(thread);
+    const char *log = fake_log();
+    const char *cleanup = strstr(log, "p1.cleanup(c1)");
+    const char *waited = strstr(log, "c1.waited");
+    CHECK(cleanup != NULL && waited != NULL);
+    CHECK(cleanup < waited);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+/* ---- completion racing the callback, re-entry, NULL contexts --------------------------- */
+
+static void complete_on_thread_inside_detach_hook(fake_module_t *module, fake_binding_t *binding,
+                                                  fake_point_t point)
+{
+    if (point == FAKE_AT_DETACH) {
+        /* the completion arrives from another thread while this callback still runs; the
+           callback then returns STATUS_PENDING (detach_mode) */
+        fake_complete_on_other_thread(binding);
+    }
+}
+
+NMR_TEST(completion_from_another_thread_while_the_detach_callback_still_runs_is_accepted)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    p.hook = complete_on_thread_inside_detach_hook;
+    p.detach_mode = FAKE_DETACH_PENDING;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_EQ(c.cleanup_calls, 1);
+    CHECK_EQ(p.cleanup_calls, 1);
+    CHECK_EQ(p.complete_calls, 1);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_unregister_ok(&p);
+    fake_end();
+}
+
+typedef struct {
+    int calls;
+    NTSTATUS status;
+} self_deregister_t;
+
+static void deregister_self_in_detach_hook(fake_module_t *module, fake_binding_t *binding,
+                                           fake_point_t point)
+{
+    self_deregister_t *arg = module->hook_arg;
+    if (point == FAKE_AT_DETACH && arg->calls++ == 0) {
+        arg->status = fake_deregister(module);
+    }
+}
+
+NMR_TEST(a_provider_deregistering_itself_inside_its_detach_callback_gets_no_second_detach)
+{
+    fake_begin();
+    fake_module_t c, p;
+    bind_pair(&c, &p);
+    self_deregister_t arg = {0, 0};
+    p.hook = deregister_self_in_detach_hook;
+    p.hook_arg = &arg;
+    register_pair(&c, &p);
+    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(arg.status, STATUS_PENDING);
+    CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.cleanup(p1) p1.cleanup(c1) "
+              "c1.deregistered");
+    CHECK_EQ(p.detach_calls, 1);
+    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    fake_end();
+}
+
+/* Modules whose binding contexts are NULL on both sides. */
+static struct {
+    int client_detach, provider_detach, client_cleanup, provider_cleanup;
+    PVOID client_detach_context, provider_detach_context;
+    NTSTATUS attach_status;
+} nullbc;
+
+static NTSTATUS nullbc_client_attach(HANDLE NmrBindingHandle, PVOID ClientContext,
+                                     PNPI_REGISTRATION_INSTANCE ProviderRegistrationInstance)
+{
+    PVOID provider_bc = (PVOID)&nullbc;
+    const VOID *provider_dispatch = &nullbc;
+    nullbc.attach_status =
+        NmrClientAttachProvider(NmrBindingHandle, NULL, NULL, &provider_bc, &provider_dispatch);
+    return nullbc.attach_status;
+}
+
+static NTSTATUS nullbc_client_detach(PVOID ClientBindingContext)
+{
+    nullbc.client_detach++;
+    nullbc.client_detach_context = ClientBindingContext;
+    return STATUS_SUCCESS;
+}
+
+static VOID nullbc_client_cleanup(PVOID ClientBindingContext)
+{
+    nullbc.client_cleanup++;
+}
+
+static NTSTATUS nullbc_provider_attach(HANDLE NmrBindingHandle, PVOID ProviderContext,
+                                       PNPI_REGISTRATION_INSTANCE ClientRegistrationInstance,
+                                       PVOID ClientBindingContext, const VOID *ClientDispatch,
+                                       PVOID *ProviderBindingContext,
+                                       const VOID **ProviderDispatch)
+{
+    *ProviderBindingContext = NULL;
+    *ProviderDispatch = NULL;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS nullbc_provider_detach(PVOID ProviderBindingContext)
+{
+    nullbc.provider_detach++;
+    nullbc.provider_detach_context = ProviderBindingContext;
+    return STATUS_SUCCESS;
+}
+
+static VOID nullbc_provider_cleanup(PVOID ProviderBindingContext)
+{
+    nullbc.provider_cleanup++;
+}
+
+static const NPI_MODULEID nullbc_client_id = {sizeof(NPI_MODULEID), MIT_GUID, {{0x10, 0x20, 0x30, {0}}}};
+static const NPI_MODULEID nullbc_provider_id = {sizeof(NPI_MODULEID), MIT_GUID, {{0x40, 0x50, 0x60, {0}}}};
+static const NPI_CLIENT_CHARACTERISTICS nullbc_client_chars = {
+    0, sizeof(NPI_CLIENT_CHARACTERISTICS), nullbc_client_attach, nullbc_client_detach,
+    nullbc_client_cleanup, {0, sizeof(NPI_REGISTRATION_INSTANCE), &FAKE_NPI_A, &nullbc_client_id, 0, NULL}};
+static const NPI_PROVIDER_CHARACTERISTICS nullbc_provider_chars = {
+    0, sizeof(NPI_PROVIDER_CHARACTERISTICS), nullbc_provider_attach, nullbc_provider_detach,
+    nullbc_provider_cleanup, {0, sizeof(NPI_REGISTRATION_INSTANCE), &FAKE_NPI_A, &nullbc_provider_id, 0, NULL}};
+
+static void nullbc_bind_and_deregister_client(void)
+{
+    HANDLE client = NULL, provider = NULL;
+    nullbc.client_detach_context = nullbc.provider_detach_context = &nullbc;
+    CHECK_STATUS(NmrRegisterProvider(&nullbc_provider_chars, NULL, &provider), STATUS_SUCCESS);
+    CHECK_STATUS(NmrRegisterClient(&nullbc_client_chars, NULL, &client), STATUS_SUCCESS);
+    CHECK_STATUS(nullbc.attach_status, STATUS_SUCCESS);
+    CHECK_STATUS(NmrDeregisterClient(client), STATUS_PENDING);
+    CHECK_STATUS(NmrWaitForClientDeregisterComplete(client), STATUS_SUCCESS);
+    CHECK_STATUS(NmrDeregisterProvider(provider), STATUS_PENDING);
+    CHECK_STATUS(NmrWaitForProviderDeregisterComplete(provider), STATUS_SUCCESS);
+}
+
+NMR_TEST(null_binding_contexts_still_get_both_detach_callbacks)
+{
+    fake_begin();
+    nullbc_bind_and_deregister_client();
+    CHECK_EQ(nullbc.client_detach, 1);
+    CHECK_EQ(nullbc.provider_detach, 1);
+    CHECK(nullbc.client_detach_context == NULL);
+    CHECK(nullbc.provider_detach_context == NULL);
+    fake_end();
+}
+
+NMR_TEST(null_binding_contexts_still_get_both_cleanup_callbacks)
+{
+    /* spec 4.3 #3: NULL contexts are not forbidden; the real NMR calls the callbacks */
+    fake_begin();
+    nullbc_bind_and_deregister_client();
+    CHECK_EQ(nullbc.client_cleanup, 1);
+    CHECK_EQ(nullbc.provider_cleanup, 1);
+    fake_end();
+}
