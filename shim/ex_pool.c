@@ -147,6 +147,18 @@ static void tomb_append(pool_record_t *r)
     }
 }
 
+void kshim_pool_forget_freed(void)
+{
+    pthread_mutex_lock(&pool_mutex);
+    while (tomb_head != NULL) {
+        pool_record_t *oldest = tomb_head;
+        tomb_unlink(oldest);
+        unlink_record(oldest);
+        free(oldest);
+    }
+    pthread_mutex_unlock(&pool_mutex);
+}
+
 static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zero, bool paged,
                               bool cache_aligned)
 {

@@ -160,6 +160,14 @@ size_t kshim_pool_live_count(void);
 size_t kshim_pool_live_count_by_tag(ULONG tag);
 
 /**
+ * @brief Drop the records of freed allocations (kept to tell a double free from a free of
+ * an unknown pointer). Fuzz harnesses call it between inputs so that the C heap's malloc
+ * and free counts balance per input (libFuzzer's leak check then stays cheap); a later
+ * free of such an address is reported as POOL_FREE_UNKNOWN instead of POOL_DOUBLE_FREE.
+ */
+void kshim_pool_forget_freed(void);
+
+/**
  * @brief Print every live allocation (tag, size, allocating site) to stderr.
  * @return The number of live allocations printed.
  */
