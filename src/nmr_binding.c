@@ -499,19 +499,27 @@ const char *nmr_binding_state_name(nmr_binding_state_t state)
     return "?";
 }
 
-const char *nmr_side_state_name(nmr_side_state_t state)
+const char *nmr_side_state_name(nmr_side_state_t state, BOOLEAN client_side)
 {
     switch (state) {
     case NMR_SIDE_NOT_DETACHING:
         return "not detaching";
     case NMR_SIDE_DETACH_QUEUED:
-        return "detach callback not yet called";
+        return client_side ? "ClientDetachProvider not yet called"
+                           : "ProviderDetachClient not yet called";
     case NMR_SIDE_IN_DETACH:
-        return "detach callback still running";
+        return client_side ? "ClientDetachProvider still running"
+                           : "ProviderDetachClient still running";
     case NMR_SIDE_COMPLETED_EARLY:
-        return "completed during its detach callback";
+        return client_side ? "NmrClientDetachProviderComplete called while ClientDetachProvider "
+                             "still runs"
+                           : "NmrProviderDetachClientComplete called while ProviderDetachClient "
+                             "still runs";
     case NMR_SIDE_PENDING:
-        return "detach callback returned STATUS_PENDING, DetachComplete not called";
+        return client_side ? "ClientDetachProvider returned STATUS_PENDING, "
+                             "NmrClientDetachProviderComplete not called"
+                           : "ProviderDetachClient returned STATUS_PENDING, "
+                             "NmrProviderDetachClientComplete not called";
     case NMR_SIDE_COMPLETE:
         return "complete";
     }

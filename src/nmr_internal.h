@@ -230,7 +230,7 @@ VOID nmr_binding_run_detach_batch(PLIST_ENTRY batch);
 VOID nmr_binding_unlink(nmr_binding_t *binding);
 VOID nmr_binding_free(nmr_binding_t *binding);
 const char *nmr_binding_state_name(nmr_binding_state_t state);
-const char *nmr_side_state_name(nmr_side_state_t state);
+const char *nmr_side_state_name(nmr_side_state_t state, BOOLEAN client_side);
 
 /* ---- nmr_verifier.c --------------------------------------------------------------------- */
 

@@ -242,15 +242,15 @@ static VOID print_unfinished_bindings(const nmr_registration_t *registration)
         DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
                    "    binding (client-side handle 0x%llx, provider-side handle 0x%llx) "
                    "between client %s and provider %s is %s\n"
-                   "        client side: ClientDetachProvider: %s\n"
-                   "        provider side: ProviderDetachClient: %s\n",
+                   "        client side: %s\n"
+                   "        provider side: %s\n",
                    (unsigned long long)(ULONG_PTR)nmr_handle_make(binding->client_side.serial,
                                                                   NMR_HANDLE_CLIENT_BINDING),
                    (unsigned long long)(ULONG_PTR)nmr_handle_make(binding->provider_side.serial,
                                                                   NMR_HANDLE_PROVIDER_BINDING),
                    client_module, provider_module, nmr_binding_state_name(binding->state),
-                   nmr_side_state_name(binding->client_side.state),
-                   nmr_side_state_name(binding->provider_side.state));
+                   nmr_side_state_name(binding->client_side.state, TRUE),
+                   nmr_side_state_name(binding->provider_side.state, FALSE));
     }
 }
 

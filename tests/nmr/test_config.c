@@ -226,16 +226,19 @@ NMR_TEST(check_invariants_passes_in_every_stable_state_of_a_pending_detach)
     fake_end();
 }
 
+#define SLOW_PROVIDERS 7
+#define SLOW_STEP_MS 100
+#define SLOW_HANG_TIMEOUT_MS 500
+
 typedef struct {
-    fake_binding_t *records[4];
-    int count;
+    fake_binding_t *records[SLOW_PROVIDERS];
 } slow_completions_t;
 
 static void complete_one_by_one(void *arg)
 {
     slow_completions_t *slow = arg;
-    for (int i = 0; i < slow->count; i++) {
-        fake_sleep_ms(120);
+    for (int i = 0; i < SLOW_PROVIDERS; i++) {
+        fake_sleep_ms(SLOW_STEP_MS);
         fake_complete(slow->records[i]);
     }
 }
@@ -244,28 +247,27 @@ NMR_TEST(hang_timeout_measures_progress_not_the_total_wait)
 {
     fake_begin();
     nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = 400;
+    config.hang_timeout_ms = SLOW_HANG_TIMEOUT_MS;
     fake_set_config(&config);
-    fake_module_t c, providers[4];
-    static const char *const names[4] = {"p1", "p2", "p3", "p4"};
+    static fake_module_t c, providers[SLOW_PROVIDERS];
+    static const char *const names[SLOW_PROVIDERS] = {"p1", "p2", "p3", "p4", "p5", "p6", "p7"};
     fake_client_init(&c, "c1", &FAKE_NPI_A);
     c.detach_mode = FAKE_DETACH_PENDING;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < SLOW_PROVIDERS; i++) {
         fake_provider_init(&providers[i], names[i], &FAKE_NPI_A);
         fake_register_ok(&providers[i]);
     }
     fake_register_ok(&c);
     CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
     slow_completions_t slow;
-    slow.count = 4;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < SLOW_PROVIDERS; i++) {
         slow.records[i] = fake_binding_between(&c, &providers[i]);
     }
-    /* 4 x 120 ms > 400 ms in total, but every binding finishes within 400 ms of the last */
+    /* 7 x 100 ms > 500 ms in total, but a binding finishes every 100 ms */
     kshim_thread_t *thread = kshim_thread_start("one-by-one", complete_one_by_one, &slow);
     CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
     kshim_thread_join(thread);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < SLOW_PROVIDERS; i++) {
         fake_unregister_ok(&providers[i]);
     }
     fake_end();

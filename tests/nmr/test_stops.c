@@ -813,6 +813,7 @@ NMR_TEST(d4_pending_client_detach_never_completed_stops_the_client_wait_naming_t
     char text[32];
     CHECK_STOP_MENTIONS("NmrWaitForClientDeregisterComplete");
     check_d4_names_pending_side("client side", "provider side");
+    CHECK_STOP_MENTIONS("NmrClientDetachProviderComplete not called");
     CHECK_STOP_MENTIONS(fake_handle_text(client_side()->handle, text));
     fake_complete(client_side());
     CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
@@ -834,6 +835,7 @@ NMR_TEST(d4_pending_provider_detach_never_completed_stops_the_provider_wait_nami
     char text[32];
     CHECK_STOP_MENTIONS("NmrWaitForProviderDeregisterComplete");
     check_d4_names_pending_side("provider side", "client side");
+    CHECK_STOP_MENTIONS("NmrProviderDetachClientComplete not called");
     CHECK_STOP_MENTIONS(fake_handle_text(provider_side()->handle, text));
     fake_complete(provider_side());
     CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
@@ -854,6 +856,7 @@ NMR_TEST(d4_the_peers_wait_also_stops_naming_the_side_that_never_completed)
     EXPECT_STOP(STOP("D4"), wait_provider_forever());
     CHECK_STOP_MENTIONS("NmrWaitForProviderDeregisterComplete");
     check_d4_names_pending_side("client side", "provider side");
+    CHECK_STOP_MENTIONS("NmrClientDetachProviderComplete not called");
     fake_complete(client_side());
     CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
     fake_unregister_ok(&c);
