@@ -222,14 +222,21 @@ static void switch_to(struct kshim_os_thread *next, bool finishing)
     arrive(self);
 }
 
-/* Pick any runnable thread (advancing virtual time if needed) and run it. */
-static void run_another(bool finishing)
+/* Spinners become runnable again only when a thread that is not spinning makes progress
+   (passes a yield point, wakes waiters or ends): otherwise two threads spinning on a lock
+   whose holder was preempted could take turns forever while the holder never runs. */
+static void release_spinners(void)
 {
     for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
-        if (t->state == SCHED_SPINNING && t != running) {
+        if (t->state == SCHED_SPINNING) {
             t->state = SCHED_RUNNABLE;
         }
     }
+}
+
+/* Pick any runnable thread (advancing virtual time if needed) and run it. */
+static void run_another(bool finishing)
+{
     unsigned runnable = count_state(SCHED_RUNNABLE);
     if (runnable == 0) {
         struct kshim_os_thread *earliest = NULL;
@@ -291,7 +298,7 @@ void kshim_dispatcher_set_wait_reason(const char *routine, const void *object)
 void kshim_dispatcher_wake_all(void)
 {
     for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
-        if (t->state == SCHED_BLOCKED) {
+        if (t->state == SCHED_BLOCKED || t->state == SCHED_SPINNING) {
             t->state = SCHED_RUNNABLE;
         }
     }
@@ -308,11 +315,7 @@ void kshim_sched_yield_point(void)
     if (running->state != SCHED_RUNNABLE) {
         return;
     }
-    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
-        if (t->state == SCHED_SPINNING) {
-            t->state = SCHED_RUNNABLE;
-        }
-    }
+    release_spinners();
     switch_to(choose(count_state(SCHED_RUNNABLE)), false);
 }
 

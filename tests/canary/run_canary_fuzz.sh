@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# run_canary_fuzz.sh - run a libFuzzer binary for a fixed time and judge what it found.
+#
+#   run_canary_fuzz.sh find    FUZZER OPTIONS_FILE ARTIFACT_DIR SECONDS
+#   run_canary_fuzz.sh survive FUZZER OPTIONS_FILE ARTIFACT_DIR SECONDS [CORPUS]
+#
+# ARTIFACT_DIR (under the build tree) is emptied, then receives libFuzzer's log (fuzzer.log)
+# and its artifacts (crash-<sha1>, timeout-<sha1>, ...). The fuzzer starts from a fresh empty
+# scratch corpus inside ARTIFACT_DIR, plus CORPUS (read-only: listed second, never written)
+# when given, with the [libfuzzer] options of OPTIONS_FILE, -timeout=10 and
+# -max_total_time=SECONDS.
+#   find:    passes iff libFuzzer stopped on a finding (crash, stop, oracle, deadlock) and wrote
+#            a crash artifact; prints the time it took and the first stop line.
+#   survive: passes iff libFuzzer ran the whole time without a finding or an artifact.
+# Exit status: 0 pass, 1 fail, 2 usage.
+set -uo pipefail
+
+usage() {
+    sed -n '4,7p' "$0" >&2
+    exit 2
+}
+(($# >= 5)) || usage
+mode=$1 fuzzer=$2 options_file=$3 artifacts=$4 seconds=$5 corpus=${6:-}
+[[ $mode == find || $mode == survive ]] || usage
+[[ -x $fuzzer ]] || { echo "run_canary_fuzz: $fuzzer is not an executable" >&2; exit 2; }
+# Absolute paths: the fuzzer runs inside ARTIFACT_DIR, so stray files land there too.
+fuzzer=$(realpath "$fuzzer")
+options_file=$(realpath "$options_file")
+artifacts=$(realpath -m "$artifacts")
+[[ -z $corpus ]] || corpus=$(realpath "$corpus")
+
+# [libfuzzer] "key = value" lines of an OSS-Fuzz style .options file as -key=value arguments.
+libfuzzer_options() {
+    local file=$1
+    [[ -f $file ]] || return 0
+    awk -v dir="$(dirname "$file")" '
+      /^\[/ { section = $0; next }
+      section == "[libfuzzer]" && /=/ {
+        split($0, kv, "="); key = kv[1]; value = substr($0, index($0, "=") + 1)
+        gsub(/[ \t]/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", value)
+        if (key == "dict" && value !~ /^\//) value = dir "/" value
+        printf "-%s=%s\n", key, value
+      }' "$file"
+}
+
+rm -rf "$artifacts"
+mkdir -p "$artifacts"
+scratch="$artifacts/scratch-corpus"
+mkdir -p "$scratch"
+mapfile -t extra < <(libfuzzer_options "$options_file")
+corpora=("$scratch")
+[[ -n $corpus ]] && corpora+=("$corpus")
+log="$artifacts/fuzzer.log"
+name=$(basename "$fuzzer")
+
+start=$(date +%s.%N)
+(cd "$artifacts" && "$fuzzer" "${extra[@]}" -timeout=10 -max_total_time="$seconds" \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "${corpora[@]}") >"$log" 2>&1
+status=$?
+end=$(date +%s.%N)
+elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+rm -rf "$scratch"
+
+first_stop=$(grep -m1 -E '^\*\*\* (NMR VERIFIER STOP|FUZZ ORACLE|KSHIM STOP|KSHIM DEADLOCK)' "$log")
+sanitizer=$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY): ' "$log")
+runs=$(awk '/stat::number_of_executed_units:/ {print $2}' "$log" | tail -n 1)
+crash=$(find "$artifacts" -maxdepth 1 -name 'crash-*' | head -n 1)
+other=$(find "$artifacts" -maxdepth 1 \( -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \
+    -o -name 'slow-unit-*' \) | head -n 1)
+
+if [[ $mode == find ]]; then
+    if ((status != 0)) && [[ -n $crash ]]; then
+        echo "$name: found in ${elapsed} s (libFuzzer exit $status)"
+        echo "  first stop: ${first_stop:-${sanitizer:-(none printed)}}"
+        echo "  artifact:   $crash"
+        exit 0
+    fi
+    echo "$name: NOT found in ${elapsed} s (libFuzzer exit $status, ${runs:-?} runs${other:+, other artifact $other})" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+fi
+
+if ((status == 0)) && [[ -z $crash && -z $other ]]; then
+    echo "$name: no finding in ${elapsed} s (${runs:-?} runs)"
+    exit 0
+fi
+echo "$name: FINDING after ${elapsed} s (libFuzzer exit $status): ${first_stop:-$sanitizer}" >&2
+echo "  artifact: ${crash:-$other}" >&2
+tail -n 40 "$log" >&2
+exit 1
