@@ -30,9 +30,6 @@ static pthread_mutex_t dispatcher_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* Broadcast whenever any dispatcher state changes; waits use CLOCK_MONOTONIC. */
 static pthread_cond_t dispatcher_cond;
 static pthread_once_t dispatcher_once = PTHREAD_ONCE_INIT;
-/* Queued work items not yet finished plus running system threads.
-   Protected by: dispatcher lock. */
-static size_t pending_work;
 
 static void dispatcher_init(void)
 {
@@ -120,41 +117,6 @@ void kshim_dispatcher_thread_join(kshim_os_thread_t *thread)
 {
     pthread_join(thread->thread, NULL);
     free(thread);
-}
-
-void kshim_pending_work_add_locked(void)
-{
-    pending_work++;
-}
-
-void kshim_pending_work_done_locked(void)
-{
-    pending_work--;
-    kshim_dispatcher_wake_all();
-}
-
-size_t kshim_pending_work_count(void)
-{
-    kshim_dispatcher_lock();
-    size_t n = pending_work;
-    kshim_dispatcher_unlock();
-    return n;
-}
-
-void kshim_drain_pending_work(void)
-{
-    kshim_require_irql_at_most("kshim_drain_pending_work", APC_LEVEL);
-    kshim_dispatcher_lock();
-    while (pending_work != 0) {
-        if (kshim_work_is_held_locked()) {
-            kshim_dispatcher_unlock();
-            kshim_stop("WORK_HELD_DURING_DRAIN",
-                       "kshim_drain_pending_work: %zu item(s) pending while kshim_work_hold(true)",
-                       pending_work);
-        }
-        kshim_dispatcher_block(NULL);
-    }
-    kshim_dispatcher_unlock();
 }
 
 /* ---- scheduling hooks: with real threads the OS schedules ------------------------------- */

@@ -58,7 +58,6 @@ static struct kshim_os_thread *all_threads = &main_thread;
 static struct kshim_os_thread *running = &main_thread;
 static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
 static unsigned next_thread_id = 1;
-static size_t pending_work;
 
 /* Virtual monotonic time; starts at one second so that "0" is never a valid deadline. */
 #define VIRTUAL_TIME_START_NS 1000000000ULL
@@ -378,36 +377,6 @@ void kshim_dispatcher_thread_join(kshim_os_thread_t *thread)
     unlink_thread(thread);
     kshim_fiber_destroy(thread->fiber);
     free(thread);
-}
-
-void kshim_pending_work_add_locked(void)
-{
-    pending_work++;
-}
-
-void kshim_pending_work_done_locked(void)
-{
-    pending_work--;
-    kshim_dispatcher_wake_all();
-}
-
-size_t kshim_pending_work_count(void)
-{
-    return pending_work;
-}
-
-void kshim_drain_pending_work(void)
-{
-    kshim_require_irql_at_most("kshim_drain_pending_work", APC_LEVEL);
-    kshim_dispatcher_set_wait_reason("kshim_drain_pending_work", NULL);
-    while (pending_work != 0) {
-        if (kshim_work_is_held_locked()) {
-            kshim_stop("WORK_HELD_DURING_DRAIN",
-                       "kshim_drain_pending_work: %zu item(s) pending while kshim_work_hold(true)",
-                       pending_work);
-        }
-        kshim_dispatcher_block(NULL);
-    }
 }
 
 uint64_t kshim_dispatcher_clock_ns(void)
