@@ -95,6 +95,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_state_coverage.h"
 
 #define MAX_CLIENTS 4
 #define MAX_PROVIDERS 4
@@ -1630,6 +1631,7 @@ static void world_reset(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_state_coverage_install(); /* registrar states as extra coverage */
     ULONG leftover = nmr_reset();
     if (leftover != 0) {
         oracle_fail("nmr_reset() found %lu live object(s) before the input started",

@@ -127,6 +127,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_state_coverage.h"
 
 #define SLOT_COUNT 4        /* C0 C1 P0 P1 */
 #define MAX_WORKERS 3
@@ -1509,6 +1510,7 @@ static void audit(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_state_coverage_install(); /* registrar states as extra coverage */
     ULONG leftover = nmr_reset();
     if (leftover != 0) {
         oracle_fail("nmr_reset() found %lu live object(s) before the input started",

@@ -52,6 +52,7 @@ static VOID account_finished_binding(nmr_registration_t *registration)
 
 VOID nmr_binding_unlink(nmr_binding_t *binding)
 {
+    nmr_note_transition(NMR_OBJECT_BINDING, binding->state, NMR_STATE_NONE);
     RemoveEntryList(&binding->link);
     account_finished_binding(binding->client);
     account_finished_binding(binding->provider);
@@ -67,6 +68,20 @@ static HANDLE provider_handle(const nmr_binding_t *binding)
     return nmr_handle_make(binding->provider_side.serial, NMR_HANDLE_PROVIDER_BINDING);
 }
 
+VOID nmr_binding_set_state(nmr_binding_t *binding, nmr_binding_state_t state)
+{
+    nmr_note_transition(NMR_OBJECT_BINDING, binding->state, state);
+    binding->state = state;
+}
+
+VOID nmr_side_set_state(nmr_binding_t *binding, nmr_binding_side_t *side, nmr_side_state_t state)
+{
+    nmr_note_transition(side == &binding->client_side ? NMR_OBJECT_CLIENT_SIDE
+                                                      : NMR_OBJECT_PROVIDER_SIDE,
+                        side->state, state);
+    side->state = state;
+}
+
 static BOOLEAN both_sides_complete(const nmr_binding_t *binding)
 {
     return (BOOLEAN)(binding->client_side.state == NMR_SIDE_COMPLETE &&
@@ -75,9 +90,9 @@ static BOOLEAN both_sides_complete(const nmr_binding_t *binding)
 
 VOID nmr_binding_queue_detach(nmr_binding_t *binding, PLIST_ENTRY batch)
 {
-    binding->state = NMR_BINDING_DETACHING;
-    binding->client_side.state = NMR_SIDE_DETACH_QUEUED;
-    binding->provider_side.state = NMR_SIDE_DETACH_QUEUED;
+    nmr_binding_set_state(binding, NMR_BINDING_DETACHING);
+    nmr_side_set_state(binding, &binding->client_side, NMR_SIDE_DETACH_QUEUED);
+    nmr_side_set_state(binding, &binding->provider_side, NMR_SIDE_DETACH_QUEUED);
     InsertTailList(batch, &binding->detach_link);
 }
 
@@ -133,7 +148,7 @@ static VOID run_detach(nmr_binding_t *binding)
         const char *callback = client_turn ? "ClientDetachProvider" : "ProviderDetachClient";
 
         old_irql = nmr_lock();
-        side->state = NMR_SIDE_IN_DETACH;
+        nmr_side_set_state(binding, side, NMR_SIDE_IN_DETACH);
         PVOID context = side->binding_context;
         nmr_unlock(old_irql);
 
@@ -164,12 +179,13 @@ static VOID run_detach(nmr_binding_t *binding)
                                           : "NmrProviderDetachClientComplete");
         }
         side->detach_status = status;
-        side->state = (status == STATUS_SUCCESS || side->state == NMR_SIDE_COMPLETED_EARLY)
-                          ? NMR_SIDE_COMPLETE
-                          : NMR_SIDE_PENDING;
+        nmr_side_set_state(binding, side,
+                           (status == STATUS_SUCCESS || side->state == NMR_SIDE_COMPLETED_EARLY)
+                               ? NMR_SIDE_COMPLETE
+                               : NMR_SIDE_PENDING);
         BOOLEAN done = both_sides_complete(binding);
         if (done) {
-            binding->state = NMR_BINDING_CLEANING_UP;
+            nmr_binding_set_state(binding, NMR_BINDING_CLEANING_UP);
         }
         nmr_unlock(old_irql);
         if (done) {
@@ -233,7 +249,7 @@ static VOID run_attach(nmr_binding_t *binding)
         nmr_binding_free(binding);
         return;
     }
-    binding->state = NMR_BINDING_ATTACHED;
+    nmr_binding_set_state(binding, NMR_BINDING_ATTACHED);
     if ((client->state != NMR_REGISTRATION_ACTIVE || provider->state != NMR_REGISTRATION_ACTIVE) &&
         !NMR_CANARY(NO_LATE_COMER_DETACH)) {
         /* Late-comer: a side began deregistering while the attach was in flight. */
@@ -268,7 +284,7 @@ VOID nmr_binding_attach_proposed(nmr_registration_t *proposer)
             nmr_binding_free(next);
             continue;
         }
-        next->state = NMR_BINDING_ATTACHING;
+        nmr_binding_set_state(next, NMR_BINDING_ATTACHING);
         next->attach_thread = KeGetCurrentThread();
         nmr_unlock(old_irql);
         run_attach(next);
@@ -444,7 +460,7 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
                           nmr_binding_state_name(binding->state));
     case NMR_SIDE_IN_DETACH:
         /* Legal race: the completion overtook the detach callback's return. */
-        side->state = NMR_SIDE_COMPLETED_EARLY;
+        nmr_side_set_state(binding, side, NMR_SIDE_COMPLETED_EARLY);
         nmr_unlock(old_irql);
         return;
     case NMR_SIDE_COMPLETED_EARLY:
@@ -460,11 +476,11 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
     case NMR_SIDE_PENDING:
         break;
     }
-    side->state = NMR_SIDE_COMPLETE;
+    nmr_side_set_state(binding, side, NMR_SIDE_COMPLETE);
     BOOLEAN done = NMR_CANARY(UNLOCKED_DETACH_COMPLETE_CHECK) ? other_complete_early
                                                               : both_sides_complete(binding);
     if (done) {
-        binding->state = NMR_BINDING_CLEANING_UP;
+        nmr_binding_set_state(binding, NMR_BINDING_CLEANING_UP);
     }
     nmr_unlock(old_irql);
     if (done) {

@@ -192,6 +192,7 @@ typedef struct nmr_registrar {
     LIST_ENTRY callouts;          /* nmr_callout_t in progress */
     ULONG64 next_serial;          /* next handle serial; starts at 1 */
     nmr_verifier_config_t config;
+    nmr_transition_observer_fn *transition_observer; /* set between runs */
     LONG warning_count;           /* Interlocked */
     const char *last_warning_rule; /* Interlocked */
 } nmr_registrar_t;
@@ -201,6 +202,26 @@ extern nmr_registrar_t nmr_registrar;
 /* Acquire/release the registrar lock (raising to DISPATCH_LEVEL). */
 KIRQL nmr_lock(VOID);
 VOID nmr_unlock(KIRQL old_irql);
+
+/*
+ * State transitions (all with the lock held). Every change of a registration, binding or
+ * side state goes through these, so the transition observer sees each one. The pseudo
+ * state NMR_STATE_NONE stands for "not yet created" and "gone".
+ */
+#define NMR_STATE_NONE 7u
+typedef enum nmr_state_object {
+    NMR_OBJECT_REGISTRATION = 0,
+    NMR_OBJECT_BINDING = 1,
+    NMR_OBJECT_CLIENT_SIDE = 2,
+    NMR_OBJECT_PROVIDER_SIDE = 3,
+} nmr_state_object_t;
+C_ASSERT(NMR_REGISTRATION_DEREGISTERING < NMR_STATE_NONE);
+C_ASSERT(NMR_BINDING_CLEANING_UP < NMR_STATE_NONE);
+C_ASSERT(NMR_SIDE_COMPLETE < NMR_STATE_NONE);
+C_ASSERT(((NMR_OBJECT_PROVIDER_SIDE << 6) | 63u) < NMR_TRANSITION_ID_LIMIT);
+VOID nmr_note_transition(nmr_state_object_t object, ULONG from, ULONG to);
+VOID nmr_binding_set_state(nmr_binding_t *binding, nmr_binding_state_t state);
+VOID nmr_side_set_state(nmr_binding_t *binding, nmr_binding_side_t *side, nmr_side_state_t state);
 
 /* ---- nmr_handle.c ----------------------------------------------------------------------- */
 

@@ -142,6 +142,7 @@ static NTSTATUS publish_with_proposed_bindings(nmr_registration_t *registration)
         return status;
     }
     InsertTailList(registrations_of(registration->role), &registration->link);
+    nmr_note_transition(NMR_OBJECT_REGISTRATION, NMR_STATE_NONE, NMR_REGISTRATION_ACTIVE);
     while (!IsListEmpty(&created)) {
         nmr_binding_t *binding = CONTAINING_RECORD(RemoveHeadList(&created), nmr_binding_t, link);
         binding->client_side.serial = nmr_handle_next_serial();
@@ -149,6 +150,7 @@ static NTSTATUS publish_with_proposed_bindings(nmr_registration_t *registration)
         binding->client->binding_count++;
         binding->provider->binding_count++;
         InsertTailList(&nmr_registrar.bindings, &binding->link);
+        nmr_note_transition(NMR_OBJECT_BINDING, NMR_STATE_NONE, NMR_BINDING_PROPOSED);
     }
     nmr_unlock(old_irql);
     return STATUS_SUCCESS;
@@ -281,6 +283,8 @@ static NTSTATUS deregister_module(HANDLE handle, nmr_role_t role)
         nmr_verifier_stop("R9", function, handle, registration,
                           "double deregistration: the registration is already deregistering");
     }
+    nmr_note_transition(NMR_OBJECT_REGISTRATION, registration->state,
+                        NMR_REGISTRATION_DEREGISTERING);
     registration->state = NMR_REGISTRATION_DEREGISTERING;
     PLIST_ENTRY head = &nmr_registrar.bindings;
     for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
@@ -380,6 +384,7 @@ static NTSTATUS wait_for_deregistration(HANDLE handle, nmr_role_t role)
     nmr_verifier_check_characteristics(registration, function);
 
     old_irql = nmr_lock();
+    nmr_note_transition(NMR_OBJECT_REGISTRATION, registration->state, NMR_STATE_NONE);
     RemoveEntryList(&registration->link);
     nmr_unlock(old_irql);
     ExFreePoolWithTag(registration, NMR_TAG_REGISTRATION);
@@ -396,7 +401,22 @@ NTSTATUS NmrWaitForProviderDeregisterComplete(HANDLE NmrProviderHandle)
     return wait_for_deregistration(NmrProviderHandle, NMR_ROLE_PROVIDER);
 }
 
+VOID nmr_note_transition(nmr_state_object_t object, ULONG from, ULONG to)
+{
+    nmr_transition_observer_fn *observer = nmr_registrar.transition_observer;
+    if (observer != NULL) {
+        observer(((ULONG)object << 6) | ((from & 7u) << 3) | (to & 7u));
+    }
+}
+
 /* ---- nmr_module.h ----------------------------------------------------------------------- */
+
+VOID nmr_set_transition_observer(nmr_transition_observer_fn *observer)
+{
+    KIRQL old_irql = nmr_lock();
+    nmr_registrar.transition_observer = observer;
+    nmr_unlock(old_irql);
+}
 
 VOID nmr_verifier_get_config(nmr_verifier_config_t *config)
 {

@@ -60,6 +60,21 @@ const char *nmr_verifier_last_warning_rule(VOID);
  */
 ULONG nmr_live_object_count(VOID);
 
+/** Number of distinct state-transition ids (see nmr_set_transition_observer). */
+#define NMR_TRANSITION_ID_LIMIT 256u
+
+typedef VOID nmr_transition_observer_fn(ULONG transition_id);
+
+/**
+ * @brief Report every state transition of a registration, a binding or a binding side.
+ *
+ * The observer gets one id < NMR_TRANSITION_ID_LIMIT per (object, from-state, to-state),
+ * creation and destruction included, so fuzz targets can count reaching a new registrar
+ * state as progress (libFuzzer extra counters). It is called with the registrar lock held:
+ * it must only record, never call the NMR. NULL removes it; nmr_reset keeps it.
+ */
+VOID nmr_set_transition_observer(_In_opt_ nmr_transition_observer_fn *observer);
+
 /**
  * @brief Describe every blocked NmrWaitFor* as a D4 hang: prints
  * "*** NMR VERIFIER STOP D4: ..." and one entry per unfinished binding (its handles, the
