@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_nmr_characteristics.c - fuzz target of the registration arguments of the registrar.
+ *
+ * The input describes up to 3 clients and 3 providers field by field: every field of
+ * NPI_CLIENT_CHARACTERISTICS / NPI_PROVIDER_CHARACTERISTICS, of the embedded
+ * NPI_REGISTRATION_INSTANCE and of its NPI_MODULEID (Version, Length, Size mostly right,
+ * sometimes wrong; NULL or valid pointers; NULL callbacks; module-id types MIT_GUID,
+ * MIT_IF_LUID or invalid values; NpiId from a pool of 3 GUIDs, sometimes an equal GUID
+ * value at another address; Number; NPI-specific data). The modules are registered in an
+ * input-chosen order, attach as well-behaved modules that always accept, and are then all
+ * deregistered and waited for. It is not a concurrency or fault-injection target (see
+ * fuzz_nmr_ops and fuzz_nmr_schedule): everything runs on the main thread, no fault is armed.
+ *
+ * Oracles (docs/behaviour.md, "NmrRegisterClient / NmrRegisterProvider"):
+ *   - NmrRegister* returns STATUS_INVALID_PARAMETER exactly when the characteristics pointer,
+ *     the handle out pointer, the attach or detach callback, NpiId or ModuleId is NULL, and
+ *     STATUS_SUCCESS otherwise; on success the out handle is non-NULL and new;
+ *   - every NmrRegister* call adds exactly the predicted number of verifier warnings, all
+ *     R10: one for an invalid call; otherwise one per mismatch among characteristics Version,
+ *     Length, instance Size, ModuleId Length and ModuleId Type (instance Version, Number and
+ *     NpiSpecificCharacteristics are never warned about); no other call warns;
+ *   - bindings are exactly the client/provider pairs of successful registrations whose NpiId
+ *     GUID values are equal (whatever their addresses, Number, ModuleId, versions and NPI
+ *     data); each is attached once, inside the later registration of the two, with the
+ *     peer's own embedded registration instance and the module's own context, and peers
+ *     reached in their registration order; NmrClientAttachProvider returns the provider's
+ *     STATUS_SUCCESS with its out values;
+ *   - every binding gets one detach per side, inside a deregistration of one of its modules,
+ *     and one cleanup per side that has a cleanup callback, after both detaches;
+ *     NmrDeregister* returns STATUS_PENDING, NmrWaitFor* STATUS_SUCCESS;
+ *   - end of input: nmr_live_object_count() == 0, nmr_check_invariants(),
+ *     kshim_audit(pool baseline), nmr_reset() == 0.
+ * An oracle failure prints "*** FUZZ ORACLE: <reason>" and the last events, then aborts.
+ *
+ * Input format (a missing byte reads as 0):
+ *   byte 0  bits0-1 number of clients (0..3), bits2-3 number of providers (0..3),
+ *           bit4 deregister in reverse registration order, bit5 provider_detach_first,
+ *           bit6 detach_at_dispatch, bit7 cleanup_at_dispatch
+ *   byte 1  order: bit k set = the k-th registration is a provider (while both kinds remain)
+ *   then 7 bytes per module, in registration order:
+ *     P  pointers: bit7 clear = all required pointers valid; bit7 set = bit0 NULL
+ *        characteristics, bit1 NULL handle out pointer, bit2 NULL attach, bit3 NULL detach,
+ *        bit4 NULL NpiId, bit5 NULL ModuleId (bit6 unused)
+ *     V  sizes: bit7 clear = all right; bit7 set = bit0 characteristics Version wrong,
+ *        bit1 Length wrong, bit2 instance Size wrong, bit3 ModuleId Length wrong, bit4
+ *        ModuleId Type invalid (bits5-6 unused)
+ *     X  the wrong values: Version 1+X; Length, Size, ModuleId Length sizeof ^ (1+X);
+ *        invalid Type 0, 3 or 0x100+X for X%3 = 0, 1, 2
+ *     I  identity: bits0-1 NPI index (%3), bit2 NpiId is a copy of the pool GUID at the
+ *        module's own address, bit3 MIT_IF_LUID (else MIT_GUID), bit4 no cleanup callback,
+ *        bit5 NpiSpecificCharacteristics non-NULL, bits6-7 instance Version
+ *     M  module id value (GUID Data1/Data4 or LUID parts)
+ *     N  Number = N * 0x01000193
+ *     S  NPI-specific data byte
+ * Bytes after the last module are ignored.
+ *
+ * Standalone (any build, no libFuzzer):
+ *     build/<preset>/fuzz/fuzz_nmr_characteristics_replay [-runs=N] [-print] \
+ *         corpus/fuzz_nmr_characteristics
+ * Fuzzing (fuzz preset):
+ *     build/fuzz/fuzz/fuzz_nmr_characteristics -max_len=256 corpus-work/ \
+ *         corpus/fuzz_nmr_characteristics
+ * Target functions: NmrRegisterClient, NmrRegisterProvider (argument validation, verifier
+ * R10, NPI matching), NmrClientAttachProvider, NmrDeregisterClient, NmrDeregisterProvider,
+ * NmrWaitForClientDeregisterComplete, NmrWaitForProviderDeregisterComplete.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netioddk.h>
+#include <nmr_module.h>
+#include <kshim/kshim.h>
+
+#include "fuzz_input.h"
+#include "fuzz_state_coverage.h"
+
+#define MAX_ROLE 3       /* clients, and providers */
+#define MAX_MODULES 6
+#define NPI_COUNT 3
+#define MODULE_MAGIC 0x43687273u /* "Chrs" */
+
+/* Pre-set into out parameters to see whether they were written. */
+static char unwritten_marker;
+#define UNWRITTEN ((void *)&unwritten_marker)
+
+typedef struct npi_data {
+    uint32_t magic;
+    uint8_t value;
+} npi_data_t;
+
+typedef struct module {
+    uint32_t magic;
+    bool is_client;
+    unsigned index;
+    const char *name;
+    /* Decoded input. */
+    uint8_t ptr_bits, size_bits, wrong, ident, id_value, number_byte, data_byte;
+    bool null_chars, null_handle, null_attach, null_detach, null_npi, null_module_id;
+    bool has_cleanup;
+    unsigned npi;
+    /* Predictions. */
+    NTSTATUS expected_status;
+    unsigned expected_warnings;
+    /* State. */
+    bool registering; /* inside its NmrRegister* */
+    bool registered;  /* NmrRegister* returned STATUS_SUCCESS */
+    bool deregistering;
+    unsigned reg_order; /* 1-based order among successful registrations */
+    HANDLE handle;
+    unsigned handle_ordinal;
+    NPIID npi_copy;
+    NPI_MODULEID module_id;
+    npi_data_t data;
+    union {
+        NPI_CLIENT_CHARACTERISTICS client;
+        NPI_PROVIDER_CHARACTERISTICS provider;
+    } chars;
+    uint32_t dispatch; /* the module's dispatch table (contents irrelevant) */
+} module_t;
+
+typedef struct pair_side {
+    unsigned pair; /* index into w.pairs */
+    bool is_client;
+} pair_side_t;
+
+typedef struct pair {
+    unsigned attach;          /* ClientAttachProvider calls */
+    unsigned provider_attach; /* ProviderAttachClient calls */
+    bool attached;            /* NmrClientAttachProvider returned SUCCESS */
+    unsigned detach[2];       /* [0] client, [1] provider */
+    unsigned cleanup[2];
+    pair_side_t side[2]; /* binding contexts */
+} pair_t;
+
+static const NPIID npi_ids[NPI_COUNT] = {
+    {0x6e6d7211, 0x0011, 0x4e50, {0x49, 0x01, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
+    {0x6e6d7212, 0x0012, 0x4e50, {0x49, 0x01, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
+    {0x6e6d7213, 0x0013, 0x4e50, {0x49, 0x01, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
+};
+static const char *const module_names[2][MAX_ROLE] = {{"P0", "P1", "P2"}, {"C0", "C1", "C2"}};
+
+/* The whole state of one input; reset at the start of every input. */
+static struct world {
+    fuzz_input_t in;
+    nmr_verifier_config_t config;
+    size_t pool_baseline;
+    unsigned client_count, provider_count;
+    module_t clients[MAX_ROLE];
+    module_t providers[MAX_ROLE];
+    module_t *order[MAX_MODULES]; /* registration order */
+    unsigned module_count;
+    pair_t pairs[MAX_ROLE * MAX_ROLE]; /* [client * MAX_ROLE + provider] */
+    unsigned long expected_warnings;
+    unsigned reg_counter;
+    unsigned handle_counter;
+    HANDLE handles[MAX_MODULES];
+    module_t *registering;          /* module inside NmrRegister* */
+    unsigned last_peer_order;       /* peers of the current register reached so far */
+    pair_t *attaching;              /* pair whose ClientAttachProvider is running */
+    module_t *deregistering;        /* module inside NmrDeregister* */
+    unsigned long callbacks;
+} w;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Oracle failures                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+__attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "*** FUZZ ORACLE: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n--- last events of the input:\n");
+    fuzz_trace_print_recent(stderr);
+    fflush(stderr);
+    abort();
+}
+
+static unsigned pair_index(const module_t *client, const module_t *provider)
+{
+    return client->index * MAX_ROLE + provider->index;
+}
+
+static module_t *module_from_context(PVOID context, bool is_client, const char *callback)
+{
+    module_t *m = context;
+    module_t *array = is_client ? w.clients : w.providers;
+    if (m < array || m >= array + MAX_ROLE || m->magic != MODULE_MAGIC) {
+        oracle_fail("%s received a context that is not one of the %s modules", callback,
+                    is_client ? "client" : "provider");
+    }
+    if (!m->registering && !m->registered) {
+        oracle_fail("%s reached %s, which is not registered", callback, m->name);
+    }
+    return m;
+}
+
+/* The module whose embedded registration instance this is, or an oracle failure. */
+static module_t *module_from_instance(PNPI_REGISTRATION_INSTANCE instance, bool is_client,
+                                      const char *callback)
+{
+    module_t *array = is_client ? w.clients : w.providers;
+    for (unsigned i = 0; i < MAX_ROLE; i++) {
+        const NPI_REGISTRATION_INSTANCE *own = is_client
+                                                   ? &array[i].chars.client.ClientRegistrationInstance
+                                                   : &array[i].chars.provider.ProviderRegistrationInstance;
+        if (instance == own) {
+            return &array[i];
+        }
+    }
+    oracle_fail("%s received a registration instance that is not a %s's own embedded one",
+                callback, is_client ? "client" : "provider");
+}
+
+static pair_side_t *side_from_context(PVOID context, bool is_client, const char *callback)
+{
+    pair_side_t *s = context;
+    const char *base = (const char *)w.pairs;
+    const char *p = (const char *)s;
+    if (p < base || p >= base + sizeof w.pairs) {
+        oracle_fail("%s received a binding context that is not one of ours", callback);
+    }
+    size_t offset = (size_t)(p - base) % sizeof(pair_t);
+    size_t expected = offsetof(pair_t, side) + (is_client ? 0 : sizeof(pair_side_t));
+    if (offset != expected || s->is_client != is_client) {
+        oracle_fail("%s received the binding context of the other side", callback);
+    }
+    return s;
+}
+
+static const char *pair_name(unsigned pair)
+{
+    static const char *const names[MAX_ROLE * MAX_ROLE] = {
+        "C0-P0", "C0-P1", "C0-P2", "C1-P0", "C1-P1", "C1-P2", "C2-P0", "C2-P1", "C2-P2"};
+    return names[pair];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Module callbacks                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static NTSTATUS client_attach_provider(HANDLE binding_handle, PVOID client_context,
+                                       PNPI_REGISTRATION_INSTANCE provider_instance)
+{
+    w.callbacks++;
+    module_t *c = module_from_context(client_context, true, "ClientAttachProvider");
+    module_t *p = module_from_instance(provider_instance, false, "ClientAttachProvider");
+    unsigned index = pair_index(c, p);
+    pair_t *pair = &w.pairs[index];
+    fuzz_trace_enter();
+    fuzz_trace_event("ClientAttachProvider %s <- %s (binding %s)", c->name, p->name,
+                     pair_name(index));
+    if (w.registering != c && w.registering != p) {
+        oracle_fail("ClientAttachProvider %s <- %s outside the registration of either",
+                    c->name, p->name);
+    }
+    module_t *peer = w.registering == c ? p : c;
+    if (!peer->registered || peer->deregistering) {
+        oracle_fail("ClientAttachProvider %s <- %s: peer %s is not registered and active",
+                    c->name, p->name, peer->name);
+    }
+    if (c->npi != p->npi) {
+        oracle_fail("ClientAttachProvider %s <- %s across NPIs %u and %u", c->name, p->name,
+                    c->npi, p->npi);
+    }
+    if (peer->reg_order <= w.last_peer_order) {
+        oracle_fail("ClientAttachProvider %s <- %s: peers not reached in registration order",
+                    c->name, p->name);
+    }
+    w.last_peer_order = peer->reg_order;
+    if (pair->attach++ != 0) {
+        oracle_fail("ClientAttachProvider %s <- %s called twice", c->name, p->name);
+    }
+    if (binding_handle == NULL) {
+        oracle_fail("ClientAttachProvider %s <- %s: NULL binding handle", c->name, p->name);
+    }
+    if (provider_instance->NpiId == NULL || !IsEqualGUID(provider_instance->NpiId, &npi_ids[c->npi])) {
+        oracle_fail("ClientAttachProvider %s <- %s: provider instance NpiId changed", c->name,
+                    p->name);
+    }
+
+    PVOID provider_context = UNWRITTEN;
+    const VOID *provider_dispatch = UNWRITTEN;
+    w.attaching = pair;
+    fuzz_trace_enter();
+    fuzz_trace_event("NmrClientAttachProvider(%s)", pair_name(index));
+    NTSTATUS status = NmrClientAttachProvider(binding_handle, &pair->side[0], &c->dispatch,
+                                              &provider_context, &provider_dispatch);
+    fuzz_trace_event("NmrClientAttachProvider -> %s", fuzz_status_str(status));
+    fuzz_trace_leave();
+    w.attaching = NULL;
+    if (status != STATUS_SUCCESS) {
+        oracle_fail("NmrClientAttachProvider %s <- %s returned %s, the provider accepted",
+                    c->name, p->name, fuzz_status_str(status));
+    }
+    if (pair->provider_attach != 1) {
+        oracle_fail("NmrClientAttachProvider %s <- %s called ProviderAttachClient %u time(s)",
+                    c->name, p->name, pair->provider_attach);
+    }
+    if (provider_context != &pair->side[1] || provider_dispatch != &p->dispatch) {
+        oracle_fail("NmrClientAttachProvider %s <- %s: out values are not the provider's",
+                    c->name, p->name);
+    }
+    pair->attached = true;
+    fuzz_trace_event("ClientAttachProvider returns STATUS_SUCCESS");
+    fuzz_trace_leave();
+    return status;
+}
+
+static NTSTATUS provider_attach_client(HANDLE binding_handle, PVOID provider_context,
+                                       PNPI_REGISTRATION_INSTANCE client_instance,
+                                       PVOID client_binding_context, const VOID *client_dispatch,
+                                       PVOID *provider_binding_context,
+                                       const VOID **provider_dispatch)
+{
+    w.callbacks++;
+    module_t *p = module_from_context(provider_context, false, "ProviderAttachClient");
+    module_t *c = module_from_instance(client_instance, true, "ProviderAttachClient");
+    unsigned index = pair_index(c, p);
+    pair_t *pair = &w.pairs[index];
+    fuzz_trace_enter();
+    fuzz_trace_event("ProviderAttachClient %s <- %s", p->name, c->name);
+    if (w.attaching != pair) {
+        oracle_fail("ProviderAttachClient %s <- %s outside that pair's NmrClientAttachProvider",
+                    p->name, c->name);
+    }
+    if (pair->provider_attach++ != 0) {
+        oracle_fail("ProviderAttachClient %s <- %s called twice", p->name, c->name);
+    }
+    if (binding_handle == NULL) {
+        oracle_fail("ProviderAttachClient %s <- %s: NULL binding handle", p->name, c->name);
+    }
+    if (client_binding_context != &pair->side[0] || client_dispatch != &c->dispatch) {
+        oracle_fail("ProviderAttachClient %s <- %s: not the client's binding context/dispatch",
+                    p->name, c->name);
+    }
+    *provider_binding_context = &pair->side[1];
+    *provider_dispatch = &p->dispatch;
+    fuzz_trace_leave();
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS detach(PVOID binding_context, bool is_client)
+{
+    const char *callback = is_client ? "ClientDetachProvider" : "ProviderDetachClient";
+    w.callbacks++;
+    pair_side_t *s = side_from_context(binding_context, is_client, callback);
+    pair_t *pair = &w.pairs[s->pair];
+    fuzz_trace_enter();
+    fuzz_trace_event("%s %s", callback, pair_name(s->pair));
+    fuzz_trace_leave();
+    if (!pair->attached) {
+        oracle_fail("%s %s: the binding never attached", callback, pair_name(s->pair));
+    }
+    const module_t *c = &w.clients[s->pair / MAX_ROLE];
+    const module_t *p = &w.providers[s->pair % MAX_ROLE];
+    if (w.deregistering != c && w.deregistering != p) {
+        oracle_fail("%s %s outside the deregistration of either module", callback,
+                    pair_name(s->pair));
+    }
+    if (pair->detach[is_client ? 0 : 1]++ != 0) {
+        oracle_fail("%s %s called twice", callback, pair_name(s->pair));
+    }
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS client_detach_provider(PVOID client_binding_context)
+{
+    return detach(client_binding_context, true);
+}
+
+static NTSTATUS provider_detach_client(PVOID provider_binding_context)
+{
+    return detach(provider_binding_context, false);
+}
+
+static void cleanup(PVOID binding_context, bool is_client)
+{
+    const char *callback =
+        is_client ? "ClientCleanupBindingContext" : "ProviderCleanupBindingContext";
+    w.callbacks++;
+    pair_side_t *s = side_from_context(binding_context, is_client, callback);
+    pair_t *pair = &w.pairs[s->pair];
+    fuzz_trace_enter();
+    fuzz_trace_event("%s %s", callback, pair_name(s->pair));
+    fuzz_trace_leave();
+    const module_t *m =
+        is_client ? &w.clients[s->pair / MAX_ROLE] : &w.providers[s->pair % MAX_ROLE];
+    if (!m->has_cleanup) {
+        oracle_fail("%s %s: the module registered no cleanup callback", callback,
+                    pair_name(s->pair));
+    }
+    if (pair->detach[0] != 1 || pair->detach[1] != 1) {
+        oracle_fail("%s %s before both sides detached", callback, pair_name(s->pair));
+    }
+    if (pair->cleanup[is_client ? 0 : 1]++ != 0) {
+        oracle_fail("%s %s called twice", callback, pair_name(s->pair));
+    }
+}
+
+static void client_cleanup(PVOID client_binding_context)
+{
+    cleanup(client_binding_context, true);
+}
+
+static void provider_cleanup(PVOID provider_binding_context)
+{
+    cleanup(provider_binding_context, false);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Decoding and the reference function                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+static void decode_module(module_t *m)
+{
+    m->ptr_bits = fuzz_take_u8(&w.in);
+    m->size_bits = fuzz_take_u8(&w.in);
+    m->wrong = fuzz_take_u8(&w.in);
+    m->ident = fuzz_take_u8(&w.in);
+    m->id_value = fuzz_take_u8(&w.in);
+    m->number_byte = fuzz_take_u8(&w.in);
+    m->data_byte = fuzz_take_u8(&w.in);
+
+    uint8_t nulls = (m->ptr_bits & 0x80) ? m->ptr_bits : 0;
+    uint8_t wrongs = (m->size_bits & 0x80) ? m->size_bits : 0;
+    USHORT x1 = (USHORT)(1u + m->wrong);
+    m->null_chars = nulls & 1;
+    m->null_handle = (nulls >> 1) & 1;
+    m->null_attach = (nulls >> 2) & 1;
+    m->null_detach = (nulls >> 3) & 1;
+    m->null_npi = (nulls >> 4) & 1;
+    m->null_module_id = (nulls >> 5) & 1;
+    m->npi = (m->ident & 3) % NPI_COUNT;
+    m->has_cleanup = !((m->ident >> 4) & 1);
+
+    /* Module id. */
+    m->module_id.Length = (wrongs & 8) ? (USHORT)(sizeof(NPI_MODULEID) ^ x1) : sizeof(NPI_MODULEID);
+    if (wrongs & 16) {
+        unsigned r = m->wrong % 3;
+        m->module_id.Type = (NPI_MODULEID_TYPE)(r == 0 ? 0 : r == 1 ? 3 : 0x100 + m->wrong);
+    } else {
+        m->module_id.Type = (m->ident & 8) ? MIT_IF_LUID : MIT_GUID;
+    }
+    if (m->module_id.Type == MIT_IF_LUID) {
+        m->module_id.IfLuid.LowPart = 0x10000u * m->id_value + m->index;
+        m->module_id.IfLuid.HighPart = m->id_value;
+    } else {
+        m->module_id.Guid = npi_ids[0];
+        m->module_id.Guid.Data1 = 0x4d000000u | m->id_value;
+        m->module_id.Guid.Data4[7] = m->id_value;
+    }
+    m->npi_copy = npi_ids[m->npi];
+    m->data.magic = 0x4e706944u;
+    m->data.value = m->data_byte;
+
+    NPI_REGISTRATION_INSTANCE instance;
+    memset(&instance, 0, sizeof instance);
+    instance.Version = (USHORT)(m->ident >> 6);
+    instance.Size = (wrongs & 4) ? (USHORT)(sizeof(NPI_REGISTRATION_INSTANCE) ^ x1)
+                                 : sizeof(NPI_REGISTRATION_INSTANCE);
+    instance.NpiId = m->null_npi ? NULL : (m->ident & 4) ? &m->npi_copy : &npi_ids[m->npi];
+    instance.ModuleId = m->null_module_id ? NULL : &m->module_id;
+    instance.Number = m->number_byte * 0x01000193u;
+    instance.NpiSpecificCharacteristics = (m->ident & 0x20) ? &m->data : NULL;
+
+    USHORT version = (wrongs & 1) ? x1 : 0;
+    if (m->is_client) {
+        NPI_CLIENT_CHARACTERISTICS *c = &m->chars.client;
+        c->Version = version;
+        c->Length = (wrongs & 2) ? (USHORT)(sizeof(*c) ^ x1) : sizeof(*c);
+        c->ClientAttachProvider = m->null_attach ? NULL : client_attach_provider;
+        c->ClientDetachProvider = m->null_detach ? NULL : client_detach_provider;
+        c->ClientCleanupBindingContext = m->has_cleanup ? client_cleanup : NULL;
+        c->ClientRegistrationInstance = instance;
+    } else {
+        NPI_PROVIDER_CHARACTERISTICS *p = &m->chars.provider;
+        p->Version = version;
+        p->Length = (wrongs & 2) ? (USHORT)(sizeof(*p) ^ x1) : sizeof(*p);
+        p->ProviderAttachClient = m->null_attach ? NULL : provider_attach_client;
+        p->ProviderDetachClient = m->null_detach ? NULL : provider_detach_client;
+        p->ProviderCleanupBindingContext = m->has_cleanup ? provider_cleanup : NULL;
+        p->ProviderRegistrationInstance = instance;
+    }
+}
+
+/*
+ * Reference function of docs/behaviour.md: the status NmrRegister* returns and the R10
+ * warnings it adds, from the decoded fields alone (not from the structures the NMR reads).
+ */
+static void predict(module_t *m)
+{
+    if (m->null_chars || m->null_handle || m->null_attach || m->null_detach || m->null_npi ||
+        m->null_module_id) {
+        m->expected_status = STATUS_INVALID_PARAMETER;
+        m->expected_warnings = 1;
+        return;
+    }
+    uint8_t wrongs = (m->size_bits & 0x80) ? m->size_bits : 0;
+    m->expected_status = STATUS_SUCCESS;
+    m->expected_warnings = 0;
+    for (unsigned bit = 0; bit < 5; bit++) {
+        m->expected_warnings += (wrongs >> bit) & 1;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Operations                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static const char *type_name(const module_t *m)
+{
+    switch (m->module_id.Type) {
+    case MIT_GUID:
+        return "guid";
+    case MIT_IF_LUID:
+        return "luid";
+    default:
+        return "invalid";
+    }
+}
+
+static void check_warnings(const char *what, const module_t *m, ULONG before)
+{
+    ULONG after = nmr_verifier_warning_count();
+    unsigned expected = m ? m->expected_warnings : 0;
+    if (after - before != expected) {
+        oracle_fail("%s %s: %lu verifier warning(s), predicted %u", what, m ? m->name : "",
+                    (unsigned long)(after - before), expected);
+    }
+    if (expected != 0) {
+        const char *rule = nmr_verifier_last_warning_rule();
+        if (rule == NULL || strcmp(rule, "R10") != 0) {
+            oracle_fail("%s %s: last warning is %s, predicted R10", what, m->name,
+                        rule ? rule : "(none)");
+        }
+    }
+    w.expected_warnings += expected;
+}
+
+static void do_register(module_t *m)
+{
+    const char *function = m->is_client ? "NmrRegisterClient" : "NmrRegisterProvider";
+    const NPI_REGISTRATION_INSTANCE *inst = m->is_client
+                                                ? &m->chars.client.ClientRegistrationInstance
+                                                : &m->chars.provider.ProviderRegistrationInstance;
+    USHORT version = m->is_client ? m->chars.client.Version : m->chars.provider.Version;
+    USHORT length = m->is_client ? m->chars.client.Length : m->chars.provider.Length;
+    fuzz_trace_set_thread(m->name);
+    /* Two events: the recorder keeps at most 12 arguments per event. */
+    fuzz_trace_event("%s(%s chars=%s handle=%s attach=%s detach=%s cleanup=%s ver=%u len=%u)",
+                     function, m->name, m->null_chars ? "NULL" : "ok",
+                     m->null_handle ? "NULL" : "ok", m->null_attach ? "NULL" : "ok",
+                     m->null_detach ? "NULL" : "ok", m->has_cleanup ? "ok" : "NULL",
+                     (unsigned)version, (unsigned)length);
+    fuzz_trace_event("  instance: ver=%u size=%u npi%u%s moduleid=%s type=%s len=%u value=%u "
+                     "number=%x npi-specific=%s",
+                     (unsigned)inst->Version, (unsigned)inst->Size, m->npi,
+                     m->null_npi ? "=NULL" : (m->ident & 4) ? " (copy)" : "",
+                     m->null_module_id ? "NULL" : "ok", type_name(m),
+                     (unsigned)m->module_id.Length, (unsigned)m->id_value,
+                     (unsigned)inst->Number, inst->NpiSpecificCharacteristics ? "yes" : "NULL");
+    predict(m);
+    m->handle = UNWRITTEN;
+    m->registering = true;
+    w.registering = m;
+    w.last_peer_order = 0;
+    ULONG before = nmr_verifier_warning_count();
+    NTSTATUS status;
+    if (m->is_client) {
+        status = NmrRegisterClient(m->null_chars ? NULL : &m->chars.client, m,
+                                   m->null_handle ? NULL : &m->handle);
+    } else {
+        status = NmrRegisterProvider(m->null_chars ? NULL : &m->chars.provider, m,
+                                     m->null_handle ? NULL : &m->handle);
+    }
+    w.registering = NULL;
+    m->registering = false;
+    if (status != m->expected_status) {
+        oracle_fail("%s %s returned %s, predicted %s", function, m->name,
+                    fuzz_status_str(status), fuzz_status_str(m->expected_status));
+    }
+    check_warnings(function, m, before);
+    if (status != STATUS_SUCCESS) {
+        if (m->handle != UNWRITTEN) {
+            oracle_fail("%s %s failed but wrote the handle", function, m->name);
+        }
+        fuzz_trace_event("%s -> %s, %u warning(s)", function, fuzz_status_str(status),
+                         m->expected_warnings);
+        return;
+    }
+    if (m->handle == UNWRITTEN || m->handle == NULL) {
+        oracle_fail("%s %s succeeded without writing a handle", function, m->name);
+    }
+    for (unsigned i = 0; i < w.handle_counter; i++) {
+        if (w.handles[i] == m->handle) {
+            oracle_fail("%s %s returned a handle already issued in this input", function,
+                        m->name);
+        }
+    }
+    w.handles[w.handle_counter++] = m->handle;
+    m->handle_ordinal = w.handle_counter;
+    m->registered = true;
+    m->reg_order = ++w.reg_counter;
+    fuzz_trace_event("%s -> %s, handle h%u, %u warning(s)", function, fuzz_status_str(status),
+                     m->handle_ordinal, m->expected_warnings);
+
+    /* Every binding with an earlier active peer of the same NPI must now be attached. */
+    module_t *peers = m->is_client ? w.providers : w.clients;
+    for (unsigned i = 0; i < MAX_ROLE; i++) {
+        module_t *peer = &peers[i];
+        const module_t *c = m->is_client ? m : peer;
+        const module_t *p = m->is_client ? peer : m;
+        bool expected = peer->registered && c->npi == p->npi;
+        if (w.pairs[pair_index(c, p)].attached != expected) {
+            oracle_fail("%s %s: binding %s-%s %s", function, m->name, c->name, p->name,
+                        expected ? "was not attached" : "was attached");
+        }
+    }
+}
+
+static void do_deregister(module_t *m)
+{
+    const char *function = m->is_client ? "NmrDeregisterClient" : "NmrDeregisterProvider";
+    fuzz_trace_set_thread(m->name);
+    fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
+    ULONG before = nmr_verifier_warning_count();
+    w.deregistering = m;
+    m->deregistering = true;
+    NTSTATUS status = m->is_client ? NmrDeregisterClient(m->handle) : NmrDeregisterProvider(m->handle);
+    w.deregistering = NULL;
+    fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
+    if (status != STATUS_PENDING) {
+        oracle_fail("%s %s returned %s, not STATUS_PENDING", function, m->name,
+                    fuzz_status_str(status));
+    }
+    check_warnings(function, NULL, before);
+    /* Every binding of the module is detached on both sides and cleaned up. */
+    module_t *peers = m->is_client ? w.providers : w.clients;
+    for (unsigned i = 0; i < MAX_ROLE; i++) {
+        const module_t *c = m->is_client ? m : &peers[i];
+        const module_t *p = m->is_client ? &peers[i] : m;
+        const pair_t *pair = &w.pairs[pair_index(c, p)];
+        if (!pair->attached) {
+            continue;
+        }
+        if (pair->detach[0] != 1 || pair->detach[1] != 1) {
+            oracle_fail("%s %s returned with binding %s-%s detached %u/%u times", function,
+                        m->name, c->name, p->name, pair->detach[0], pair->detach[1]);
+        }
+        if (pair->cleanup[0] != (unsigned)c->has_cleanup ||
+            pair->cleanup[1] != (unsigned)p->has_cleanup) {
+            oracle_fail("%s %s returned with binding %s-%s cleaned up %u/%u times", function,
+                        m->name, c->name, p->name, pair->cleanup[0], pair->cleanup[1]);
+        }
+    }
+}
+
+static void do_wait(module_t *m)
+{
+    const char *function = m->is_client ? "NmrWaitForClientDeregisterComplete"
+                                        : "NmrWaitForProviderDeregisterComplete";
+    fuzz_trace_set_thread(m->name);
+    fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
+    ULONG before = nmr_verifier_warning_count();
+    unsigned long callbacks = w.callbacks;
+    NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
+                                   : NmrWaitForProviderDeregisterComplete(m->handle);
+    fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
+    if (status != STATUS_SUCCESS) {
+        oracle_fail("%s %s returned %s", function, m->name, fuzz_status_str(status));
+    }
+    if (w.callbacks != callbacks) {
+        oracle_fail("%s %s made a callback, every binding was already cleaned up", function,
+                    m->name);
+    }
+    check_warnings(function, NULL, before);
+    m->registered = false;
+}
+
+static void final_check(void)
+{
+    for (unsigned ci = 0; ci < MAX_ROLE; ci++) {
+        for (unsigned pi = 0; pi < MAX_ROLE; pi++) {
+            const module_t *c = &w.clients[ci];
+            const module_t *p = &w.providers[pi];
+            const pair_t *pair = &w.pairs[pair_index(c, p)];
+            bool bound = c->reg_order != 0 && p->reg_order != 0 && c->npi == p->npi;
+            unsigned n = bound ? 1u : 0u;
+            if (pair->attach != n || pair->provider_attach != n || pair->detach[0] != n ||
+                pair->detach[1] != n || pair->cleanup[0] != (bound && c->has_cleanup) ||
+                pair->cleanup[1] != (bound && p->has_cleanup)) {
+                oracle_fail("binding %s-%s: attach %u/%u detach %u/%u cleanup %u/%u, "
+                            "predicted %s",
+                            c->name, p->name, pair->attach, pair->provider_attach,
+                            pair->detach[0], pair->detach[1], pair->cleanup[0],
+                            pair->cleanup[1], bound ? "one binding" : "none");
+            }
+        }
+    }
+    if (nmr_verifier_warning_count() != w.expected_warnings) {
+        oracle_fail("%lu verifier warning(s) in the input, predicted %lu",
+                    (unsigned long)nmr_verifier_warning_count(), w.expected_warnings);
+    }
+}
+
+static void world_reset(void)
+{
+    memset(&w, 0, sizeof w);
+    for (unsigned role = 0; role < 2; role++) {
+        module_t *array = role == 0 ? w.providers : w.clients;
+        for (unsigned i = 0; i < MAX_ROLE; i++) {
+            module_t *m = &array[i];
+            m->magic = MODULE_MAGIC;
+            m->is_client = role == 1;
+            m->index = i;
+            m->name = module_names[role][i];
+        }
+    }
+    for (unsigned i = 0; i < MAX_ROLE * MAX_ROLE; i++) {
+        w.pairs[i].side[0].pair = i;
+        w.pairs[i].side[0].is_client = true;
+        w.pairs[i].side[1].pair = i;
+        w.pairs[i].side[1].is_client = false;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_state_coverage_install(); /* registrar states as extra coverage */
+    ULONG leftover = nmr_reset();
+    if (leftover != 0) {
+        oracle_fail("nmr_reset() found %lu live object(s) before the input started",
+                    (unsigned long)leftover);
+    }
+    world_reset();
+    fuzz_input_init(&w.in, data, size);
+    fuzz_trace_reset();
+
+    uint8_t header = fuzz_take_u8(&w.in);
+    uint8_t order = fuzz_take_u8(&w.in);
+    w.client_count = header & 3;
+    w.provider_count = (header >> 2) & 3;
+    bool reverse = (header >> 4) & 1;
+    nmr_verifier_get_config(&w.config);
+    w.config.warnings_are_fatal = FALSE;
+    w.config.warnings_are_printed = FALSE;
+    w.config.provider_detach_first = (header >> 5) & 1;
+    w.config.detach_at_dispatch = (header >> 6) & 1;
+    w.config.cleanup_at_dispatch = (header >> 7) & 1;
+    nmr_verifier_set_config(&w.config);
+    w.pool_baseline = kshim_pool_live_count();
+
+    unsigned clients = 0, providers = 0;
+    for (unsigned k = 0; k < w.client_count + w.provider_count; k++) {
+        bool provider = clients == w.client_count ||
+                        (providers < w.provider_count && ((order >> k) & 1));
+        module_t *m = provider ? &w.providers[providers++] : &w.clients[clients++];
+        w.order[w.module_count++] = m;
+    }
+    fuzz_trace_set_thread("main");
+    fuzz_trace_event("config: %u client(s), %u provider(s), deregister %s, "
+                     "provider_detach_first=%u detach_at_dispatch=%u cleanup_at_dispatch=%u",
+                     w.client_count, w.provider_count, reverse ? "reversed" : "in order",
+                     (unsigned)w.config.provider_detach_first,
+                     (unsigned)w.config.detach_at_dispatch,
+                     (unsigned)w.config.cleanup_at_dispatch);
+
+    for (unsigned k = 0; k < w.module_count; k++) {
+        decode_module(w.order[k]);
+        do_register(w.order[k]);
+    }
+    for (unsigned k = 0; k < w.module_count; k++) {
+        module_t *m = w.order[reverse ? w.module_count - 1 - k : k];
+        if (m->registered) {
+            do_deregister(m);
+        }
+    }
+    for (unsigned k = 0; k < w.module_count; k++) {
+        module_t *m = w.order[reverse ? w.module_count - 1 - k : k];
+        if (m->registered) {
+            do_wait(m);
+        }
+    }
+
+    fuzz_trace_set_thread("main");
+    final_check();
+    if (nmr_live_object_count() != 0) {
+        oracle_fail("%lu live object(s) after every wait returned",
+                    (unsigned long)nmr_live_object_count());
+    }
+    nmr_check_invariants();
+    kshim_audit(w.pool_baseline);
+    leftover = nmr_reset();
+    if (leftover != 0) {
+        oracle_fail("nmr_reset() found %lu live object(s) after the audit", (unsigned long)leftover);
+    }
+    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_trace_event("audit ok: %u registration(s), %u callback(s), %u warning(s)",
+                     w.reg_counter, (unsigned)w.callbacks, (unsigned)w.expected_warnings);
+    return 0;
+}
