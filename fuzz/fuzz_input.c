@@ -8,6 +8,7 @@
 #include "fuzz_input.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------------------------ */
@@ -406,4 +407,19 @@ const char *fuzz_status_str(int32_t status)
     char *buf = buffers[next++ % 4];
     snprintf(buf, sizeof buffers[0], "0x%08x", (unsigned)(uint32_t)status);
     return buf;
+}
+
+void fuzz_oracle_failv(const char *context, bool show_recent, const char *format,
+                       va_list arguments)
+{
+    fflush(stdout);
+    fprintf(stderr, "*** FUZZ ORACLE: ");
+    vfprintf(stderr, format, arguments);
+    fprintf(stderr, "%s\n", context);
+    if (show_recent) {
+        fprintf(stderr, "--- last events of the input:\n");
+        fuzz_trace_print_recent(stderr);
+    }
+    fflush(stderr);
+    abort();
 }

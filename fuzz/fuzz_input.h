@@ -21,6 +21,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,6 +121,14 @@ unsigned long fuzz_trace_event_count(void);
 
 /** @brief Print the last FUZZ_TRACE_RECENT events (oldest first) to out. */
 void fuzz_trace_print_recent(FILE *out);
+
+/**
+ * @brief An oracle found a bug: print "*** FUZZ ORACLE: <message><context>" on stderr, then
+ * (if show_recent) the last events of the input, and abort so the fuzzer keeps the input.
+ * @param context Appended to the message, e.g. " (operation 3)"; may be "".
+ */
+__attribute__((noreturn)) void fuzz_oracle_failv(const char *context, bool show_recent,
+                                                 const char *format, va_list arguments);
 
 /** @brief Name of a common NTSTATUS value ("STATUS_PENDING"), or NULL if unknown. */
 const char *fuzz_status_name(int32_t status);

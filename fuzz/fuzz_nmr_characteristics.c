@@ -174,15 +174,8 @@ static struct world {
 __attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "*** FUZZ ORACLE: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n--- last events of the input:\n");
-    fuzz_trace_print_recent(stderr);
-    fflush(stderr);
-    abort();
+    fuzz_oracle_failv("", true, fmt, ap);
 }
 
 static unsigned pair_index(const module_t *client, const module_t *provider)

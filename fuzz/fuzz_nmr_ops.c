@@ -337,17 +337,11 @@ static unsigned handle_epoch_counter;
 
 __attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
 {
+    char context[32];
+    snprintf(context, sizeof context, " (operation %u)", w.op_index);
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "*** FUZZ ORACLE: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (operation %u)\n", w.op_index);
-    fprintf(stderr, "--- last events of the input:\n");
-    fuzz_trace_print_recent(stderr);
-    fflush(stderr);
-    abort();
+    fuzz_oracle_failv(context, true, fmt, ap);
 }
 
 static const char *irql_name(KIRQL irql)
