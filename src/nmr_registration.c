@@ -434,13 +434,12 @@ VOID nmr_verifier_set_config(const nmr_verifier_config_t *config)
 
 ULONG nmr_verifier_warning_count(VOID)
 {
-    return (ULONG)InterlockedCompareExchange(&nmr_registrar.warning_count, 0, 0);
+    return (ULONG)ReadAcquire(&nmr_registrar.warning_count);
 }
 
 const char *nmr_verifier_last_warning_rule(VOID)
 {
-    return InterlockedCompareExchangePointer((PVOID volatile *)&nmr_registrar.last_warning_rule,
-                                             NULL, NULL);
+    return ReadPointerAcquire((PVOID volatile *)&nmr_registrar.last_warning_rule);
 }
 
 static ULONG list_length(PLIST_ENTRY head)

@@ -183,7 +183,7 @@ VOID nmr_callout_begin(nmr_callout_t *callout, nmr_binding_t *binding, nmr_callo
 {
     const char *name = callout_name(kind);
     PKTHREAD owner =
-        InterlockedCompareExchangePointer((PVOID volatile *)&nmr_registrar.lock_owner, NULL, NULL);
+        ReadPointerAcquire((PVOID volatile *)&nmr_registrar.lock_owner);
     if (owner == KeGetCurrentThread()) {
         nmr_verifier_stop("INTERNAL", name, NULL, NULL,
                           "callout into a module with the registrar lock held");
