@@ -4,6 +4,9 @@
 
 include_guard(GLOBAL)
 
+# This directory (cmake/), for files the helpers below refer to.
+set(NMRKIT_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
 # Warning flags for nmrkit's own targets (PRIVATE: consumers keep their own flags).
 if(NOT TARGET nmrkit_warnings)
   add_library(nmrkit_warnings INTERFACE)
@@ -26,6 +29,12 @@ macro(nmrkit_apply_instrumentation)
     list(JOIN NMRKIT_SANITIZERS "," _nmrkit_san)
     add_compile_options(-fsanitize=${_nmrkit_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
     add_link_options(-fsanitize=${_nmrkit_san})
+    if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
+      # Code whose branches say nothing about the behaviour under test stays out of
+      # libFuzzer's coverage (see the list for what and why).
+      add_compile_options(
+        "-fsanitize-coverage-ignorelist=${NMRKIT_CMAKE_DIR}/fuzz-coverage-ignorelist.txt")
+    endif()
   endif()
   if(NMRKIT_COVERAGE)
     add_compile_options(-fprofile-instr-generate -fcoverage-mapping)
