@@ -24,19 +24,157 @@
 /*
  * Oracle canaries: deliberately broken variants of the core, compiled only into the
  * nmr_canary_<slug> libraries (src/CMakeLists.txt) with -DNMR_CANARY_<NAME>=1, so tests
- * can prove that the fuzz targets' oracles find each bug. NMR_CANARY(NAME) is 0 in the
- * real core, so the compiler removes every canary branch.
+ * can prove that the fuzz targets' oracles find each bug (tests/canary/CMakeLists.txt names
+ * the target and the stop line that must catch each one). Each use says which oracle
+ * catches it and why the bug is realistic; docs/behaviour.md lists them by target.
+ *
+ * Canary code is preprocessed out of the correct core, never left to the optimiser: every
+ * site is an `#if NMR_CANARY_<NAME>` block (with an `#else` holding the correct code it
+ * replaces), or `#if !NMR_CANARY_<NAME>` around correct code the canary leaves out; never
+ * a C condition on the macro. So the real core's compiler sees exactly the correct
+ * registrar: llvm-cov maps no canary line (a dead `if` body would count as missed lines in
+ * the corpus coverage of src/, which measures the correct core only), and a reader of the
+ * state machines skips each canary as one block. A canary longer than a few lines is a
+ * static canary_* function in the "Oracle canaries" section at the end of its file, called
+ * from a one-line block.
+ *
+ * The defaults below are the list of canaries: src/CMakeLists.txt reads the slugs from
+ * these "#define NMR_CANARY_<NAME> 0" lines (one library each), and stops at configure time
+ * when a source names an NMR_CANARY_<NAME> missing here (in #if a misspelt name would
+ * silently be 0). The defaults also keep the real core clean under -Wundef.
  */
-#define NMR_CANARY(name) NMR_CANARY_VALUE_(NMR_CANARY_##name)
-#define NMR_CANARY_VALUE_(value) (value + 0)
-#ifndef NMR_CANARY_NO_LATE_COMER_DETACH
-#define NMR_CANARY_NO_LATE_COMER_DETACH 0      /* usersim #318: late-comer never detached */
+#ifndef NMR_CANARY_NO_LATE_COMER_DETACH /* usersim #318: late-comer never detached */
+#define NMR_CANARY_NO_LATE_COMER_DETACH 0
 #endif
-#ifndef NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK
-#define NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK 0 /* cleanup decided on a stale read */
+#ifndef NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK /* cleanup decided on a stale read */
+#define NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK 0
 #endif
-#ifndef NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP
-#define NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP 0 /* waits return before cleanups ran */
+#ifndef NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP /* waits return before cleanups ran */
+#define NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP 0
+#endif
+#ifndef NMR_CANARY_PUBLISH_AFTER_PEER_SCAN /* two concurrent registrations miss each other */
+#define NMR_CANARY_PUBLISH_AFTER_PEER_SCAN 0
+#endif
+#ifndef NMR_CANARY_PUBLISH_BEFORE_PEER_SCAN /* two concurrent registrations both bind the pair */
+#define NMR_CANARY_PUBLISH_BEFORE_PEER_SCAN 0
+#endif
+#ifndef NMR_CANARY_HANDLE_WRITTEN_BEFORE_ATTACH /* handle stored before the attaches */
+#define NMR_CANARY_HANDLE_WRITTEN_BEFORE_ATTACH 0
+#endif
+#ifndef NMR_CANARY_PEERS_IN_REVERSE_ORDER /* attaches reach peers newest first */
+#define NMR_CANARY_PEERS_IN_REVERSE_ORDER 0
+#endif
+#ifndef NMR_CANARY_PROVIDER_REGISTRATION_ATTACHES_NOTHING /* only a client's registration binds */
+#define NMR_CANARY_PROVIDER_REGISTRATION_ATTACHES_NOTHING 0
+#endif
+#ifndef NMR_CANARY_NPI_ID_COMPARE_SECOND_HALF /* NpiId compare looks at bytes 8-15 only */
+#define NMR_CANARY_NPI_ID_COMPARE_SECOND_HALF 0
+#endif
+#ifndef NMR_CANARY_NPI_ID_COMPARED_BY_ADDRESS /* NpiId pointers compared, not GUID values */
+#define NMR_CANARY_NPI_ID_COMPARED_BY_ADDRESS 0
+#endif
+#ifndef NMR_CANARY_SAME_MODULE_ID_NOT_BOUND /* equal ModuleIds never bind */
+#define NMR_CANARY_SAME_MODULE_ID_NOT_BOUND 0
+#endif
+/* ClientAttachProvider gets the peer's context */
+#ifndef NMR_CANARY_CLIENT_ATTACH_GETS_PROVIDER_CONTEXT
+#define NMR_CANARY_CLIENT_ATTACH_GETS_PROVIDER_CONTEXT 0
+#endif
+#ifndef NMR_CANARY_PROVIDER_GETS_PROVIDER_INSTANCE /* ProviderAttachClient gets its own instance */
+#define NMR_CANARY_PROVIDER_GETS_PROVIDER_INSTANCE 0
+#endif
+#ifndef NMR_CANARY_ATTACH_STATUS_NOT_PASSED_THROUGH /* provider errors become STATUS_NOINTERFACE */
+#define NMR_CANARY_ATTACH_STATUS_NOT_PASSED_THROUGH 0
+#endif
+/* NmrClientAttachProvider hands back the client's context */
+#ifndef NMR_CANARY_ATTACH_RETURNS_CLIENT_CONTEXT
+#define NMR_CANARY_ATTACH_RETURNS_CLIENT_CONTEXT 0
+#endif
+#ifndef NMR_CANARY_ATTACH_OUT_VALUES_WRITTEN_ON_FAILURE /* out values copied whatever the status */
+#define NMR_CANARY_ATTACH_OUT_VALUES_WRITTEN_ON_FAILURE 0
+#endif
+#ifndef NMR_CANARY_ATTACH_WITH_DEREGISTERING_PEER /* no state check when an attach starts */
+#define NMR_CANARY_ATTACH_WITH_DEREGISTERING_PEER 0
+#endif
+#ifndef NMR_CANARY_DECLINED_BINDING_NOT_UNLINKED /* a declined binding stays listed */
+#define NMR_CANARY_DECLINED_BINDING_NOT_UNLINKED 0
+#endif
+#ifndef NMR_CANARY_CLEANUP_AFTER_FAILED_ATTACH /* a failed attach gets cleanup callbacks */
+#define NMR_CANARY_CLEANUP_AFTER_FAILED_ATTACH 0
+#endif
+#ifndef NMR_CANARY_DEREGISTER_RETURNS_SUCCESS /* STATUS_SUCCESS when nothing is left to detach */
+#define NMR_CANARY_DEREGISTER_RETURNS_SUCCESS 0
+#endif
+/* detach while ClientAttachProvider still runs */
+#ifndef NMR_CANARY_DEREGISTER_DETACHES_ATTACHING_BINDING
+#define NMR_CANARY_DEREGISTER_DETACHES_ATTACHING_BINDING 0
+#endif
+#ifndef NMR_CANARY_REDETACH_DETACHING_BINDING /* a binding already detaching is detached again */
+#define NMR_CANARY_REDETACH_DETACHING_BINDING 0
+#endif
+/* deregistration matches only the client side */
+#ifndef NMR_CANARY_PROVIDER_DEREGISTER_DETACHES_NOTHING
+#define NMR_CANARY_PROVIDER_DEREGISTER_DETACHES_NOTHING 0
+#endif
+#ifndef NMR_CANARY_DEREGISTERING_SIDE_DETACHES_FIRST /* detach order follows who deregisters */
+#define NMR_CANARY_DEREGISTERING_SIDE_DETACHES_FIRST 0
+#endif
+#ifndef NMR_CANARY_CLEANUP_BEFORE_SECOND_SIDE /* cleanup once either side completed */
+#define NMR_CANARY_CLEANUP_BEFORE_SECOND_SIDE 0
+#endif
+/* a completion inside the callback is forgotten */
+#ifndef NMR_CANARY_EARLY_COMPLETION_NEVER_CLEANS_UP
+#define NMR_CANARY_EARLY_COMPLETION_NEVER_CLEANS_UP 0
+#endif
+#ifndef NMR_CANARY_PROVIDER_CLEANUP_FIRST /* cleanups follow provider_detach_first */
+#define NMR_CANARY_PROVIDER_CLEANUP_FIRST 0
+#endif
+/* provider cleanup nested in the client's if */
+#ifndef NMR_CANARY_PROVIDER_CLEANUP_NEEDS_CLIENT_CLEANUP
+#define NMR_CANARY_PROVIDER_CLEANUP_NEEDS_CLIENT_CLEANUP 0
+#endif
+#ifndef NMR_CANARY_CLEANUP_IRQL_FROM_DETACH_CONFIG /* cleanup raised by detach_at_dispatch */
+#define NMR_CANARY_CLEANUP_IRQL_FROM_DETACH_CONFIG 0
+#endif
+/* binding_count of the provider never drops */
+#ifndef NMR_CANARY_FINISHED_BINDING_ACCOUNTED_TO_CLIENT_TWICE
+#define NMR_CANARY_FINISHED_BINDING_ACCOUNTED_TO_CLIENT_TWICE 0
+#endif
+#ifndef NMR_CANARY_EARLY_WAIT_RETURNS_SUCCESS /* NmrWaitFor* before NmrDeregister* succeeds */
+#define NMR_CANARY_EARLY_WAIT_RETURNS_SUCCESS 0
+#endif
+#ifndef NMR_CANARY_BINDING_LEAKED_ON_ALLOCATION_FAILURE /* error path frees the registration only */
+#define NMR_CANARY_BINDING_LEAKED_ON_ALLOCATION_FAILURE 0
+#endif
+#ifndef NMR_CANARY_INJECTED_FAILURE_SWALLOWED /* a failed binding allocation skips the peer */
+#define NMR_CANARY_INJECTED_FAILURE_SWALLOWED 0
+#endif
+#ifndef NMR_CANARY_PEER_LIMIT_REPORTS_FAILURE /* a fixed proposal array reports 'no resources' */
+#define NMR_CANARY_PEER_LIMIT_REPORTS_FAILURE 0
+#endif
+#ifndef NMR_CANARY_ATTACH_BEFORE_REPORTING_FAILURE /* partial registration attaches, then fails */
+#define NMR_CANARY_ATTACH_BEFORE_REPORTING_FAILURE 0
+#endif
+#ifndef NMR_CANARY_DEREGISTER_ALLOCATES /* NmrDeregister* allocates a detach context */
+#define NMR_CANARY_DEREGISTER_ALLOCATES 0
+#endif
+#ifndef NMR_CANARY_REGISTRATION_HANDLE_RECYCLED /* an ended registration's handle reissued */
+#define NMR_CANARY_REGISTRATION_HANDLE_RECYCLED 0
+#endif
+#ifndef NMR_CANARY_NULL_DETACH_ACCEPTED /* a NULL detach callback is not rejected */
+#define NMR_CANARY_NULL_DETACH_ACCEPTED 0
+#endif
+#ifndef NMR_CANARY_BAD_VERSION_REJECTED /* Version != 0 refused instead of warned */
+#define NMR_CANARY_BAD_VERSION_REJECTED 0
+#endif
+#ifndef NMR_CANARY_LENGTH_MISMATCH_NOT_WARNED /* a Length above sizeof is not warned about */
+#define NMR_CANARY_LENGTH_MISMATCH_NOT_WARNED 0
+#endif
+#ifndef NMR_CANARY_INSTANCE_VERSION_WARNED /* instance Version 1 (XDP) warned about */
+#define NMR_CANARY_INSTANCE_VERSION_WARNED 0
+#endif
+#ifndef NMR_CANARY_A9_WARNING_FOR_NOINTERFACE /* the documented decline warned about */
+#define NMR_CANARY_A9_WARNING_FOR_NOINTERFACE 0
 #endif
 
 #ifndef NMR_INVALID_STATE

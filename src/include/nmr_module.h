@@ -94,6 +94,11 @@ VOID nmr_check_invariants(VOID);
  * @brief Forget every registration and binding (freeing the registrar's memory without
  * calling any module), reset handle numbering, warning counters and configuration, so
  * that the next fuzz input starts from the same state. Call with no NMR call in flight.
+ * This includes a call cut short by a stop the harness caught (kshim stop trap, kshim.h):
+ * nmr_reset re-initialises the registrar lock and its per-call bookkeeping (lock owner,
+ * callouts in progress) whatever state the stop left them in, so that afterwards the
+ * registrar behaves exactly as after process start (module memory the harness gave it is the
+ * harness's to free; no module callback is made).
  * @return The number of objects that were still live (0 after a clean run).
  */
 ULONG nmr_reset(VOID);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # run_canary_fuzz.sh - run a libFuzzer binary for a fixed time and judge what it found.
 #
-#   run_canary_fuzz.sh find    FUZZER OPTIONS_FILE ARTIFACT_DIR SECONDS
+#   run_canary_fuzz.sh find    FUZZER OPTIONS_FILE ARTIFACT_DIR SECONDS [CORPUS [EXPECT]]
 #   run_canary_fuzz.sh survive FUZZER OPTIONS_FILE ARTIFACT_DIR SECONDS [CORPUS]
 #
 # ARTIFACT_DIR (under the build tree) is emptied, then receives libFuzzer's log (fuzzer.log)
@@ -11,24 +11,30 @@
 # when given, with the [libfuzzer] options of OPTIONS_FILE, -timeout=10 and
 # -max_total_time=SECONDS.
 #   find:    passes iff libFuzzer stopped on a finding (crash, stop, oracle, deadlock) and wrote
-#            a crash artifact; prints the time it took and the first stop line.
+#            a crash artifact; prints the time it took and the first stop line. With EXPECT
+#            (an extended regular expression, grep -E), the first stop line must also match
+#            it: a finding for another reason (an unrelated stop, a sanitizer report with no
+#            stop line) fails, so a canary counts only when the oracle meant for it caught it.
+#            CORPUS may be "" to give EXPECT without a corpus.
 #   survive: passes iff libFuzzer ran the whole time without a finding or an artifact.
 # Exit status: 0 pass, 1 fail, 2 usage.
 set -uo pipefail
 
 usage() {
-    sed -n '4,7p' "$0" >&2
+    sed -n '5,6p' "$0" >&2
     exit 2
 }
-(($# >= 5)) || usage
-mode=$1 fuzzer=$2 options_file=$3 artifacts=$4 seconds=$5 corpus=${6:-}
+(($# >= 5 && $# <= 7)) || usage
+mode=$1 fuzzer=$2 options_file=$3 artifacts=$4 seconds=$5 corpus=${6:-} expect=${7:-}
 [[ $mode == find || $mode == survive ]] || usage
+[[ $mode == find || -z $expect ]] || usage
 [[ -x $fuzzer ]] || { echo "run_canary_fuzz: $fuzzer is not an executable" >&2; exit 2; }
 # Absolute paths: the fuzzer runs inside ARTIFACT_DIR, so stray files land there too.
 fuzzer=$(realpath "$fuzzer")
 options_file=$(realpath "$options_file")
 artifacts=$(realpath -m "$artifacts")
 [[ -z $corpus ]] || corpus=$(realpath "$corpus")
+[[ -z $corpus || -d $corpus ]] || { echo "run_canary_fuzz: $corpus is not a directory" >&2; exit 2; }
 
 # [libfuzzer] "key = value" lines of an OSS-Fuzz style .options file as -key=value arguments.
 libfuzzer_options() {
@@ -71,7 +77,15 @@ other=$(find "$artifacts" -maxdepth 1 \( -name 'timeout-*' -o -name 'oom-*' -o -
 
 if [[ $mode == find ]]; then
     if ((status != 0)) && [[ -n $crash ]]; then
-        echo "$name: found in ${elapsed} s (libFuzzer exit $status)"
+        if [[ -n $expect ]] && ! grep -qE -e "$expect" <<<"$first_stop"; then
+            echo "$name: found in ${elapsed} s, but by another reason than expected" >&2
+            echo "  first stop: ${first_stop:-${sanitizer:-(none printed)}}" >&2
+            echo "  expected:   $expect" >&2
+            echo "  artifact:   $crash" >&2
+            tail -n 40 "$log" >&2
+            exit 1
+        fi
+        echo "$name: found in ${elapsed} s (libFuzzer exit $status, ${runs:-?} runs)"
         echo "  first stop: ${first_stop:-${sanitizer:-(none printed)}}"
         echo "  artifact:   $crash"
         exit 0
