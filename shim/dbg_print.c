@@ -5,7 +5,9 @@
  * Windows driver format strings say "%lx" for a 32-bit ULONG and "%I64x" or "%llx" for 64
  * bits, and print counted strings with "%wZ". This formatter reads each argument with the
  * Windows size and re-formats it with the C library, so driver code prints correctly
- * unchanged. The whole message is written with one write() to stderr.
+ * unchanged. The whole message is written with one write() to stderr, or handed to the
+ * harness's sink (kshim_dbg_print_set_sink); an armed stop trap of the printing thread
+ * records it too.
  */
 #include "kshim_internal.h"
 
@@ -331,6 +333,30 @@ size_t kshim_vformat_windows(char *destination, size_t size, const char *format,
     return full;
 }
 
+/* The harness's sink and its context, or NULL (stderr). Set between runs by the harness, read
+   by every printing thread: both pointers are published together under one atomic pointer. */
+typedef struct print_sink {
+    kshim_dbg_print_sink_fn *fn;
+    void *context;
+} print_sink_t;
+static print_sink_t sink_storage[2];
+static print_sink_t *current_sink;
+
+void kshim_dbg_print_set_sink(kshim_dbg_print_sink_fn *sink, void *context)
+{
+    if (sink == NULL) {
+        __atomic_store_n(&current_sink, NULL, __ATOMIC_RELEASE);
+        return;
+    }
+    /* Alternate between two slots so a concurrent reader of the previous sink never sees a
+       half-written pair (sinks are set between runs, not while threads print). */
+    print_sink_t *previous = __atomic_load_n(&current_sink, __ATOMIC_ACQUIRE);
+    print_sink_t *slot = &sink_storage[previous == &sink_storage[0]];
+    slot->fn = sink;
+    slot->context = context;
+    __atomic_store_n(&current_sink, slot, __ATOMIC_RELEASE);
+}
+
 static ULONG print_message(const char *prefix, const char *format, va_list ap)
 {
     out_buffer_t out;
@@ -341,8 +367,14 @@ static ULONG print_message(const char *prefix, const char *format, va_list ap)
         out_bytes(&out, prefix, strlen(prefix));
     }
     format_windows(&out, format ? format : "(null format)", ap);
-    ssize_t ignored = write(STDERR_FILENO, out.data, out.used);
-    (void)ignored;
+    kshim_stop_trap_note_print(out.data, out.used);
+    print_sink_t *sink = __atomic_load_n(&current_sink, __ATOMIC_ACQUIRE);
+    if (sink != NULL) {
+        sink->fn(out.data, out.used, sink->context);
+    } else {
+        ssize_t ignored = write(STDERR_FILENO, out.data, out.used);
+        (void)ignored;
+    }
     if (out.data != out.inline_storage) {
         free(out.data);
     }

@@ -154,6 +154,25 @@ void kshim_sched_set_schedule(const uint8_t *bytes, size_t size)
     (void)size;
 }
 
+/* Real threads: the OS schedules, there are no yield points with a choice to
+   ask a chooser about, so none is ever called (a harness's schedule input then stays
+   unread, as the schedule bytes do). */
+void kshim_sched_set_chooser(kshim_sched_chooser_t chooser, void *context)
+{
+    (void)chooser;
+    (void)context;
+}
+
+/* Real threads: no runnable list to index. */
+PKTHREAD kshim_sched_runnable_thread(unsigned index, unsigned *id)
+{
+    (void)index;
+    if (id != NULL) {
+        *id = 0;
+    }
+    return NULL;
+}
+
 void kshim_sched_set_strategy(kshim_sched_strategy_t strategy, uint64_t seed, unsigned depth,
                               unsigned long expected_steps)
 {

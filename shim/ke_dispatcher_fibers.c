@@ -9,7 +9,8 @@
  * a primitive, every spin-lock back-off, every explicit kshim_sched_yield_point (spin lock
  * and push lock acquire/release, event set, rundown, pool allocation), thread start and
  * thread exit. At each yield point with more than one runnable thread, the schedule
- * source picks who runs: input bytes, then PCT or the fixed default.
+ * source picks who runs: the harness's chooser (kshim_sched_set_chooser) while it decides,
+ * then the schedule bytes, then PCT or the fixed default.
  *
  * Time is virtual: it advances only when no thread can run and one waits with a timeout
  * (its deadline becomes "now"), so a timeout never fires while any thread could still
@@ -64,6 +65,8 @@ static unsigned next_thread_id = 1;
 static uint64_t virtual_now_ns = VIRTUAL_TIME_START_NS;
 
 /* The schedule source. */
+static kshim_sched_chooser_t chooser;
+static void *chooser_context;
 static const uint8_t *schedule_bytes;
 static size_t schedule_size, schedule_used;
 static kshim_sched_strategy_t strategy = KSHIM_SCHED_DEFAULT;
@@ -118,7 +121,10 @@ static struct kshim_os_thread *choose(unsigned runnable)
     }
     decisions++;
     struct kshim_os_thread *chosen = NULL;
-    if (schedule_used < schedule_size) {
+    unsigned index = chooser != NULL ? chooser(chooser_context, runnable) : KSHIM_SCHED_NO_CHOICE;
+    if (index != KSHIM_SCHED_NO_CHOICE) {
+        chosen = nth_runnable(index % runnable);
+    } else if (schedule_used < schedule_size) {
         chosen = nth_runnable(schedule_bytes[schedule_used++] % runnable);
     } else if (strategy == KSHIM_SCHED_PCT) {
         for (unsigned i = 0; i < pct_depth; i++) {
@@ -398,6 +404,28 @@ bool kshim_sched_is_deterministic(void)
     return true;
 }
 
+/* The chooser is asked first at every decision (choose). */
+void kshim_sched_set_chooser(kshim_sched_chooser_t new_chooser, void *context)
+{
+    chooser = new_chooser;
+    chooser_context = context;
+}
+
+/* The running thread's KTHREAD is the current one;
+   another thread's is the one recorded when it last switched away (NULL before its first
+   run: its entry has not set one yet). */
+PKTHREAD kshim_sched_runnable_thread(unsigned index, unsigned *id)
+{
+    struct kshim_os_thread *t = nth_runnable(index);
+    if (id != NULL) {
+        *id = t != NULL ? t->id : 0;
+    }
+    if (t == NULL) {
+        return NULL;
+    }
+    return t == running ? kshim_thread_current_raw() : t->kthread;
+}
+
 void kshim_sched_set_schedule(const uint8_t *bytes, size_t size)
 {
     schedule_bytes = bytes;
@@ -434,6 +462,8 @@ void kshim_sched_reset(void)
     virtual_now_ns = VIRTUAL_TIME_START_NS;
     schedule_bytes = NULL;
     schedule_size = schedule_used = 0;
+    chooser = NULL;
+    chooser_context = NULL;
     strategy = KSHIM_SCHED_DEFAULT;
     decisions = steps = 0;
     trace_hash = 1469598103934665603ULL;

@@ -28,6 +28,10 @@
 /* "<basename>:<line>" view of a KSHIM_SITE string (a pointer into the same literal). */
 const char *kshim_site_basename(const char *site);
 
+/* Stop trap (kshim_stop.c): DbgPrint* hands every formatted message here first, so that an
+   armed trap records what its thread printed before the stop. */
+void kshim_stop_trap_note_print(const char *text, size_t length);
+
 /* ---- per-thread kernel state ---------------------------------------------------------- */
 
 #define KSHIM_MAX_HELD_LOCKS 32

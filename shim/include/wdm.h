@@ -129,7 +129,8 @@ NTKERNELAPI BOOLEAN KeAreAllApcsDisabled(VOID);
 
 /*
  * [CUSTOMISED] DbgPrint / DbgPrintEx / vDbgPrintEx / vDbgPrintExWithPrefix: format with the
- * Windows (LLP64) rules and write the text to stderr with one write(). Any IRQL (%wZ and
+ * Windows (LLP64) rules and write the text to stderr with one write() (or hand it to the
+ * harness's sink, kshim_dbg_print_set_sink). Any IRQL (%wZ and
  * %ws only at PASSIVE_LEVEL on Windows). Returns STATUS_SUCCESS.
  * Formats: %d %i %u %x %X %o %c %s %p %%, flags/width/precision (also *), "l" = 32-bit
  * (as on Windows), "ll"/"I64" = 64-bit, "I"/"z" = pointer-sized, "h"/"hh", %wZ (PUNICODE_STRING),
@@ -205,7 +206,8 @@ NTSYSAPI DECLSPEC_NORETURN VOID DbgBreakPointWithStatus(_In_ ULONG Status);
 /*
  * [CUSTOMISED] KeBugCheckEx / KeBugCheck: print
  *     *** KSHIM STOP BUGCHECK: KeBugCheckEx(0x<code>, 0x<p1>, 0x<p2>, 0x<p3>, 0x<p4>)
- * and abort. Any IRQL; never returns. Deviation: no crash dump; the process ends.
+ * and abort. Any IRQL; never returns. Deviation: no crash dump; the process ends (unless a
+ * harness armed a stop trap, kshim.h: then the call ends with a longjmp to the harness).
  */
 NTKERNELAPI DECLSPEC_NORETURN VOID KeBugCheckEx(_In_ ULONG BugCheckCode,
                                                 _In_ ULONG_PTR BugCheckParameter1,

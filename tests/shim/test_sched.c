@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_sched.c - the deterministic fiber scheduler (NMRKIT_SCHEDULER=fibers builds only):
- * schedule bytes choose interleavings, replay is identical, time is virtual, deadlocks
- * are reported with every blocked thread, IRQL is per simulated thread.
+ * schedule bytes (or a harness's chooser) choose interleavings, replay is identical, time
+ * is virtual, deadlocks are reported with every blocked thread, IRQL is per simulated
+ * thread.
  */
 #include <string.h>
 
@@ -118,6 +119,115 @@ NMR_TEST(schedule_bytes_are_consumed_only_at_yield_points_with_a_choice)
     CHECK_EQ(kshim_sched_schedule_bytes_used(), kshim_sched_decisions());
     CHECK(kshim_sched_decisions() < 64);
     kshim_sched_set_schedule(NULL, 0);
+}
+
+/* ---- choosers (kshim_sched_set_chooser) ----------------------------------------------- */
+
+/* A chooser that replays `bytes` as the shim replays schedule bytes (byte % runnable), for
+   at most `limit` decisions, then says KSHIM_SCHED_NO_CHOICE; it records what it saw. */
+typedef struct replay_chooser {
+    const uint8_t *bytes;
+    size_t size, used, limit;
+    unsigned calls;
+    unsigned max_runnable;
+    bool in_order;        /* runnable threads were listed in creation order (ids rising) */
+    bool running_is_self; /* the running thread's KTHREAD was the caller's */
+} replay_chooser_t;
+
+static unsigned replay_choose(void *context, unsigned runnable)
+{
+    replay_chooser_t *c = context;
+    c->calls++;
+    if (runnable > c->max_runnable) {
+        c->max_runnable = runnable;
+    }
+    unsigned previous_id = 0;
+    for (unsigned i = 0; i < runnable; i++) {
+        unsigned id = 99;
+        PKTHREAD thread = kshim_sched_runnable_thread(i, &id);
+        if (id == 99 || (i > 0 && id <= previous_id)) {
+            c->in_order = false;
+        }
+        previous_id = id;
+        if (thread == KeGetCurrentThread()) {
+            c->running_is_self = true;
+        }
+    }
+    if (c->used >= c->size || c->used >= c->limit) {
+        return KSHIM_SCHED_NO_CHOICE;
+    }
+    return c->bytes[c->used++]; /* the shim takes it modulo runnable */
+}
+
+/* As run_two_steppers, with the chooser c; *bytes_used: schedule bytes the shim used. */
+static uint64_t run_two_steppers_chosen(replay_chooser_t *c, const uint8_t *schedule, size_t size,
+                                        char *log_out, size_t *bytes_used)
+{
+    kshim_sched_reset();
+    memset(&order, 0, sizeof(order));
+    KeInitializeSpinLock(&order.lock);
+    kshim_sched_set_chooser(replay_choose, c);
+    kshim_sched_set_schedule(schedule, size);
+    kshim_thread_t *a = kshim_thread_start("A", stepper, (void *)(ULONG_PTR)'A');
+    kshim_thread_t *b = kshim_thread_start("B", stepper, (void *)(ULONG_PTR)'B');
+    kshim_thread_join(a);
+    kshim_thread_join(b);
+    strcpy(log_out, order.log);
+    uint64_t hash = kshim_sched_trace_hash();
+    *bytes_used = kshim_sched_schedule_bytes_used(); /* before set_schedule clears it */
+    kshim_sched_set_schedule(NULL, 0);
+    kshim_sched_set_chooser(NULL, NULL);
+    return hash;
+}
+
+NMR_TEST(a_chooser_replaying_schedule_bytes_gives_their_interleaving_and_hash)
+{
+    static const uint8_t schedule[] = {1, 0, 1, 1, 0, 2, 1, 0, 0, 1, 2, 1, 0, 1, 1, 0, 1, 0,
+                                       3, 1, 2, 0, 1, 1, 0, 0, 1, 2, 1, 1, 0, 1, 1, 0, 2, 1};
+    for (size_t prefix = 0; prefix <= 12; prefix += 3) {
+        char by_bytes[64], by_chooser[64];
+        uint64_t h1 = run_two_steppers(schedule, sizeof(schedule), by_bytes);
+        unsigned long decisions = kshim_sched_decisions();
+        /* The chooser decides the first `prefix` decisions; the schedule bytes after them
+           (NO_CHOICE falls through to the bytes) decide the rest: same interleaving. */
+        replay_chooser_t c = {schedule, sizeof(schedule), 0, prefix, 0, 0, true, false};
+        size_t bytes_used = 0;
+        uint64_t h2 = run_two_steppers_chosen(&c, schedule + prefix, sizeof(schedule) - prefix,
+                                              by_chooser, &bytes_used);
+        CHECK(strcmp(by_bytes, by_chooser) == 0);
+        CHECK(h1 == h2);
+        CHECK_EQ(kshim_sched_decisions(), decisions);
+        CHECK_EQ(c.calls, decisions); /* asked at every decision, also after NO_CHOICE */
+        CHECK_EQ(c.used, prefix < decisions ? prefix : decisions);
+        CHECK_EQ(bytes_used, decisions - c.used); /* none for the chooser's own decisions */
+        CHECK(c.max_runnable >= 2);
+        CHECK(c.in_order);
+        CHECK(c.running_is_self);
+    }
+}
+
+NMR_TEST(a_chooser_overrides_the_schedule_bytes_and_reset_removes_it)
+{
+    static const uint8_t pattern[32] = {1, 0, 1, 1, 0, 2, 1, 0, 0, 1, 2, 1, 0, 1, 1, 0,
+                                        1, 0, 3, 1, 2, 0, 1, 1, 0, 0, 1, 2, 1, 1, 0, 1};
+    static const uint8_t zeros[32] = {0};
+    char with_pattern[64], with_zeros[64], chosen[64], plain[64];
+    run_two_steppers(pattern, sizeof(pattern), with_pattern);
+    run_two_steppers(zeros, sizeof(zeros), with_zeros);
+    CHECK(strcmp(with_pattern, with_zeros) != 0); /* the two schedules are distinguishable */
+    replay_chooser_t c = {pattern, sizeof(pattern), 0, sizeof(pattern), 0, 0, true, false};
+    /* The chooser's pattern wins over the zero schedule bytes. */
+    size_t bytes_used = 99;
+    run_two_steppers_chosen(&c, zeros, sizeof(zeros), chosen, &bytes_used);
+    CHECK(strcmp(with_pattern, chosen) == 0);
+    CHECK_EQ(bytes_used, 0);
+    /* kshim_sched_reset forgets a chooser left installed. */
+    kshim_sched_set_chooser(replay_choose, &c);
+    kshim_sched_reset();
+    unsigned calls = c.calls;
+    run_two_steppers(NULL, 0, plain);
+    CHECK_EQ(c.calls, calls);
+    CHECK(strcmp(plain, "AAAABBBB") == 0);
 }
 
 NMR_TEST(pct_with_the_same_seed_replays_and_other_seeds_differ)

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,9 +58,115 @@ void kshim_stop(const char *name, const char *fmt, ...);
  *                   DEVICE_OBJECT_UNKNOWN
  *   driver code     ASSERTION_FAILED, LIST_ENTRY_CORRUPTED, BUGCHECK (KeBugCheckEx),
  *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG
- *   harness         AUDIT_FAILED, FAULT_PLAN_MALFORMED
+ *   harness         AUDIT_FAILED, FAULT_PLAN_MALFORMED, STOP_TRAP_MISUSE
  *   shim itself     POOL_INTERNAL, DBG_PRINT (out of memory)
  */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stop trap and debug-print capture (harnesses only)                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * [CUSTOMISED] A harness may catch the next stop of one simulated thread instead of letting
+ * it abort the process, so that a fuzz target can count a contract stop (a verifier stop is
+ * KeBugCheckEx) as the expected outcome of an input and go on with the next one.
+ * Deviation: Windows cannot continue after a bug check; nothing in a driver's view changes
+ * (the stop still ends the call that raised it), this exists only for harnesses.
+ *
+ * Use: the harness calls setjmp on the trap's jump buffer in the frame that is to receive
+ * the stop, then arms the trap; a caught stop longjmps back there with value 1:
+ *
+ *     static kshim_stop_trap_t trap;
+ *     if (setjmp(trap.jump) == 0) {
+ *         kshim_stop_trap_arm(&trap);
+ *         ... calls that may stop ...
+ *         kshim_stop_trap_disarm(&trap);
+ *     } else {
+ *         ... trap.record says what stopped; the trap is disarmed ...
+ *     }
+ *
+ * (Locals of that frame changed after setjmp and read after the stop must be volatile.)
+ *
+ * While armed, every kshim_stop of the arming thread (KeBugCheckEx, ASSERT, IRQL and lock
+ * stops, ...) is caught exactly once: the trap records the stop (name, its line, the bug
+ * check code and parameters, and what the thread printed with DbgPrint* since arming),
+ * disarms itself, puts the thread back at baseline (IRQL PASSIVE_LEVEL; every spin lock and
+ * push lock the thread holds and every critical region it is in are forgotten, see below)
+ * and longjmps to the jump buffer. The stop's own "*** KSHIM STOP" line is recorded, not
+ * printed.
+ *
+ * Forgetting a held lock clears only the thread's bookkeeping: the lock object itself is left
+ * as the stop found it (a spin lock still reads as owned by the thread, a push lock still
+ * counts its holder), because the shim cannot know who else uses it. The harness must
+ * re-initialise every lock the interrupted code may have held before using it again
+ * (nmr_reset does so for the registrar's lock).
+ *
+ * Not caught (the process stops as without a trap): a stop when nothing is armed; a stop on
+ * another simulated thread than the one that armed the trap (a note on stderr says so);
+ * DEADLOCK, whose scheduler state cannot be restored; a stop raised while printing a stop.
+ * With real threads, a stop raised inside the shim's own dispatcher critical section (an
+ * invalid KEVENT or thread object passed to a wait or KeSetEvent, a thread reference
+ * underflow) would leave the dispatcher mutex held: such stops are contract violations of the
+ * shim's callers, not of code under test, and a harness must not rely on catching them.
+ * Arming while a trap is armed, or disarming a trap that is not armed or was armed by another
+ * thread, is a stop (STOP_TRAP_MISUSE).
+ */
+
+/** Room for a stop name, and for the stop line and the captured DbgPrint output. */
+#define KSHIM_STOP_NAME_CHARS 48
+#define KSHIM_STOP_TEXT_CHARS 2048
+
+/** What a trap caught. */
+typedef struct kshim_stop_record {
+    char name[KSHIM_STOP_NAME_CHARS];   /* stop name: "BUGCHECK" for KeBugCheckEx/KeBugCheck */
+    char line[KSHIM_STOP_TEXT_CHARS];   /* "*** KSHIM STOP <name>: <message>" (no newline) */
+    bool bugcheck;                      /* raised by KeBugCheckEx or KeBugCheck */
+    ULONG bugcheck_code;                /* KeBugCheckEx BugCheckCode (0 unless bugcheck) */
+    ULONG_PTR bugcheck_parameters[4];   /* KeBugCheckEx parameters 1..4 (0 unless bugcheck) */
+    char printed[KSHIM_STOP_TEXT_CHARS]; /* DbgPrint* output of the thread since arming */
+    size_t printed_length;              /* bytes in printed (without the terminating NUL) */
+    bool printed_truncated;             /* more was printed than printed holds (first kept) */
+    KIRQL irql_at_stop;                 /* the thread's IRQL when it stopped */
+    unsigned locks_forgotten;           /* spin and push locks the thread held */
+    int critical_regions_forgotten;     /* critical/guarded region depth it was in */
+} kshim_stop_record_t;
+
+/** A stop trap; the harness owns its memory, which must outlive the armed period. */
+typedef struct kshim_stop_trap {
+    jmp_buf jump;               /* set with setjmp by the harness before arming */
+    kshim_stop_record_t record; /* filled when a stop is caught */
+    PKTHREAD owner;             /* private: the arming thread while armed, else NULL */
+} kshim_stop_trap_t;
+
+/**
+ * @brief Arm trap for the calling simulated thread (see above); its record is cleared.
+ * Stops (STOP_TRAP_MISUSE) if a trap is already armed.
+ */
+void kshim_stop_trap_arm(kshim_stop_trap_t *trap);
+
+/**
+ * @brief Disarm trap without a stop having happened. Stops (STOP_TRAP_MISUSE) unless trap is
+ * the armed trap and the calling thread armed it.
+ */
+void kshim_stop_trap_disarm(kshim_stop_trap_t *trap);
+
+/** @brief true while some trap is armed (on any thread). */
+bool kshim_stop_trap_is_armed(void);
+
+/**
+ * @brief [CUSTOMISED] Receives DbgPrint, DbgPrintEx, vDbgPrintEx(WithPrefix) and KdPrint*
+ * output instead of stderr: one call per message (the formatted text, possibly several lines,
+ * not NUL-terminated). Deviation: Windows sends this output to the kernel debugger.
+ * With real threads the sink may be called concurrently by several threads.
+ */
+typedef void kshim_dbg_print_sink_fn(const char *text, size_t length, void *context);
+
+/**
+ * @brief Send debug-print output of every thread to sink (NULL: back to stderr). A fuzz target
+ * sets one so that verifier lines go to its timeline instead of stderr. An armed stop trap
+ * records its thread's output either way.
+ */
+void kshim_dbg_print_set_sink(kshim_dbg_print_sink_fn *sink, void *context);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Harness threads                                                                            */
@@ -227,6 +334,33 @@ bool kshim_sched_is_deterministic(void);
 /** @brief Choices are taken from these bytes (byte % runnable threads) until they run out.
  *  The bytes are not copied; NULL/0 clears. */
 void kshim_sched_set_schedule(const uint8_t *bytes, size_t size);
+
+/** A chooser's answer meaning "no decision": the schedule bytes, then the strategy decide. */
+#define KSHIM_SCHED_NO_CHOICE (~0u)
+
+/**
+ * @brief A harness's scheduling decisions, asked before the schedule bytes.
+ *
+ * Called at each yield point with a choice (runnable > 1), on the simulated thread that
+ * yields or blocks there, with the number of runnable threads (indexed in creation order:
+ * the process's main thread first when it is runnable). Returns
+ * the index of the thread to run (taken modulo runnable), or KSHIM_SCHED_NO_CHOICE to
+ * leave this decision to the schedule bytes and then the strategy. A decision counts in
+ * kshim_sched_decisions and kshim_sched_trace_hash as any other; it consumes no schedule
+ * byte. The chooser must not block or yield.
+ */
+typedef unsigned (*kshim_sched_chooser_t)(void *context, unsigned runnable);
+
+/** @brief Install a chooser (NULL: none). Cleared by kshim_sched_reset.
+ *  With real threads this does nothing: the OS decides, no chooser is ever called. */
+void kshim_sched_set_chooser(kshim_sched_chooser_t chooser, void *context);
+
+/**
+ * @brief For a chooser that names its decisions: the index-th runnable thread.
+ * @param[out] id  Its creation number (0 is the process's main thread); may be NULL.
+ * @return The kernel thread it runs, or NULL if it has not run yet (or with real threads).
+ */
+PKTHREAD kshim_sched_runnable_thread(unsigned index, unsigned *id);
 
 /** @brief What decides once the schedule bytes are used up. */
 void kshim_sched_set_strategy(kshim_sched_strategy_t strategy, uint64_t seed, unsigned depth,
