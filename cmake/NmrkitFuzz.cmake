@@ -9,6 +9,13 @@
 #                  clang); replays files/directories, each RUNS times, comparing trace hashes
 #   <name>         only with NMRKIT_FUZZ (clang): SOURCES linked with -fsanitize=fuzzer
 #   fuzz.replay.<name>  ctest (label "fuzz") replaying every file of corpus/<name>/
+#   fuzz.roundtrip.<name>  ctest (label "fuzz"): for every file of corpus/<name>/ and 200
+#                  pseudo-random inputs, the printed timeline encodes back into an input with
+#                  the same timeline and trace hash
+#   fuzz.examples.<name>  ctest (label "fuzz"), when fuzz/examples/<name>-*.txt exist: the
+#                  hand-written text inputs encode, replay deterministically and round-trip
+#                  (<name>-*.fibers.txt only with NMRKIT_SCHEDULER=fibers: they hold
+#                  scheduling decisions, which only the fiber scheduler asks for)
 # and appends one line to the manifest ${nmrkit_BINARY_DIR}/fuzz/targets.tsv (the top-level
 # build directory's fuzz/targets.tsv), which is rewritten at every configure:
 #   name <TAB> fuzzer binary or - <TAB> replay binary <TAB> corpus dir <TAB> options file or -
@@ -109,6 +116,21 @@ function(nmrkit_add_fuzz_target name)
   # (c) every committed input is a regression test, in every build.
   add_test(NAME fuzz.replay.${name} COMMAND ${name}_replay -runs=${ARG_RUNS} "${corpus}")
   set_tests_properties(fuzz.replay.${name} PROPERTIES LABELS fuzz TIMEOUT ${ARG_TIMEOUT})
+  # ... and its text form (printer and encoder) round-trips.
+  add_test(NAME fuzz.roundtrip.${name} COMMAND ${name}_replay -runs=2 -roundtrip -random=200
+                                                 "${corpus}")
+  set_tests_properties(fuzz.roundtrip.${name} PROPERTIES LABELS fuzz TIMEOUT ${ARG_TIMEOUT})
+  # Hand-written text inputs (fuzz/examples/<name>-<slug>.txt).
+  file(GLOB examples LIST_DIRECTORIES false CONFIGURE_DEPENDS
+       "${NMRKIT_FUZZ_SOURCE_DIR}/examples/${name}-*.txt")
+  if(NOT NMRKIT_SCHEDULER STREQUAL "fibers")
+    list(FILTER examples EXCLUDE REGEX "\\.fibers\\.txt$")
+  endif()
+  if(examples)
+    list(SORT examples)
+    add_test(NAME fuzz.examples.${name} COMMAND ${name}_replay -runs=2 -text -roundtrip ${examples})
+    set_tests_properties(fuzz.examples.${name} PROPERTIES LABELS fuzz TIMEOUT ${ARG_TIMEOUT})
+  endif()
 
   # (d) manifest line for ./nmrkit fuzz.
   nmrkit_fuzz_manifest_reset()

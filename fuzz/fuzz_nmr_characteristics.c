@@ -33,31 +33,43 @@
  *     kshim_audit(pool baseline), nmr_reset() == 0.
  * An oracle failure prints "*** FUZZ ORACLE: <reason>" and the last events, then aborts.
  *
- * Input format (a missing byte reads as 0):
- *   byte 0  bits0-1 number of clients (0..3), bits2-3 number of providers (0..3),
- *           bit4 deregister in reverse registration order, bit5 provider_detach_first,
- *           bit6 detach_at_dispatch, bit7 cleanup_at_dispatch
- *   byte 1  order: bit k set = the k-th registration is a provider (while both kinds remain)
- *   then 7 bytes per module, in registration order:
- *     P  pointers: bit7 clear = all required pointers valid; bit7 set = bit0 NULL
- *        characteristics, bit1 NULL handle out pointer, bit2 NULL attach, bit3 NULL detach,
- *        bit4 NULL NpiId, bit5 NULL ModuleId (bit6 unused)
- *     V  sizes: bit7 clear = all right; bit7 set = bit0 characteristics Version wrong,
- *        bit1 Length wrong, bit2 instance Size wrong, bit3 ModuleId Length wrong, bit4
- *        ModuleId Type invalid (bits5-6 unused)
- *     X  the wrong values: Version 1+X; Length, Size, ModuleId Length sizeof ^ (1+X);
- *        invalid Type 0, 3 or 0x100+X for X%3 = 0, 1, 2
- *     I  identity: bits0-1 NPI index (%3), bit2 NpiId is a copy of the pool GUID at the
- *        module's own address, bit3 MIT_IF_LUID (else MIT_GUID), bit4 no cleanup callback,
- *        bit5 NpiSpecificCharacteristics non-NULL, bits6-7 instance Version
- *     M  module id value (GUID Data1/Data4 or LUID parts)
- *     N  Number = N * 0x01000193
- *     S  NPI-specific data byte
- * Bytes after the last module are ignored.
+ * Input format (a missing byte reads as 0). Every decision has a label: its name on the
+ * input lines of the timeline (replay -print) and in text inputs (replay -text / -encode;
+ * fuzz/README.md, "Inputs as text"); "no|yes" fields are one bit (1 = yes).
+ *   byte 0  bits0-1 clients=0..3, bits2-3 providers=0..3, bit4 deregister=in_order|reversed
+ *           (in reverse registration order), bit5 provider_detach_first=no|yes,
+ *           bit6 detach_at_dispatch=no|yes, bit7 cleanup_at_dispatch=no|yes
+ *   byte 1  order: bit k-1 regK=client|provider = the k-th registration is a provider
+ *           (while both kinds remain; reg1..reg6)
+ *   then 7 bytes per module, in registration order (its input lines show the module's
+ *   name in the thread column):
+ *     P  pointers: bit7 nulls=ignored|apply: ignored = all required pointers valid; apply =
+ *        bit0 null_chars (NULL characteristics), bit1 null_handle (NULL handle out pointer),
+ *        bit2 null_attach, bit3 null_detach, bit4 null_npi (NULL NpiId), bit5 null_module_id,
+ *        each no|yes (bit6 unused)
+ *     V  sizes: bit7 wrongs=ignored|apply: ignored = all right; apply = bit0 bad_version
+ *        (characteristics Version wrong), bit1 bad_length, bit2 bad_size (instance Size),
+ *        bit3 bad_id_length (ModuleId Length), bit4 bad_id_type (ModuleId Type invalid),
+ *        each no|yes (bits5-6 unused)
+ *     X  wrong_by=X: the wrong values: Version 1+X; Length, Size, ModuleId Length
+ *        sizeof ^ (1+X); invalid Type 0, 3 or 0x100+X for X%3 = 0, 1, 2
+ *     I  identity: bits0-1 npi=0|1|2|0 (NPI index %3), bit2 npi_copy=no|yes (NpiId is a
+ *        copy of the pool GUID at the module's own address), bit3 id_type=guid|luid
+ *        (MIT_GUID or MIT_IF_LUID), bit4 cleanup=yes|no (bit set: no cleanup callback),
+ *        bit5 npi_data=no|yes (NpiSpecificCharacteristics non-NULL), bits6-7
+ *        instance_version=0..3
+ *     M  module_id=M: module id value (GUID Data1/Data4 or LUID parts)
+ *     N  number=N: Number = N * 0x01000193
+ *     S  npi_byte=S: NPI-specific data byte
+ * Bytes after the last module are not read (unread= on the input lines).
+ * fuzz/examples/fuzz_nmr_characteristics-*.txt are hand-written text inputs.
  *
  * Standalone (any build, no libFuzzer):
  *     build/<preset>/fuzz/fuzz_nmr_characteristics_replay [-runs=N] [-print] \
  *         corpus/fuzz_nmr_characteristics
+ * Text inputs (input lines, as -print shows them; fuzz/README.md, "Inputs as text"):
+ *     build/<preset>/fuzz/fuzz_nmr_characteristics_replay -text [-print] fuzz/examples/fuzz_nmr_characteristics-*.txt
+ *     build/<preset>/fuzz/fuzz_nmr_characteristics_replay -encode=OUT.bin TEXTFILE
  * Fuzzing (fuzz preset):
  *     build/fuzz/fuzz/fuzz_nmr_characteristics -max_len=256 corpus-work/ \
  *         corpus/fuzz_nmr_characteristics
@@ -414,15 +426,66 @@ static void provider_cleanup(PVOID provider_binding_context)
 /* Decoding and the reference function                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
+/* ---- the input's decisions (labels and names of the input lines; header comment) ---- */
+
+static const char *const no_yes[2] = {"no", "yes"};
+static const char *const apply_names[2] = {"ignored", "apply"};
+static const char *const role_names[2] = {"client", "provider"};
+static const char *const order_names[2] = {"in_order", "reversed"};
+static const char *const npi_names[4] = {"0", "1", "2", "0"};
+static const char *const id_type_names[2] = {"guid", "luid"};
+static const char *const cleanup_names[2] = {"yes", "no"};
+static const fuzz_bits_t header_bits[6] = {
+    {"clients", 2, NULL},           {"providers", 2, NULL},
+    {"deregister", 1, order_names}, {"provider_detach_first", 1, no_yes},
+    {"detach_at_dispatch", 1, no_yes}, {"cleanup_at_dispatch", 1, no_yes},
+};
+/* The k-th registration's role while both kinds remain (bit k of the order byte). */
+static const fuzz_bits_t order_bits[MAX_MODULES] = {
+    {"reg1", 1, role_names}, {"reg2", 1, role_names}, {"reg3", 1, role_names},
+    {"reg4", 1, role_names}, {"reg5", 1, role_names}, {"reg6", 1, role_names},
+};
+/* P: NULL pointers, applied only with bit 7 ("nulls=apply"). */
+static const fuzz_bits_t pointer_bits[8] = {
+    {"null_chars", 1, no_yes},  {"null_handle", 1, no_yes}, {"null_attach", 1, no_yes},
+    {"null_detach", 1, no_yes}, {"null_npi", 1, no_yes},    {"null_module_id", 1, no_yes},
+    {NULL, 1, NULL},            {"nulls", 1, apply_names},
+};
+/* V: wrong sizes and type, applied only with bit 7 ("wrongs=apply"). */
+static const fuzz_bits_t size_bits[7] = {
+    {"bad_version", 1, no_yes},   {"bad_length", 1, no_yes}, {"bad_size", 1, no_yes},
+    {"bad_id_length", 1, no_yes}, {"bad_id_type", 1, no_yes}, {NULL, 2, NULL},
+    {"wrongs", 1, apply_names},
+};
+/* I: identity. */
+static const fuzz_bits_t ident_bits[6] = {
+    {"npi", 2, npi_names},          {"npi_copy", 1, no_yes},  {"id_type", 1, id_type_names},
+    {"cleanup", 1, cleanup_names},  {"npi_data", 1, no_yes},  {"instance_version", 2, NULL},
+};
+
+static unsigned pack_bits(const fuzz_bits_t *fields, unsigned count, const unsigned *values)
+{
+    unsigned byte = 0, shift = 0;
+    for (unsigned i = 0; i < count; i++) {
+        byte |= values[i] << shift;
+        shift += fields[i].width;
+    }
+    return byte;
+}
+
 static void decode_module(module_t *m)
 {
-    m->ptr_bits = fuzz_take_u8(&w.in);
-    m->size_bits = fuzz_take_u8(&w.in);
-    m->wrong = fuzz_take_u8(&w.in);
-    m->ident = fuzz_take_u8(&w.in);
-    m->id_value = fuzz_take_u8(&w.in);
-    m->number_byte = fuzz_take_u8(&w.in);
-    m->data_byte = fuzz_take_u8(&w.in);
+    unsigned v[8];
+    fuzz_take_packed_as(&w.in, pointer_bits, 8, v);
+    m->ptr_bits = (uint8_t)pack_bits(pointer_bits, 8, v);
+    fuzz_take_packed_as(&w.in, size_bits, 7, v);
+    m->size_bits = (uint8_t)pack_bits(size_bits, 7, v);
+    m->wrong = fuzz_take_u8_as(&w.in, "wrong_by");
+    fuzz_take_packed_as(&w.in, ident_bits, 6, v);
+    m->ident = (uint8_t)pack_bits(ident_bits, 6, v);
+    m->id_value = fuzz_take_u8_as(&w.in, "module_id");
+    m->number_byte = fuzz_take_u8_as(&w.in, "number");
+    m->data_byte = fuzz_take_u8_as(&w.in, "npi_byte");
 
     uint8_t nulls = (m->ptr_bits & 0x80) ? m->ptr_bits : 0;
     uint8_t wrongs = (m->size_bits & 0x80) ? m->size_bits : 0;
@@ -739,8 +802,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
 
-    uint8_t header = fuzz_take_u8(&w.in);
-    uint8_t order = fuzz_take_u8(&w.in);
+    fuzz_trace_set_thread("main");
+    unsigned v[MAX_MODULES];
+    fuzz_take_packed_as(&w.in, header_bits, 6, v);
+    uint8_t header = (uint8_t)pack_bits(header_bits, 6, v);
+    fuzz_take_packed_as(&w.in, order_bits, MAX_MODULES, v);
+    uint8_t order = (uint8_t)pack_bits(order_bits, MAX_MODULES, v);
     w.client_count = header & 3;
     w.provider_count = (header >> 2) & 3;
     bool reverse = (header >> 4) & 1;
@@ -769,9 +836,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      (unsigned)w.config.cleanup_at_dispatch);
 
     for (unsigned k = 0; k < w.module_count; k++) {
+        fuzz_trace_set_thread(w.order[k]->name); /* its input line's; do_register sets it too */
         decode_module(w.order[k]);
         do_register(w.order[k]);
     }
+    fuzz_input_finish(&w.in); /* bytes after the last module */
     for (unsigned k = 0; k < w.module_count; k++) {
         module_t *m = w.order[reverse ? w.module_count - 1 - k : k];
         if (m->registered) {

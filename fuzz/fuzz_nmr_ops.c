@@ -36,45 +36,64 @@
  * nmr_reset() == 0. An oracle failure prints "*** FUZZ ORACLE: <reason>" and the last
  * events, then aborts.
  *
- * Input format (all operands are single bytes; a missing byte reads as 0):
- *   byte 0  configuration: bit0 detach_at_dispatch, bit1 cleanup_at_dispatch,
- *           bit2 provider_detach_first, bit3 three NPIs (else two)
- *   byte 1  fault plan: bits0-1 mode (0 none, 1 transient, 2 persistent, 3 none),
- *           bits2-7 nth-1: the nth pool allocation of the input fails (1..64)
- *   then operations until the input ends (at most 256): an opcode byte (value % 8) and
- *   its operands:
- *   0 register client   S B M: slot S&3, NPI (S>>2) % NPIs; behaviour B: bits0-1 attach
- *                       policy (0/3 attach, 1 retry with the older dispatch after
- *                       NOINTERFACE, 2 decline), bits2-3 detach result (0/3 SUCCESS,
- *                       1 PENDING, 2 PENDING completed inside the callback), bit4 no
- *                       cleanup callback, bit5 instance Version 1, bit6 NPI-specific data,
- *                       bit7 MIT_IF_LUID module id; M: bit i set = decline provider slot i
- *   1 register provider S B E: as above, with bits0-1 attach policy (0 accept, 1 accept
- *                       only the older client dispatch, 2 decline with NOINTERFACE, 3 fail
- *                       with the error E%3: UNSUCCESSFUL, INSUFFICIENT_RESOURCES,
- *                       NOT_SUPPORTED)
- *   2 deregister client  A: slot A&3, bit2 at DISPATCH_LEVEL
- *   3 deregister provider A: as above
- *   4 wait client        A: slot A&3, bit2 force (complete pending detaches first, else
- *                       skip a wait that would block), bit3 allow an early wait (before
- *                       the deregistration: STATUS_INVALID_PARAMETER and warning R8)
- *   5 wait provider      A: as above
- *   6 complete           A: complete pending detach side number A>>1 (mod the count, in
- *                       binding order, client side first); bit0 at DISPATCH_LEVEL
- *   7 interleave hook    P X: at the next callback of kind P%6 (client attach entry,
- *                       client attach after NmrClientAttachProvider, provider attach,
- *                       client detach, provider detach, cleanup), run action X%5 with
- *                       argument Y = X/5 on thread "hook": 0 deregister client slot Y&3,
+ * Input format (all operands are single bytes; a missing byte reads as 0). Every decision
+ * has a label: its name on the input lines of the timeline (replay -print) and in text
+ * inputs (replay -text / -encode; fuzz/README.md, "Inputs as text"). Labels are given as
+ * label=values below; "no|yes" fields are one bit (1 = yes).
+ *   byte 0  configuration: bit0 detach_at_dispatch=no|yes, bit1 cleanup_at_dispatch=no|yes,
+ *           bit2 provider_detach_first=no|yes, bit3 three_npis=no|yes (else two NPIs)
+ *   byte 1  fault plan: bits0-1 fault=off|transient|persistent|off, bits2-7 fault_after=N:
+ *           the (N+1)th pool allocation of the input fails (N = 0..63)
+ *   then operations until the input ends (at most 256; bytes after them are unread=): an
+ *   opcode byte op=<name> (value % 8) and its operands:
+ *   0 register_client   S B M: S: bits0-1 slot=C0..C3, bits2-7 npi=N (NPI N % NPIs);
+ *                       B: bits0-1 attach=attach|retry|decline|attach (retry: again with
+ *                       the older dispatch after NOINTERFACE), bits2-3
+ *                       detach=success|pending|pending_inline|success (pending_inline:
+ *                       PENDING completed inside the callback), bit4 cleanup=yes|no (bit
+ *                       set: no cleanup callback), bit5 instance_version=0|1, bit6
+ *                       npi_data=no|yes (NPI-specific data), bit7 module_id=guid|luid;
+ *                       M: bits0-3 decline=<the provider slots declined, P0+P2 style, or
+ *                       none> (bit i set = decline provider slot i)
+ *   1 register_provider S B E: as above with slot=P0..P3 and bits0-1
+ *                       attach=accept|accept_older|decline|fail (accept_older: only the older
+ *                       client dispatch; decline: NOINTERFACE; fail: the error E);
+ *                       E: error=unsuccessful|insufficient_resources|not_supported (E % 3)
+ *   2 deregister_client  A: bits0-1 slot=C0..C3, bit2 at_dispatch=no|yes (DISPATCH_LEVEL)
+ *   3 deregister_provider A: as above with slot=P0..P3
+ *   4 wait_client        A: bits0-1 slot=C0..C3, bit2 force=no|yes (complete pending
+ *                       detaches first, else skip a wait that would block), bit3
+ *                       early=no|yes (allow an early wait, before the deregistration:
+ *                       STATUS_INVALID_PARAMETER and warning R8)
+ *   5 wait_provider      A: as above with slot=P0..P3
+ *   6 complete           A: bit0 at_dispatch=no|yes, bits1-7 side=N: complete pending
+ *                       detach side number N (mod the count, in binding order, client
+ *                       side first)
+ *   7 hook               P X: at=client_attach|client_attach_after|provider_attach|
+ *                       client_detach|provider_detach|cleanup (P % 6: the next callback of
+ *                       that kind: client attach entry, client attach after
+ *                       NmrClientAttachProvider, provider attach, client detach, provider
+ *                       detach, cleanup); X: action=deregister_client|deregister_provider|
+ *                       complete|register_client|register_provider (X % 5) with arg=Y
+ *                       (X / 5) run on thread "hook": 0 deregister client slot Y&3,
  *                       1 deregister provider slot Y&3, 2 complete pending side number Y,
  *                       3 register client slot Y&3, 4 register provider slot Y&3 (NPI
  *                       (Y>>2)&3 % NPIs, detach result (Y>>4)&3, attach/accept, cleanup;
  *                       only at PASSIVE_LEVEL); one hook is armed at a time, it fires
  *                       once, hooks do not nest
+ * Input lines: "> <byte 0 and 1 fields>", then one line per operation, e.g.
+ *     > op=register_client slot=C1 npi=0 attach=retry detach=pending cleanup=yes
+ *       instance_version=0 npi_data=no module_id=guid decline=P0+P2   (one line, wrapped here)
+ *     > op=hook at=client_detach action=deregister_provider arg=1
+ * fuzz/examples/fuzz_nmr_ops-*.txt are hand-written text inputs.
  * Operations that do not apply (slot busy, nothing pending, binding table full) are skipped
  * and traced as such; their operands are still consumed.
  *
  * Standalone (any build, no libFuzzer):
  *     build/<preset>/fuzz/fuzz_nmr_ops_replay [-runs=N] [-print] corpus/fuzz_nmr_ops
+ * Text inputs (input lines, as -print shows them; fuzz/README.md, "Inputs as text"):
+ *     build/<preset>/fuzz/fuzz_nmr_ops_replay -text [-print] fuzz/examples/fuzz_nmr_ops-*.txt
+ *     build/<preset>/fuzz/fuzz_nmr_ops_replay -encode=OUT.bin TEXTFILE
  * Fuzzing (fuzz preset):
  *     build/fuzz/fuzz/fuzz_nmr_ops -max_len=512 -detect_leaks=0 corpus-work/ corpus/fuzz_nmr_ops
  * Target functions: NmrRegisterClient, NmrRegisterProvider, NmrClientAttachProvider,
@@ -1384,27 +1403,92 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
     m->state = MODULE_REGISTERED;
 }
 
+/* ---- the input's decisions (labels and names of the input lines; header comment) ---- */
+
+static const char *const no_yes[2] = {"no", "yes"};
+static const char *const op_names[8] = {"register_client", "register_provider",
+                                        "deregister_client", "deregister_provider",
+                                        "wait_client", "wait_provider", "complete", "hook"};
+/* Client slot of a register or deregister (module_names[1]), provider slot ([0]). */
+static const fuzz_bits_t register_slot_bits[2][2] = {
+    {{"slot", 2, module_names[0]}, {"npi", 6, NULL}},
+    {{"slot", 2, module_names[1]}, {"npi", 6, NULL}},
+};
+static const char *const client_attach_names[4] = {"attach", "retry", "decline", "attach"};
+static const char *const provider_attach_names[4] = {"accept", "accept_older", "decline", "fail"};
+static const char *const detach_names[4] = {"success", "pending", "pending_inline", "success"};
+static const char *const cleanup_names[2] = {"yes", "no"};
+static const char *const module_id_names[2] = {"guid", "luid"};
+static const fuzz_bits_t behaviour_bits[2][6] = {
+    {{"attach", 2, provider_attach_names}, {"detach", 2, detach_names},
+     {"cleanup", 1, cleanup_names}, {"instance_version", 1, NULL}, {"npi_data", 1, no_yes},
+     {"module_id", 1, module_id_names}},
+    {{"attach", 2, client_attach_names}, {"detach", 2, detach_names},
+     {"cleanup", 1, cleanup_names}, {"instance_version", 1, NULL}, {"npi_data", 1, no_yes},
+     {"module_id", 1, module_id_names}},
+};
+/* A client's provider slots to decline, as a set. */
+static const char *const decline_names[16] = {
+    "none",  "P0",    "P1",    "P0+P1",    "P2",    "P0+P2",    "P1+P2",    "P0+P1+P2",
+    "P3",    "P0+P3", "P1+P3", "P0+P1+P3", "P2+P3", "P0+P2+P3", "P1+P2+P3", "P0+P1+P2+P3"};
+static const fuzz_bits_t decline_bits[1] = {{"decline", 4, decline_names}};
+static const char *const provider_error_names[3] = {"unsuccessful", "insufficient_resources",
+                                                    "not_supported"};
+static const fuzz_bits_t deregister_bits[2][2] = {
+    {{"slot", 2, module_names[0]}, {"at_dispatch", 1, no_yes}},
+    {{"slot", 2, module_names[1]}, {"at_dispatch", 1, no_yes}},
+};
+static const fuzz_bits_t wait_bits[2][3] = {
+    {{"slot", 2, module_names[0]}, {"force", 1, no_yes}, {"early", 1, no_yes}},
+    {{"slot", 2, module_names[1]}, {"force", 1, no_yes}, {"early", 1, no_yes}},
+};
+static const fuzz_bits_t complete_bits[2] = {{"at_dispatch", 1, no_yes}, {"side", 7, NULL}};
+static const char *const hook_at_names[HOOK_POINT_COUNT] = {
+    "client_attach", "client_attach_after", "provider_attach", "client_detach",
+    "provider_detach", "cleanup"};
+static const char *const hook_action_names[HOOK_ACTION_COUNT] = {
+    "deregister_client", "deregister_provider", "complete", "register_client",
+    "register_provider"};
+static const fuzz_digit_t hook_action_digits[2] = {{"action", HOOK_ACTION_COUNT, hook_action_names},
+                                                   {"arg", 0, NULL}};
+static const fuzz_bits_t config_bits[4] = {{"detach_at_dispatch", 1, no_yes},
+                                           {"cleanup_at_dispatch", 1, no_yes},
+                                           {"provider_detach_first", 1, no_yes},
+                                           {"three_npis", 1, no_yes}};
+static const char *const fault_names[4] = {"off", "transient", "persistent", "off"};
+static const fuzz_bits_t fault_bits[2] = {{"fault", 2, fault_names}, {"fault_after", 6, NULL}};
+
 static void op_register(bool client)
 {
-    uint8_t slot_npi = fuzz_take_u8(&w.in);
-    uint8_t behaviour = fuzz_take_u8(&w.in);
-    uint8_t extra = fuzz_take_u8(&w.in);
-    module_t *m = client ? client_slot(slot_npi & 3) : provider_slot(slot_npi & 3);
+    unsigned slot_npi[2], b[6];
+    fuzz_take_packed_as(&w.in, register_slot_bits[client], 2, slot_npi);
+    fuzz_take_packed_as(&w.in, behaviour_bits[client], 6, b);
+    uint8_t behaviour = (uint8_t)(b[0] | b[1] << 2 | b[2] << 4 | b[3] << 5 | b[4] << 6 | b[5] << 7);
+    uint8_t extra;
+    if (client) {
+        unsigned decline;
+        fuzz_take_packed_as(&w.in, decline_bits, 1, &decline);
+        extra = (uint8_t)decline; /* a client uses extra & 0xf only */
+    } else {
+        extra = (uint8_t)fuzz_take_enum_as(&w.in, "error", provider_error_names, 3);
+    }
+    module_t *m = client ? client_slot(slot_npi[0]) : provider_slot(slot_npi[0]);
     fuzz_trace_set_thread(m->name);
-    do_register(m, slot_npi >> 2, behaviour, extra);
+    do_register(m, slot_npi[1], behaviour, extra);
 }
 
 static void op_deregister(bool client)
 {
-    uint8_t a = fuzz_take_u8(&w.in);
-    module_t *m = client ? client_slot(a & 3) : provider_slot(a & 3);
+    unsigned a[2];
+    fuzz_take_packed_as(&w.in, deregister_bits[client], 2, a);
+    module_t *m = client ? client_slot(a[0]) : provider_slot(a[0]);
     fuzz_trace_set_thread(m->name);
     if (m->state != MODULE_REGISTERED) {
         fuzz_trace_event("%s(%s): not registered, skipped",
                          client ? "NmrDeregisterClient" : "NmrDeregisterProvider", m->name);
         return;
     }
-    do_deregister(m, (a & 4) != 0);
+    do_deregister(m, a[1] != 0);
 }
 
 static void do_wait(module_t *m, bool force)
@@ -1455,7 +1539,9 @@ static void do_wait(module_t *m, bool force)
 
 static void op_wait(bool client)
 {
-    uint8_t a = fuzz_take_u8(&w.in);
+    unsigned bits[3];
+    fuzz_take_packed_as(&w.in, wait_bits[client], 3, bits);
+    unsigned a = bits[0] | bits[1] << 2 | bits[2] << 3;
     module_t *m = client ? client_slot(a & 3) : provider_slot(a & 3);
     const char *function =
         client ? "NmrWaitForClientDeregisterComplete" : "NmrWaitForProviderDeregisterComplete";
@@ -1485,19 +1571,21 @@ static void op_wait(bool client)
 
 static void op_complete(void)
 {
-    uint8_t a = fuzz_take_u8(&w.in);
+    unsigned a[2];
+    fuzz_take_packed_as(&w.in, complete_bits, 2, a);
     fuzz_trace_set_thread("worker");
-    complete_pick(a >> 1, (a & 1) != 0);
+    complete_pick(a[1], a[0] != 0);
 }
 
 static void op_hook(void)
 {
-    uint8_t point = fuzz_take_u8(&w.in);
-    uint8_t action = fuzz_take_u8(&w.in);
+    unsigned point = fuzz_take_enum_as(&w.in, "at", hook_at_names, HOOK_POINT_COUNT);
+    unsigned action[2];
+    fuzz_take_digits_as(&w.in, hook_action_digits, 2, action);
     w.hook.armed = true;
-    w.hook.point = (hook_point_t)(point % HOOK_POINT_COUNT);
-    w.hook.action = (hook_action_t)(action % HOOK_ACTION_COUNT);
-    w.hook.arg = action / HOOK_ACTION_COUNT;
+    w.hook.point = (hook_point_t)point;
+    w.hook.action = (hook_action_t)action[0];
+    w.hook.arg = action[1];
     fuzz_trace_set_thread("hook");
     switch (w.hook.action) {
     case HOOK_DEREGISTER_CLIENT:
@@ -1635,22 +1723,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
 
-    uint8_t config = fuzz_take_u8(&w.in);
-    uint8_t fault = fuzz_take_u8(&w.in);
+    fuzz_trace_set_thread("main");
+    unsigned config[4], fault[2];
+    fuzz_take_packed_as(&w.in, config_bits, 4, config);
+    fuzz_take_packed_as(&w.in, fault_bits, 2, fault);
     nmr_verifier_get_config(&w.config);
     w.config.warnings_are_fatal = FALSE;
     w.config.warnings_are_printed = fuzz_trace_output() != NULL;
-    w.config.detach_at_dispatch = (config & 1) != 0;
-    w.config.cleanup_at_dispatch = (config & 2) != 0;
-    w.config.provider_detach_first = (config & 4) != 0;
+    w.config.detach_at_dispatch = config[0] != 0;
+    w.config.cleanup_at_dispatch = config[1] != 0;
+    w.config.provider_detach_first = config[2] != 0;
     nmr_verifier_set_config(&w.config);
-    w.npi_count = (config & 8) ? 3 : 2;
+    w.npi_count = config[3] ? 3 : 2;
 
     kshim_fault_plan_t plan = {KSHIM_FAULT_OFF, 0, NULL, 0};
-    unsigned fault_mode = fault & 3;
+    unsigned fault_mode = fault[0];
     if (fault_mode == 1 || fault_mode == 2) {
         plan.mode = fault_mode == 1 ? KSHIM_FAULT_TRANSIENT : KSHIM_FAULT_PERSISTENT;
-        plan.nth = 1u + (fault >> 2);
+        plan.nth = 1u + fault[1];
     }
     w.pool_baseline = kshim_pool_live_count();
     kshim_fault_set_plan(&plan);
@@ -1667,7 +1757,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      (unsigned)plan.nth);
 
     for (w.op_index = 0; w.op_index < MAX_OPS && !fuzz_input_exhausted(&w.in); w.op_index++) {
-        switch (fuzz_take_u8(&w.in) % 8) {
+        fuzz_trace_set_thread("main"); /* the thread of the operation's input line only:
+                                          every operation sets its own before its events */
+        switch (fuzz_take_enum_as(&w.in, "op", op_names, 8)) {
         case 0:
             op_register(true);
             break;
@@ -1695,6 +1787,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check_after_operation();
     }
+    fuzz_input_finish(&w.in); /* bytes after MAX_OPS operations */
 
     fuzz_trace_set_thread("main");
     fuzz_trace_event("end of input after %u operation(s): teardown", w.op_index);

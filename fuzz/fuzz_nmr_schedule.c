@@ -55,43 +55,61 @@
  *     nmr_live_object_count() == 0, nmr_check_invariants(), kshim_audit(pool baseline:
  *     IRQL PASSIVE_LEVEL, no lock held), nmr_reset() == 0, kshim_sched_reset().
  *
- * Input format (a missing byte reads as 0, so every byte string is an input):
- *   byte 0  configuration: bit0 three workers (else two); bit1 two NPIs (else one);
- *           bit2 a completer thread drains the completion queue; bit3 detach_at_dispatch;
- *           bit4 cleanup_at_dispatch; bit5 provider_detach_first; bit6 pseudo-random
- *           schedule tail (else first-runnable); bit7 unused
- *   byte 1  L: length of the operation section
- *   byte 2  tail seed
- *   bytes 3 .. 3+L-1: operations (each goes to the worker owning its slot, in order):
- *           an op byte O: slot O&3 (C0 C1 P0 P1), kind (O>>2)&7, argument O>>5
- *           0 register B      register the slot (skipped unless unregistered)
- *           1 deregister      NmrDeregister* (skipped unless registered)
- *           2 wait            NmrWaitFor* (skipped unless deregistering)
- *           3 re-register B   deregister if registered, wait if deregistering, register
- *           4 drain           complete every queued pending detach, on the slot's owner
- *           5 yield           kshim_sched_yield() argument+1 times
- *           6 deregister at DISPATCH_LEVEL
- *           7 unload          deregister if registered, then wait if deregistering
- *           B, the module's behaviour for that registration: bits0-1 attach policy (0, 1
- *           accept every peer; 2 decline the peer in slot 1 of the other role; 3 decline
- *           every peer); bits2-3 detach result (0 STATUS_SUCCESS, 1 PENDING completed by a
- *           work item, 2 PENDING completed inside the detach callback, 3 PENDING
- *           completed through the queue); bit4 no cleanup callback (the module frees its
- *           binding contexts after its wait returns); bit5 NPI 1 (with two NPIs); bit6
- *           the binding context owns the work item (freed in cleanup) instead of the
- *           routine freeing it; bit7 resident
- *   bytes 3+L ..: the schedule, handed to kshim_sched_set_schedule: at each yield point
- *           with more than one runnable thread, the next byte modulo the number of
- *           runnable threads picks the one that runs (runnable threads in creation order:
- *           main, the completer, W0, W1, W2, then work items). The input's bytes are
- *           followed by SCHEDULE_TAIL (16384) bytes chosen by the tail seed: with bit6
- *           pseudo-random, else 0 ("the first runnable thread") except every fourth,
- *           pseudo-random. The tail keeps the shim's own strategies out of reach: with
- *           two threads spinning on a spin lock whose holder has a higher thread id, the
- *           default strategy (and PCT, once its change points are behind) alternates
- *           between the spinners forever (a livelock of the scheduler, not of the code
- *           under test); a pseudo-random byte now and then lets the holder run. At most
- *           MAX_SCHEDULE (4096) schedule bytes of an input are used.
+ * Input format (a missing byte reads as 0, so every byte string is an input). Every
+ * decision has a label: its name on the input lines of the timeline (replay -print) and in
+ * text inputs (replay -text / -encode; fuzz/README.md, "Inputs as text"). Three regions,
+ * read by three readers: the header (the main reader), "ops" and "sched".
+ *   byte 0  configuration: bit0 workers=2|3; bit1 npis=1|2; bit2 completer=no|yes (a
+ *           completer thread drains the completion queue); bit3 detach_at_dispatch=no|yes;
+ *           bit4 cleanup_at_dispatch=no|yes; bit5 provider_detach_first=no|yes; bit6
+ *           tail=first_runnable|random (the schedule tail); bit7 unused
+ *   byte 1  L: length of the operation section (no label: the encoder writes the length of
+ *           the "ops:" lines it encoded)
+ *   byte 2  tail_seed=0..255
+ *   bytes 3 .. 3+L-1: operations ("ops:" lines; each goes to the worker owning its slot,
+ *           in order): an op byte O: bits0-1 slot=C0|C1|P0|P1, bits2-4 op=<kind>,
+ *           bits5-7 arg=0..7
+ *           register B            register the slot (skipped unless unregistered)
+ *           deregister            NmrDeregister* (skipped unless registered)
+ *           wait                  NmrWaitFor* (skipped unless deregistering)
+ *           reregister B          deregister if registered, wait if deregistering, register
+ *           drain                 complete every queued pending detach, on the slot's owner
+ *           yield                 kshim_sched_yield() arg+1 times
+ *           deregister_at_dispatch  deregister at DISPATCH_LEVEL
+ *           unload                deregister if registered, then wait if deregistering
+ *           B, the module's behaviour for that registration: bits0-1
+ *           attach=accept|accept|decline_slot1|decline (accept every peer; decline the
+ *           peer in slot 1 of the other role; decline every peer); bits2-3
+ *           detach=success|work_item|inline|queued (STATUS_SUCCESS, or PENDING completed
+ *           by a work item, inside the detach callback, or through the queue); bit4
+ *           cleanup=yes|no (no: no cleanup callback, the module frees its binding contexts
+ *           after its wait returns); bit5 npi=0|1 (NPI 1 with two NPIs); bit6
+ *           item_owner=routine|context (the binding context owns the work item, freed in
+ *           cleanup, instead of the routine freeing it); bit7 resident=no|yes
+ *   bytes 3+L ..: the schedule ("sched:" lines), read by the chooser the target gives the
+ *           shim (kshim_sched_set_chooser): at each yield point with more than one
+ *           runnable thread, the next byte modulo the number of runnable threads picks the
+ *           one that runs, run=<thread> (runnable threads in creation order: main, the
+ *           completer, W0, W1, W2, then work items; printed by trace label, or t<n> for the
+ *           n-th thread created before it has one; the encoder also takes the index). At
+ *           most MAX_SCHEDULE (4096) schedule bytes of an input are used (the rest, and with
+ *           real threads all of them, are unread=). After the input's bytes,
+ *           SCHEDULE_TAIL (16384) bytes chosen by the tail seed decide (the shim's schedule
+ *           bytes): with tail=random pseudo-random, else 0 ("the first runnable thread")
+ *           except every fourth, pseudo-random. The tail keeps the shim's own strategies
+ *           out of reach: with two threads spinning on a spin lock whose holder has a
+ *           higher thread id, the default strategy (and PCT, once its change points are
+ *           behind) alternates between the spinners forever (a livelock of the scheduler,
+ *           not of the code under test); a pseudo-random byte now and then lets the holder
+ *           run.
+ * Input lines, e.g.:
+ *     > workers=2 npis=1 completer=yes detach_at_dispatch=no cleanup_at_dispatch=no
+ *       provider_detach_first=no tail=first_runnable tail_seed=0        (one line, wrapped)
+ *     > ops: slot=C0 op=register arg=0 attach=accept detach=queued cleanup=yes npi=0
+ *       item_owner=routine resident=no                                  (one line, wrapped)
+ *     > sched: run=main run=t3 run=W1 run=W1
+ * fuzz/examples/fuzz_nmr_schedule-*.txt are hand-written text inputs (*.fibers.txt hold
+ * scheduling decisions, which only fiber builds take).
  * Then each worker, after its operations, deregisters its registered non-resident slots,
  * drains the queue (without a completer) and waits for every slot it deregistered; main
  * joins the workers, deregisters and waits for the residents, stops the completer, drains
@@ -105,6 +123,9 @@
  *
  * Standalone (any build, no libFuzzer):
  *     build/<preset>/fuzz/fuzz_nmr_schedule_replay [-runs=N] [-print] corpus/fuzz_nmr_schedule
+ * Text inputs (input lines, as -print shows them; fuzz/README.md, "Inputs as text"):
+ *     build/<preset>/fuzz/fuzz_nmr_schedule_replay -text [-print] fuzz/examples/fuzz_nmr_schedule-*.txt
+ *     build/<preset>/fuzz/fuzz_nmr_schedule_replay -encode=OUT.bin TEXTFILE
  * Fuzzing (fuzz preset; fuzz_nmr_schedule.options holds the options):
  *     build/fuzz/fuzz/fuzz_nmr_schedule -max_len=512 work/ corpus/fuzz_nmr_schedule
  * Seeds: python3 fuzz/fuzz_nmr_schedule_seeds.py --list.
@@ -348,15 +369,25 @@ static struct world {
     const label_t *last_label;  /* the thread of the previous event */
 } w;
 
-/* The input's schedule bytes and the tail that follows them (see the header comment). */
+/* The tail that follows the input's schedule bytes (see the header comment): the shim's
+   schedule bytes, used once the chooser (choose_from_input) has no more input bytes. */
 #define TAIL_TABLE_BYTES (SCHEDULE_TAIL + 255 * 64)
-static uint8_t schedule_buffer[MAX_SCHEDULE + SCHEDULE_TAIL];
 static uint8_t random_tail[TAIL_TABLE_BYTES]; /* every byte pseudo-random */
 static uint8_t sticky_tail[TAIL_TABLE_BYTES]; /* 0 (first runnable thread) but every 4th */
 static bool tails_ready;
 
-static const uint8_t *schedule_with_tail(const uint8_t *bytes, size_t size, uint8_t seed,
-                                         bool random)
+/* The input's schedule region, read by the chooser at every scheduling decision (fiber
+   builds; main sets it up before the threads start, and only the running fiber of the one
+   OS thread touches it). */
+#define MAX_NAMED_RUNNABLE 32 /* decisions among more threads print numbers */
+static struct {
+    fuzz_input_t in;  /* reader "sched" */
+    unsigned taken;   /* decisions it made: at most MAX_SCHEDULE */
+    char names[MAX_NAMED_RUNNABLE][16];
+    const char *name_of[MAX_NAMED_RUNNABLE];
+} schedule_input;
+
+static const uint8_t *schedule_tail(uint8_t seed, bool random)
 {
     if (!tails_ready) {
         uint64_t state = 0x6e6d726b6974ull; /* splitmix64 with a fixed seed: runs agree */
@@ -369,10 +400,13 @@ static const uint8_t *schedule_with_tail(const uint8_t *bytes, size_t size, uint
         }
         tails_ready = true;
     }
-    memcpy(schedule_buffer, bytes, size);
-    memcpy(schedule_buffer + size, (random ? random_tail : sticky_tail) + (size_t)seed * 64,
-           SCHEDULE_TAIL);
-    return schedule_buffer;
+    return (random ? random_tail : sticky_tail) + (size_t)seed * 64;
+}
+
+/* Schedule bytes used so far: the input's (the chooser's decisions), then the tail's. */
+static unsigned schedule_bytes_used(void)
+{
+    return schedule_input.taken + (unsigned)kshim_sched_schedule_bytes_used();
 }
 
 /* One device object for the work items, created once per process (pool baseline). */
@@ -456,6 +490,54 @@ static const char *label_name(void)
     return kshim_thread_current_name();
 }
 
+/* The display name of the index-th runnable thread: its trace label once it has one, else
+   "t<creation number>"; a name already used in this decision also becomes "t<n>". */
+static const char *runnable_name(unsigned index)
+{
+    unsigned id = 0;
+    PKTHREAD thread = kshim_sched_runnable_thread(index, &id);
+    const char *name = NULL;
+    for (unsigned i = 0; thread != NULL && i < MAX_LABELS && name == NULL; i++) {
+        if (w.labels[i].thread == thread && strcmp(w.labels[i].name, "?") != 0) {
+            name = w.labels[i].name;
+        }
+    }
+    for (unsigned j = 0; name != NULL && j < index; j++) {
+        if (strcmp(schedule_input.name_of[j], name) == 0) {
+            name = NULL;
+        }
+    }
+    char *buf = schedule_input.names[index];
+    snprintf(buf, sizeof schedule_input.names[index], "%s", name ? name : "");
+    if (name == NULL) {
+        snprintf(buf, sizeof schedule_input.names[index], "t%u", id);
+    }
+    return buf;
+}
+
+/*
+ * The chooser (kshim_sched_set_chooser): at each scheduling decision, while the input has
+ * schedule bytes (at most MAX_SCHEDULE), one byte modulo the number of runnable threads
+ * picks the one that runs (labelled "run", printed with the thread's name); then
+ * KSHIM_SCHED_NO_CHOICE hands the decisions to the tail.
+ */
+static unsigned choose_from_input(void *context, unsigned runnable)
+{
+    (void)context;
+    if (schedule_input.taken >= MAX_SCHEDULE || fuzz_input_exhausted(&schedule_input.in)) {
+        return KSHIM_SCHED_NO_CHOICE;
+    }
+    schedule_input.taken++;
+    const char *const *names = NULL;
+    if (fuzz_input_text_mode() && runnable <= MAX_NAMED_RUNNABLE) {
+        for (unsigned i = 0; i < runnable; i++) {
+            schedule_input.name_of[i] = runnable_name(i);
+        }
+        names = schedule_input.name_of;
+    }
+    return fuzz_take_enum_as(&schedule_input.in, "run", names, runnable);
+}
+
 /*
  * Before an event: make the trace's thread and depth those of the calling simulated thread,
  * and record a thread switch (with the scheduling decision count and the schedule bytes
@@ -474,8 +556,7 @@ static void trace_prepare(void)
     }
     fuzz_trace_set_thread(l->name);
     fuzz_trace_event("~ %s runs (scheduling decision %u, schedule bytes used %u)", l->name,
-                     (unsigned)kshim_sched_decisions(),
-                     (unsigned)kshim_sched_schedule_bytes_used());
+                     (unsigned)kshim_sched_decisions(), schedule_bytes_used());
     for (unsigned d = 0; d < l->depth; d++) {
         fuzz_trace_enter();
     }
@@ -1367,21 +1448,64 @@ static void world_reset(void)
     KeInitializeEvent(&w.queue_event, SynchronizationEvent, FALSE);
 }
 
+/* ---- the input's decisions (labels and names of the input lines; header comment) ---- */
+
+static const char *const no_yes[2] = {"no", "yes"};
+static const fuzz_bits_t config_bits[7] = {
+    {"workers", 1, (const char *const[]){"2", "3"}},
+    {"npis", 1, (const char *const[]){"1", "2"}},
+    {"completer", 1, no_yes},
+    {"detach_at_dispatch", 1, no_yes},
+    {"cleanup_at_dispatch", 1, no_yes},
+    {"provider_detach_first", 1, no_yes},
+    {"tail", 1, (const char *const[]){"first_runnable", "random"}},
+};
+static const fuzz_bits_t op_bits[3] = {
+    {"slot", 2, slot_names},
+    {"op", 3,
+     (const char *const[]){"register", "deregister", "wait", "reregister", "drain", "yield",
+                           "deregister_at_dispatch", "unload"}},
+    {"arg", 3, NULL},
+};
+static const fuzz_bits_t behaviour_bits[6] = {
+    {"attach", 2, (const char *const[]){"accept", "accept", "decline_slot1", "decline"}},
+    {"detach", 2, (const char *const[]){"success", "work_item", "inline", "queued"}},
+    {"cleanup", 1, (const char *const[]){"yes", "no"}},
+    {"npi", 1, NULL},
+    {"item_owner", 1, (const char *const[]){"routine", "context"}},
+    {"resident", 1, no_yes},
+};
+
+static unsigned pack_bits(const fuzz_bits_t *fields, unsigned count, const unsigned *values)
+{
+    unsigned byte = 0, shift = 0;
+    for (unsigned i = 0; i < count; i++) {
+        byte |= values[i] << shift;
+        shift += fields[i].width;
+    }
+    return byte;
+}
+
 static void decode_program(const uint8_t *ops, size_t size)
 {
     fuzz_input_t in;
     fuzz_input_init(&in, ops, size);
+    fuzz_input_set_name(&in, "ops");
     while (!fuzz_input_exhausted(&in)) {
-        uint8_t o = fuzz_take_u8(&in);
-        op_t op = {(uint8_t)((o >> 2) & 7), (uint8_t)(o & 3), (uint8_t)(o >> 5), 0};
+        unsigned o[3];
+        fuzz_take_packed_as(&in, op_bits, 3, o);
+        op_t op = {(uint8_t)o[1], (uint8_t)o[0], (uint8_t)o[2], 0};
         if (op.kind == OP_REGISTER || op.kind == OP_REREGISTER) {
-            op.behaviour = fuzz_take_u8(&in);
+            unsigned b[6];
+            fuzz_take_packed_as(&in, behaviour_bits, 6, b);
+            op.behaviour = (uint8_t)pack_bits(behaviour_bits, 6, b);
         }
         worker_t *wk = &w.workers[op.slot % w.worker_count];
         if (wk->op_count < MAX_OPS) {
             wk->ops[wk->op_count++] = op;
         }
     }
+    fuzz_input_finish(&in);
     for (unsigned i = 0; i < w.worker_count; i++) {
         const worker_t *wk = &w.workers[i];
         for (unsigned j = 0; j < wk->op_count; j++) {
@@ -1494,8 +1618,7 @@ static void audit(void)
                    "hash %x%x",
                    attached, pairs, (unsigned)atomic_load(&w.callbacks),
                    (unsigned)atomic_load(&w.work_items), (unsigned)kshim_sched_decisions(),
-                   (unsigned)kshim_sched_schedule_bytes_used(), (unsigned)(sched >> 32),
-                   (unsigned)sched);
+                   schedule_bytes_used(), (unsigned)(sched >> 32), (unsigned)sched);
     } else {
         TRACE_MAIN("audit ok: %u registration(s)", epochs);
     }
@@ -1519,24 +1642,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     kshim_sched_set_deadlock_hook(on_deadlock);
+    schedule_input.taken = 0; /* counted in every "~ X runs" event, the first one included */
     w.deterministic = kshim_sched_is_deterministic();
     world_reset();
     fuzz_trace_reset();
     label_set("main");
 
-    uint8_t config = size > 0 ? data[0] : 0;
-    size_t op_bytes = size > 1 ? data[1] : 0;
-    uint8_t seed = size > 2 ? data[2] : 0;
+    /* The header (the main reader): configuration, operation section length, tail seed. */
     size_t header = size < HEADER_BYTES ? size : HEADER_BYTES;
+    fuzz_input_t header_in;
+    fuzz_input_init(&header_in, data, header);
+    unsigned config_values[7];
+    fuzz_take_packed_as(&header_in, config_bits, 7, config_values);
+    uint8_t config = (uint8_t)pack_bits(config_bits, 7, config_values);
+    size_t op_bytes = fuzz_take_length_u8(&header_in, "ops");
+    uint8_t seed = fuzz_take_u8_as(&header_in, "tail_seed");
+    fuzz_input_finish(&header_in);
     if (op_bytes > size - header) {
         op_bytes = size - header;
     }
     const uint8_t *ops = data + header;
     const uint8_t *schedule = ops + op_bytes;
-    size_t schedule_size = size - header - op_bytes;
-    if (schedule_size > MAX_SCHEDULE) {
-        schedule_size = MAX_SCHEDULE;
-    }
+    size_t schedule_rest = size - header - op_bytes;
+    size_t schedule_size = schedule_rest < MAX_SCHEDULE ? schedule_rest : MAX_SCHEDULE;
 
     w.worker_count = (config & 1) ? 3 : 2;
     w.npi_count = (config & 2) ? 2 : 1;
@@ -1567,9 +1695,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         TRACE_MAIN("schedule: %u byte(s), then a %s tail (seed %u)", (unsigned)schedule_size,
                    (config & 0x40) ? "pseudo-random" : "first-runnable", (unsigned)seed);
     }
-    kshim_sched_set_schedule(schedule_with_tail(schedule, schedule_size, seed,
-                                                (config & 0x40) != 0),
-                             schedule_size + SCHEDULE_TAIL);
+    /* The whole rest is the schedule region (the chooser uses at most MAX_SCHEDULE bytes;
+       the text shows the others as unread). With real threads no chooser is called. */
+    fuzz_input_init(&schedule_input.in, schedule, schedule_rest);
+    fuzz_input_set_name(&schedule_input.in, "sched");
+    kshim_sched_set_chooser(choose_from_input, NULL);
+    kshim_sched_set_schedule(schedule_tail(seed, (config & 0x40) != 0), SCHEDULE_TAIL);
 
     if (w.completer) {
         w.completer_thread = kshim_thread_start("completer", completer_main, NULL);
@@ -1600,7 +1731,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     previous_epoch_count = atomic_load(&w.epoch_count);
 
     audit();
+    kshim_sched_set_chooser(NULL, NULL);
     kshim_sched_set_schedule(NULL, 0);
+    fuzz_input_finish(&schedule_input.in);
     leftover = nmr_reset();
     if (leftover != 0) {
         oracle_fail("nmr_reset() found %lu live object(s) after the audit", (unsigned long)leftover);
