@@ -176,6 +176,16 @@
 #ifndef NMR_CANARY_A9_WARNING_FOR_NOINTERFACE /* the documented decline warned about */
 #define NMR_CANARY_A9_WARNING_FOR_NOINTERFACE 0
 #endif
+/* Verifier canaries: a rule check missing, so a module's violation goes unreported. */
+#ifndef NMR_CANARY_ATTACH_SUCCESS_TRUSTED /* A1: the client's STATUS_SUCCESS is believed */
+#define NMR_CANARY_ATTACH_SUCCESS_TRUSTED 0
+#endif
+#ifndef NMR_CANARY_EARLY_DETACH_COMPLETE_ACCEPTED /* D5: DetachComplete before detach */
+#define NMR_CANARY_EARLY_DETACH_COMPLETE_ACCEPTED 0
+#endif
+#ifndef NMR_CANARY_DOUBLE_DEREGISTRATION_UNCHECKED /* R9: NmrDeregister* twice */
+#define NMR_CANARY_DOUBLE_DEREGISTRATION_UNCHECKED 0
+#endif
 
 #ifndef NMR_INVALID_STATE
 #define NMR_INVALID_STATE 0x125
