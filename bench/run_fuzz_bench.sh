@@ -58,20 +58,9 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# libfuzzer_options FILE: the [libfuzzer] "key = value" lines of an OSS-Fuzz style .options
-# file as -key=value arguments (dict paths relative to the file).
-libfuzzer_options() {
-  local file=$1
-  [[ $file != - && -f $file ]] || return 0
-  awk -v dir="$(dirname "$file")" '
-    /^\[/ { section = $0; next }
-    section == "[libfuzzer]" && /=/ {
-      split($0, kv, "="); key = kv[1]; value = substr($0, index($0, "=") + 1)
-      gsub(/[ \t]/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", value)
-      if (key == "dict" && value !~ /^\//) value = dir "/" value
-      printf "-%s=%s\n", key, value
-    }' "$file"
-}
+# libfuzzer_options FILE: the target's libFuzzer flags (the one .options reader).
+# shellcheck source=../fuzz/libfuzzer_options.sh
+source "$root/fuzz/libfuzzer_options.sh"
 
 # run_one NAME BINARY CORPUS [OPTIONS-FILE]: prints the average exec/s of a SECONDS run.
 run_one() {

@@ -378,8 +378,19 @@ unsigned fuzz_take_enum_as(fuzz_input_t *in, const char *label, const char *cons
     return take_slow(in, label, TAKE_ENUM, n, names, NULL, 0, NULL);
 }
 
-void fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
-                         unsigned *values)
+/* The fields' values packed back from bit 0 up (the byte's bits the fields cover). */
+static unsigned pack_fields(const fuzz_bits_t *fields, unsigned count, const unsigned *values)
+{
+    unsigned packed = 0, shift = 0;
+    for (unsigned i = 0; i < count; i++) {
+        packed |= values[i] << shift;
+        shift += fields[i].width;
+    }
+    return packed;
+}
+
+unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
+                             unsigned *values)
 {
     if (__builtin_expect(takes_mode == 0, 1)) {
         unsigned byte = fuzz_take_u8(in);
@@ -387,7 +398,7 @@ void fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned c
             values[i] = byte & ((1u << fields[i].width) - 1u);
             byte >>= fields[i].width;
         }
-        return;
+        return pack_fields(fields, count, values);
     }
     field_t digits[MAX_FIELDS];
     unsigned n = count < MAX_FIELDS ? count : MAX_FIELDS;
@@ -398,6 +409,7 @@ void fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned c
         values[i] = 0; /* more than MAX_FIELDS fields of one byte: the rest are 0-bit wide */
     }
     take_slow(in, NULL, TAKE_DIGITS, 0, NULL, digits, n, values);
+    return pack_fields(fields, count, values);
 }
 
 void fuzz_take_digits_as(fuzz_input_t *in, const fuzz_digit_t *fields, unsigned count,

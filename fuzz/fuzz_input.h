@@ -119,8 +119,10 @@ typedef struct fuzz_bits {
     unsigned width;
     const char *const *names;
 } fuzz_bits_t;
-void fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
-                         unsigned *values);
+/* Returns the fields packed back into one value (the bits of the byte the fields cover), for
+   decoders that keep the byte. */
+unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
+                             unsigned *values);
 
 /** @brief End of decoding for this reader: prints the unread remainder (so the text keeps
  *  every byte). Call once per reader at the end of every run. */

@@ -463,26 +463,13 @@ static const fuzz_bits_t ident_bits[6] = {
     {"cleanup", 1, cleanup_names},  {"npi_data", 1, no_yes},  {"instance_version", 2, NULL},
 };
 
-static unsigned pack_bits(const fuzz_bits_t *fields, unsigned count, const unsigned *values)
-{
-    unsigned byte = 0, shift = 0;
-    for (unsigned i = 0; i < count; i++) {
-        byte |= values[i] << shift;
-        shift += fields[i].width;
-    }
-    return byte;
-}
-
 static void decode_module(module_t *m)
 {
     unsigned v[8];
-    fuzz_take_packed_as(&w.in, pointer_bits, 8, v);
-    m->ptr_bits = (uint8_t)pack_bits(pointer_bits, 8, v);
-    fuzz_take_packed_as(&w.in, size_bits, 7, v);
-    m->size_bits = (uint8_t)pack_bits(size_bits, 7, v);
+    m->ptr_bits = (uint8_t)fuzz_take_packed_as(&w.in, pointer_bits, 8, v);
+    m->size_bits = (uint8_t)fuzz_take_packed_as(&w.in, size_bits, 7, v);
     m->wrong = fuzz_take_u8_as(&w.in, "wrong_by");
-    fuzz_take_packed_as(&w.in, ident_bits, 6, v);
-    m->ident = (uint8_t)pack_bits(ident_bits, 6, v);
+    m->ident = (uint8_t)fuzz_take_packed_as(&w.in, ident_bits, 6, v);
     m->id_value = fuzz_take_u8_as(&w.in, "module_id");
     m->number_byte = fuzz_take_u8_as(&w.in, "number");
     m->data_byte = fuzz_take_u8_as(&w.in, "npi_byte");
@@ -804,10 +791,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_trace_set_thread("main");
     unsigned v[MAX_MODULES];
-    fuzz_take_packed_as(&w.in, header_bits, 6, v);
-    uint8_t header = (uint8_t)pack_bits(header_bits, 6, v);
-    fuzz_take_packed_as(&w.in, order_bits, MAX_MODULES, v);
-    uint8_t order = (uint8_t)pack_bits(order_bits, MAX_MODULES, v);
+    uint8_t header = (uint8_t)fuzz_take_packed_as(&w.in, header_bits, 6, v);
+    uint8_t order = (uint8_t)fuzz_take_packed_as(&w.in, order_bits, MAX_MODULES, v);
     w.client_count = header & 3;
     w.provider_count = (header >> 2) & 3;
     bool reverse = (header >> 4) & 1;

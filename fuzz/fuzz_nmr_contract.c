@@ -565,20 +565,6 @@ static void leave(void)
     w.trace_depth--;
 }
 
-static const char *irql_name(KIRQL irql)
-{
-    switch (irql) {
-    case PASSIVE_LEVEL:
-        return "PASSIVE";
-    case APC_LEVEL:
-        return "APC";
-    case DISPATCH_LEVEL:
-        return "DISPATCH";
-    default:
-        return "HIGH";
-    }
-}
-
 /* DbgPrint sink: every verifier line goes to the timeline (and to w.printed, for the oracle)
    instead of stderr. The lines hold handle values and module ids, which are the same in every
    run of an input. */
@@ -1273,11 +1259,11 @@ static void trace_handle_call(const char *function, const module_t *actor, HANDL
     unsigned ordinal = handle_ordinal(handle);
     if (ordinal != 0) {
         fuzz_trace_event("%s(h%u) by %s at %s", function, ordinal, actor->name,
-                         irql_name(KeGetCurrentIrql()));
+                         kshim_irql_name(KeGetCurrentIrql()));
     } else {
         fuzz_trace_event("%s(%s) by %s at %s", function,
                          handle == NULL ? "NULL" : "forged handle", actor->name,
-                         irql_name(KeGetCurrentIrql()));
+                         kshim_irql_name(KeGetCurrentIrql()));
     }
 }
 
@@ -1634,14 +1620,14 @@ static void do_register(module_t *m, const action_t *a)
         fuzz_trace_event("%s(%s npi%u %s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
                          function, m->name, m->npi, policy_names[m->policy],
                          detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
-                         id_names[m->id_kind], irql_name(KeGetCurrentIrql()), reg->count);
+                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), reg->count);
     } else {
         fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
                          function, m->name, m->npi, policy_names[m->policy],
                          m->policy == POLICY_FAIL ? ":" : "",
                          m->policy == POLICY_FAIL ? fuzz_status_str(m->fail_status) : "",
                          detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
-                         id_names[m->id_kind], irql_name(KeGetCurrentIrql()), reg->count);
+                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), reg->count);
     }
     m->state = M_REGISTERING;
     m->reg_order = ++w.reg_counter;
@@ -1705,7 +1691,7 @@ static void maybe_fire_hook(hook_point_t point, const module_t *m, unsigned reco
         hook->armed = false;
         w.hook_running = true;
         fuzz_trace_event("hook at %s of %s (b%u, IRQL %s): %s", point_names[point], m->name,
-                         record, irql_name(KeGetCurrentIrql()), action_names[hook->action.kind]);
+                         record, kshim_irql_name(KeGetCurrentIrql()), action_names[hook->action.kind]);
         enter();
         context_t ctx = {true, point, record, which};
         const char *thread = fuzz_trace_thread();
@@ -1823,7 +1809,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     callback_entry(cb, r);
     enter();
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        oracle_fail("%s called at IRQL %s", cb, irql_name(KeGetCurrentIrql()));
+        oracle_fail("%s called at IRQL %s", cb, kshim_irql_name(KeGetCurrentIrql()));
     }
     check_module_id(ProviderRegistrationInstance, p, cb);
     r->state = R_ATTACHING;
@@ -1925,7 +1911,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
     side_t *side = &r->side[which];
     module_t *m = record_module(r, which);
     fuzz_trace_event("%s b%u (%s-%s) at %s", cb, record_index(r), record_module(r, 0)->name,
-                     record_module(r, 1)->name, irql_name(KeGetCurrentIrql()));
+                     record_module(r, 1)->name, kshim_irql_name(KeGetCurrentIrql()));
     callback_entry(cb, r);
     enter();
     if (r->state != R_DETACHING || side->state != S_QUEUED) {
@@ -2003,7 +1989,7 @@ static void cleanup_callback(PVOID context, unsigned which)
     record_t *r = record_from_context(context, which, cb);
     side_t *side = &r->side[which];
     module_t *m = record_module(r, which);
-    fuzz_trace_event("%s b%u at %s", cb, record_index(r), irql_name(KeGetCurrentIrql()));
+    fuzz_trace_event("%s b%u at %s", cb, record_index(r), kshim_irql_name(KeGetCurrentIrql()));
     callback_entry(cb, r);
     enter();
     if (r->state != R_CLEANING || !side->cleanup_expected || side->cleaned) {
@@ -2086,7 +2072,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     enter();
     if (record_module(r, 1) != p || KeGetCurrentIrql() != PASSIVE_LEVEL) {
         oracle_fail("%s reached %s at %s; the attach is for b%u (%s)", cb, p->name,
-                    irql_name(KeGetCurrentIrql()), record_index(r), record_module(r, 1)->name);
+                    kshim_irql_name(KeGetCurrentIrql()), record_index(r), record_module(r, 1)->name);
     }
     if (ClientRegistrationInstance != instance_of(c) ||
         ClientBindingContext != r->side[0].context || ClientDispatch != r->client_dispatch) {
@@ -2455,7 +2441,7 @@ static void check_after_operation(void)
     if (w.frame_count != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
         KeGetCurrentIrql() != PASSIVE_LEVEL) {
         oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", w.frame_count,
-                    w.callout_count, irql_name(KeGetCurrentIrql()));
+                    w.callout_count, kshim_irql_name(KeGetCurrentIrql()));
     }
     unsigned long live = nmr_live_object_count();
     if (live != model_live(false)) {

@@ -363,20 +363,6 @@ __attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const ch
     fuzz_oracle_failv(context, true, fmt, ap);
 }
 
-static const char *irql_name(KIRQL irql)
-{
-    switch (irql) {
-    case PASSIVE_LEVEL:
-        return "PASSIVE";
-    case APC_LEVEL:
-        return "APC";
-    case DISPATCH_LEVEL:
-        return "DISPATCH";
-    default:
-        return "HIGH";
-    }
-}
-
 static module_t *client_slot(unsigned i)
 {
     return &w.clients[i % MAX_CLIENTS];
@@ -488,7 +474,7 @@ static void call_end(call_frame_t *frame)
     }
     if (KeGetCurrentIrql() != frame->irql) {
         oracle_fail("%s returned at IRQL %s; it was called at %s", frame->name,
-                    irql_name(KeGetCurrentIrql()), irql_name(frame->irql));
+                    kshim_irql_name(KeGetCurrentIrql()), kshim_irql_name(frame->irql));
     }
     /* Fallible calls made by this call itself, not by a register nested inside it. */
     unsigned long own = (kshim_fault_eligible_calls() - frame->eligible_before) -
@@ -672,8 +658,8 @@ static void check_irql(KIRQL expected, const char *callback)
 {
     KIRQL irql = KeGetCurrentIrql();
     if (irql != expected) {
-        oracle_fail("%s called at IRQL %s, expected %s", callback, irql_name(irql),
-                    irql_name(expected));
+        oracle_fail("%s called at IRQL %s, expected %s", callback, kshim_irql_name(irql),
+                    kshim_irql_name(expected));
     }
 }
 
@@ -695,7 +681,7 @@ static void maybe_fire_hook(hook_point_t point)
     const char *saved_thread = fuzz_trace_thread();
     fuzz_trace_set_thread("hook");
     fuzz_trace_event("interleave at %s (IRQL %s)", hook_point_names[point],
-                     irql_name(KeGetCurrentIrql()));
+                     kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
     run_hook_action();
     fuzz_trace_leave();
@@ -767,7 +753,7 @@ static void do_deregister(module_t *m, bool at_dispatch)
         KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
     }
     fuzz_trace_event("%s(%s h%u) at %s", function, m->name, m->handle_ordinal,
-                     irql_name(KeGetCurrentIrql()));
+                     kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
     call_frame_t *frame = call_begin(function, false);
     m->state = MODULE_DEREGISTERING;
@@ -808,7 +794,7 @@ static void do_complete(side_t *side, bool at_dispatch)
         KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
     }
     fuzz_trace_event("%s(h%u) b%u at %s", function, side->handle_ordinal, side->record,
-                     irql_name(KeGetCurrentIrql()));
+                     kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
     call_frame_t *frame = call_begin(function, false);
     /* A completion from inside the side's own detach callback takes effect when the callback
@@ -1332,7 +1318,7 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
                          function, m->name, m->npi, client_policy_names[m->policy],
                          detach_mode_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
                          m->decline_mask, (unsigned)m->chars.client.ClientRegistrationInstance.Version,
-                         irql_name(KeGetCurrentIrql()));
+                         kshim_irql_name(KeGetCurrentIrql()));
     } else {
         fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s inst.v%u) at %s", function,
                          m->name, m->npi, provider_policy_names[m->policy],
@@ -1340,7 +1326,7 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
                          m->policy == PROVIDER_FAIL ? fuzz_status_str(m->fail_status) : "",
                          detach_mode_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
                          (unsigned)m->chars.provider.ProviderRegistrationInstance.Version,
-                         irql_name(KeGetCurrentIrql()));
+                         kshim_irql_name(KeGetCurrentIrql()));
     }
 
     unsigned long injected_before = kshim_fault_injected_calls();
@@ -1613,7 +1599,7 @@ static void check_after_operation(void)
 {
     if (w.frame_count != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
         oracle_fail("harness: operation left %u call frame(s) or IRQL %s", w.frame_count,
-                    irql_name(KeGetCurrentIrql()));
+                    kshim_irql_name(KeGetCurrentIrql()));
     }
     for (unsigned k = 0; k < w.live_count; k++) {
         const record_t *r = &w.records[w.live[k]];

@@ -1476,16 +1476,6 @@ static const fuzz_bits_t behaviour_bits[6] = {
     {"resident", 1, no_yes},
 };
 
-static unsigned pack_bits(const fuzz_bits_t *fields, unsigned count, const unsigned *values)
-{
-    unsigned byte = 0, shift = 0;
-    for (unsigned i = 0; i < count; i++) {
-        byte |= values[i] << shift;
-        shift += fields[i].width;
-    }
-    return byte;
-}
-
 static void decode_program(const uint8_t *ops, size_t size)
 {
     fuzz_input_t in;
@@ -1497,8 +1487,7 @@ static void decode_program(const uint8_t *ops, size_t size)
         op_t op = {(uint8_t)o[1], (uint8_t)o[0], (uint8_t)o[2], 0};
         if (op.kind == OP_REGISTER || op.kind == OP_REREGISTER) {
             unsigned b[6];
-            fuzz_take_packed_as(&in, behaviour_bits, 6, b);
-            op.behaviour = (uint8_t)pack_bits(behaviour_bits, 6, b);
+            op.behaviour = (uint8_t)fuzz_take_packed_as(&in, behaviour_bits, 6, b);
         }
         worker_t *wk = &w.workers[op.slot % w.worker_count];
         if (wk->op_count < MAX_OPS) {
@@ -1653,8 +1642,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input_t header_in;
     fuzz_input_init(&header_in, data, header);
     unsigned config_values[7];
-    fuzz_take_packed_as(&header_in, config_bits, 7, config_values);
-    uint8_t config = (uint8_t)pack_bits(config_bits, 7, config_values);
+    uint8_t config = (uint8_t)fuzz_take_packed_as(&header_in, config_bits, 7, config_values);
     size_t op_bytes = fuzz_take_length_u8(&header_in, "ops");
     uint8_t seed = fuzz_take_u8_as(&header_in, "tail_seed");
     fuzz_input_finish(&header_in);

@@ -289,6 +289,22 @@ void kshim_require_irql_at_most(const char *routine, KIRQL max_irql)
     }
 }
 
+const char *kshim_irql_name(KIRQL irql)
+{
+    switch (irql) {
+    case PASSIVE_LEVEL:
+        return "PASSIVE";
+    case APC_LEVEL:
+        return "APC";
+    case DISPATCH_LEVEL:
+        return "DISPATCH";
+    case HIGH_LEVEL:
+        return "HIGH";
+    default:
+        return "DIRQL";
+    }
+}
+
 KIRQL KeGetCurrentIrql(VOID)
 {
     return kshim_current_thread()->irql;

@@ -36,19 +36,9 @@ artifacts=$(realpath -m "$artifacts")
 [[ -z $corpus ]] || corpus=$(realpath "$corpus")
 [[ -z $corpus || -d $corpus ]] || { echo "run_canary_fuzz: $corpus is not a directory" >&2; exit 2; }
 
-# [libfuzzer] "key = value" lines of an OSS-Fuzz style .options file as -key=value arguments.
-libfuzzer_options() {
-    local file=$1
-    [[ -f $file ]] || return 0
-    awk -v dir="$(dirname "$file")" '
-      /^\[/ { section = $0; next }
-      section == "[libfuzzer]" && /=/ {
-        split($0, kv, "="); key = kv[1]; value = substr($0, index($0, "=") + 1)
-        gsub(/[ \t]/, "", key); gsub(/^[ \t]+|[ \t]+$/, "", value)
-        if (key == "dict" && value !~ /^\//) value = dir "/" value
-        printf "-%s=%s\n", key, value
-      }' "$file"
-}
+# libfuzzer_options FILE: the target's libFuzzer flags (the one .options reader).
+# shellcheck source=../../fuzz/libfuzzer_options.sh
+source "$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")/../../fuzz/libfuzzer_options.sh"
 
 rm -rf "$artifacts"
 mkdir -p "$artifacts"

@@ -187,6 +187,12 @@ void kshim_thread_join(kshim_thread_t *thread);
 /** @brief Name of the calling thread ("main" for the process's first thread). */
 const char *kshim_thread_current_name(void);
 
+/**
+ * @brief Short name of an IRQL for messages and traces: "PASSIVE", "APC", "DISPATCH",
+ * "HIGH" (HIGH_LEVEL), "DIRQL" for the levels in between.
+ */
+const char *kshim_irql_name(KIRQL irql);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Fault injection: the one choke point every fallible shim call consults                     */
 /* ------------------------------------------------------------------------------------------ */
