@@ -470,6 +470,10 @@ static const char *const module_names[MODULES] = {"C0", "C1", "P0", "P1"};
 
 /* Never an NMR handle: the NMR does not hand out addresses of the harness's own data. */
 static uint64_t forged_anchor[2];
+/* A forged handle that looks like a heap address (8-aligned; its serial is far above any
+   the NMR issues), fixed rather than taken from forged_anchor so traces do not depend on
+   the address layout. */
+#define FORGED_HANDLE_ADDRESS ((uintptr_t)0x00007f5a1c0de000u)
 
 /* The whole state of one input; reset at the start of every input. */
 static struct world {
@@ -1210,9 +1214,11 @@ static bool choose_handle(unsigned variant, unsigned pick, entity_kind_t expecte
         *out = NULL;
         return true;
     case H_FORGED:
-        /* An address of the harness, or a value below 8 (the NULL page): never a handle. */
+        /* An address-like value, or a value below 8 (the NULL page): never a handle. Not a
+           real address of the harness: the verifier prints the handle, and the trace (and
+           its hash) must be the same in every process, whatever the address layout. */
         *out = pick & 8 ? (HANDLE)(uintptr_t)(pick & 7)
-                        : (HANDLE)((uintptr_t)forged_anchor + (pick & 7));
+                        : (HANDLE)(FORGED_HANDLE_ADDRESS + (pick & 7));
         return true;
     default:
         break;
