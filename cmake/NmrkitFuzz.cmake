@@ -116,6 +116,14 @@ function(nmrkit_add_fuzz_target name)
   # (c) every committed input is a regression test, in every build.
   add_test(NAME fuzz.replay.${name} COMMAND ${name}_replay -runs=${ARG_RUNS} "${corpus}")
   set_tests_properties(fuzz.replay.${name} PROPERTIES LABELS fuzz TIMEOUT ${ARG_TIMEOUT})
+  # ... gives the same trace in another process (no address or clock in the trace) ...
+  find_program(NMRKIT_BASH bash)
+  if(NMRKIT_BASH)
+    add_test(NAME fuzz.two_processes.${name}
+             COMMAND ${NMRKIT_BASH} "${NMRKIT_FUZZ_SOURCE_DIR}/replay_in_two_processes.sh"
+                     "$<TARGET_FILE:${name}_replay>" "${corpus}")
+    set_tests_properties(fuzz.two_processes.${name} PROPERTIES LABELS fuzz TIMEOUT ${ARG_TIMEOUT})
+  endif()
   # ... and its text form (printer and encoder) round-trips.
   add_test(NAME fuzz.roundtrip.${name} COMMAND ${name}_replay -runs=2 -roundtrip -random=200
                                                  "${corpus}")
