@@ -90,7 +90,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define MAX_ROLE 3       /* clients, and providers */
 #define MAX_MODULES 6
@@ -161,7 +161,6 @@ static const char *const module_names[2][MAX_ROLE] = {{"P0", "P1", "P2"}, {"C0",
 static struct world {
     fuzz_input_t in;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
     unsigned client_count, provider_count;
     module_t clients[MAX_ROLE];
     module_t providers[MAX_ROLE];
@@ -773,12 +772,7 @@ static void world_reset(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_oracle_configure(NULL, true);
-    fuzz_state_coverage_install(); /* registrar states as extra coverage */
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
@@ -797,7 +791,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.config.detach_at_dispatch = (header >> 6) & 1;
     w.config.cleanup_at_dispatch = (header >> 7) & 1;
     nmr_verifier_set_config(&w.config);
-    w.pool_baseline = kshim_pool_live_count();
 
     unsigned clients = 0, providers = 0;
     for (unsigned k = 0; k < w.client_count + w.provider_count; k++) {
@@ -835,17 +828,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_trace_set_thread("main");
     final_check();
-    if (nmr_live_object_count() != 0) {
-        fuzz_oracle_fail("%lu live object(s) after every wait returned",
-                    (unsigned long)nmr_live_object_count());
-    }
-    nmr_check_invariants();
-    kshim_audit(w.pool_baseline);
-    leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) after the audit", (unsigned long)leftover);
-    }
-    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_run_audit(NULL, 0);
+    fuzz_run_end();
     fuzz_trace_event("audit ok: %u registration(s), %u callback(s), %u warning(s)",
                      w.reg_counter, (unsigned)w.callbacks, (unsigned)w.expected_warnings);
     return 0;

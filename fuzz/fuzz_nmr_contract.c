@@ -146,7 +146,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define SLOTS 2          /* modules per role */
 #define MODULES (2 * SLOTS)
@@ -163,9 +163,6 @@
 /* Pool tags of the modules' binding contexts ("FzCb", "FzPb" in a debugger). */
 #define TAG_CLIENT_CONTEXT KSHIM_POOL_TAG('F', 'z', 'C', 'b')
 #define TAG_PROVIDER_CONTEXT KSHIM_POOL_TAG('F', 'z', 'P', 'b')
-/* Pool tags of the registrar (docs/behaviour.md, "Pool tags"). */
-#define TAG_NMR_REGISTRATION KSHIM_POOL_TAG('N', 'm', 'R', 'g')
-#define TAG_NMR_BINDING KSHIM_POOL_TAG('N', 'm', 'B', 'd')
 
 #define CONTEXT_MAGIC 0x43747846u /* "FxtC" */
 
@@ -481,7 +478,6 @@ static struct world {
     unsigned op_index;
     unsigned npi_count;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
     unsigned long reg_counter;
     unsigned long expected_warnings;
     const char *expected_warning_rule;
@@ -2638,8 +2634,8 @@ static void recover_after_stop(void)
                     "and %lu possibly live",
                     (unsigned long)dropped, lower, upper);
     }
-    if (nmr_live_object_count() != 0 || kshim_pool_live_count_by_tag(TAG_NMR_REGISTRATION) != 0 ||
-        kshim_pool_live_count_by_tag(TAG_NMR_BINDING) != 0) {
+    if (nmr_live_object_count() != 0 || kshim_pool_live_count_by_tag(FUZZ_TAG_NMR_REGISTRATION) != 0 ||
+        kshim_pool_live_count_by_tag(FUZZ_TAG_NMR_BINDING) != 0) {
         fuzz_oracle_fail("nmr_reset() left registrar objects behind");
     }
     nmr_check_invariants();
@@ -2665,12 +2661,7 @@ static void world_reset(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_oracle_configure(operation_context, true);
-    fuzz_state_coverage_install();
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
@@ -2687,7 +2678,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.config.warnings_are_printed = TRUE; /* to the sink: the timeline */
     w.config.hang_timeout_ms = HANG_TIMEOUT_MS;
     nmr_verifier_set_config(&w.config);
-    w.pool_baseline = kshim_pool_live_count();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("config: npis=%u detach_at_dispatch=%u cleanup_at_dispatch=%u "
                      "provider_detach_first=%u warnings_are_fatal=%u",
@@ -2716,26 +2706,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                    : "NpiId or ModuleId",
                         w.change.rule);
         }
-        if (nmr_live_object_count() != 0) {
-            fuzz_oracle_fail("teardown: %lu live object(s) after every wait returned",
-                        (unsigned long)nmr_live_object_count());
-        }
         check_warnings();
-        nmr_check_invariants();
-        leftover = nmr_reset();
-        if (leftover != 0) {
-            fuzz_oracle_fail("nmr_reset() found %lu live object(s) after teardown",
-                        (unsigned long)leftover);
-        }
     }
-    if (kshim_pool_live_count_by_tag(TAG_CLIENT_CONTEXT) != 0 ||
-        kshim_pool_live_count_by_tag(TAG_PROVIDER_CONTEXT) != 0) {
-        fuzz_oracle_fail("binding contexts of the modules leaked");
-    }
-    kshim_audit(w.pool_baseline);
+    static const fuzz_pool_tag_t module_tags[] = {
+        {TAG_CLIENT_CONTEXT, "client binding context(s)"},
+        {TAG_PROVIDER_CONTEXT, "provider binding context(s)"},
+    };
+    fuzz_run_audit(module_tags, sizeof module_tags / sizeof module_tags[0]);
+    fuzz_run_end();
     kshim_dbg_print_set_sink(NULL, NULL);
     fuzz_input_finish(&w.in);
-    kshim_pool_forget_freed();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u binding record(s), %u warning(s)%s", w.record_count,
                      (unsigned)w.expected_warnings, stopped ? ", after a caught stop" : "");

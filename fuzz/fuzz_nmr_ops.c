@@ -114,7 +114,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define MAX_CLIENTS 4
 #define MAX_PROVIDERS 4
@@ -292,7 +292,6 @@ static struct world {
     unsigned op_index;
     unsigned npi_count;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
     unsigned long reg_counter;
     unsigned long callbacks;       /* callbacks received, all modules */
     unsigned long expected_warnings;
@@ -1697,12 +1696,7 @@ static void world_reset(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_oracle_configure(operation_context, true);
-    fuzz_state_coverage_install(); /* registrar states as extra coverage */
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
@@ -1726,7 +1720,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         plan.mode = fault_mode == 1 ? KSHIM_FAULT_TRANSIENT : KSHIM_FAULT_PERSISTENT;
         plan.nth = 1u + fault[1];
     }
-    w.pool_baseline = kshim_pool_live_count();
     kshim_fault_set_plan(&plan);
 
     fuzz_trace_set_thread("main");
@@ -1776,22 +1769,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_trace_set_thread("main");
     fuzz_trace_event("end of input after %u operation(s): teardown", w.op_index);
     teardown();
-    kshim_fault_set_plan(NULL);
-
     if (w.live_count != 0) {
         fuzz_oracle_fail("teardown: binding b%u was never cleaned up", w.live[0]);
     }
-    if (nmr_live_object_count() != 0) {
-        fuzz_oracle_fail("teardown: %lu live object(s) after every wait returned",
-                    (unsigned long)nmr_live_object_count());
-    }
-    nmr_check_invariants();
-    kshim_audit(w.pool_baseline);
-    leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) after teardown", (unsigned long)leftover);
-    }
-    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_run_audit(NULL, 0);
+    fuzz_run_end();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u callback(s), %u binding record(s), %u warning(s)",
                      (unsigned)w.callbacks, w.record_count, (unsigned)w.expected_warnings);

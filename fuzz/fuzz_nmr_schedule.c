@@ -148,7 +148,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define SLOT_COUNT 4        /* C0 C1 P0 P1 */
 #define MAX_WORKERS 3
@@ -165,9 +165,6 @@
 
 /* Pool tag of the modules' binding contexts ("FzSc" in memory order). */
 #define CONTEXT_TAG 'cSzF'
-/* The registrar's own tags (docs/behaviour.md, "Pool tags"). */
-#define NMR_REGISTRATION_TAG 'gRmN'
-#define NMR_BINDING_TAG 'dBmN'
 
 /* ------------------------------------------------------------------------------------------ */
 /* Model                                                                                      */
@@ -341,7 +338,6 @@ static struct world {
     unsigned npi_count;
     bool completer;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
 
     worker_t workers[MAX_WORKERS];
     slot_t slots[SLOT_COUNT];
@@ -1532,17 +1528,6 @@ static void unload_residents(void)
     }
 }
 
-static void audit_pool_tag(ULONG tag, const char *what)
-{
-    size_t live = kshim_pool_live_count_by_tag(tag);
-    if (live != 0) {
-        kshim_pool_audit_print();
-        fuzz_oracle_fail("end of input: %zu %s left in pool (tag '%c%c%c%c')", live, what,
-                    (char)(tag & 0xff), (char)((tag >> 8) & 0xff), (char)((tag >> 16) & 0xff),
-                    (char)(tag >> 24));
-    }
-}
-
 static void audit(void)
 {
     unsigned epochs = atomic_load(&w.epoch_count);
@@ -1579,24 +1564,8 @@ static void audit(void)
         fuzz_oracle_fail("end of input: %lu verifier warning(s) (last %s) from contract-abiding modules",
                     (unsigned long)nmr_verifier_warning_count(), rule ? rule : "?");
     }
-    if (kshim_pending_work_count() != 0) {
-        fuzz_oracle_fail("end of input: %zu work item(s) still pending after the drain",
-                    kshim_pending_work_count());
-    }
-    ULONG live = nmr_live_object_count();
-    if (live != 0) {
-        fuzz_oracle_fail("end of input: nmr_live_object_count() is %lu after every wait returned",
-                    (unsigned long)live);
-    }
-    nmr_check_invariants();
-    if (kshim_pool_live_count() != w.pool_baseline) {
-        /* Name the culprit by tag (the per-tag count walks every record: only on failure). */
-        audit_pool_tag(CONTEXT_TAG, "binding context(s)");
-        audit_pool_tag(KSHIM_TAG_WORK_ITEM, "work item(s)");
-        audit_pool_tag(NMR_BINDING_TAG, "registrar binding(s)");
-        audit_pool_tag(NMR_REGISTRATION_TAG, "registrar registration(s)");
-    }
-    kshim_audit(w.pool_baseline);
+    static const fuzz_pool_tag_t module_tags[] = {{CONTEXT_TAG, "binding context(s)"}};
+    fuzz_run_audit(module_tags, 1);
     if (w.deterministic) {
         uint64_t sched = kshim_sched_trace_hash();
         TRACE_MAIN("audit ok: %u binding(s) attached of %u attempt(s), %u callback(s), %u work "
@@ -1613,14 +1582,7 @@ static void audit(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic());
-    fuzz_state_coverage_install(); /* registrar states as extra coverage */
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
     kshim_sched_reset();
-    kshim_fault_set_plan(NULL);
     if (fuzz_device == NULL) {
         NTSTATUS status = IoCreateDevice(&fuzz_driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE,
                                          &fuzz_device);
@@ -1628,6 +1590,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_oracle_fail("harness: IoCreateDevice returned %s", fuzz_status_str(status));
         }
     }
+    fuzz_run_begin(); /* after the device: it lives as long as the process */
     kshim_sched_set_deadlock_hook(on_deadlock);
     schedule_input.taken = 0; /* counted in every "~ X runs" event, the first one included */
     w.deterministic = kshim_sched_is_deterministic();
@@ -1669,7 +1632,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w.workers[i].name = worker_names[i];
         w.workers[i].results = 0xcbf29ce484222325ull;
     }
-    w.pool_baseline = kshim_pool_live_count();
 
     TRACE_MAIN("config: workers=%u npis=%u completer=%s detach_at_dispatch=%u "
                "cleanup_at_dispatch=%u provider_detach_first=%u; %u operation byte(s)",
@@ -1720,11 +1682,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kshim_sched_set_chooser(NULL, NULL);
     kshim_sched_set_schedule(NULL, 0);
     fuzz_input_finish(&schedule_input.in);
-    leftover = nmr_reset();
-    if (leftover != 0) {
-        fuzz_oracle_fail("nmr_reset() found %lu live object(s) after the audit", (unsigned long)leftover);
-    }
-    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_run_end();
     label_release();
     kshim_sched_reset();
     return 0;
