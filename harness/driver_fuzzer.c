@@ -375,7 +375,6 @@ const void *nmrkit_driver_owner(unsigned driver)
     return &run.slots[driver];
 }
 
-#ifdef NMRKIT_HAVE_KSHIM_OWNER
 const void *nmrkit_driver_owner_enter(unsigned driver)
 {
     return kshim_owner_swap(&run.slots[driver]);
@@ -477,24 +476,6 @@ static void check_unloaded_driver_resources(unsigned driver, const char *rule_po
                        pool.text, pool.count > 6 ? ", ..." : "");
     }
 }
-#else
-const void *nmrkit_driver_owner_enter(unsigned driver)
-{
-    (void)driver;
-    return NULL;
-}
-
-void nmrkit_driver_owner_leave(const void *previous)
-{
-    (void)previous;
-}
-
-static void check_unloaded_driver_resources(unsigned driver, const char *rule_pool)
-{
-    (void)driver;
-    (void)rule_pool; /* needs the shim's owner attribution (kshim_owner_*) */
-}
-#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* Load, unload, exercise                                                                     */
@@ -762,6 +743,12 @@ static void print_report(void)
     fuzz_trace_print_recent(stderr);
 }
 
+static void oracle_context(char *buffer, size_t size)
+{
+    snprintf(buffer, size, " (driver fuzzer %s, %s)", run.fuzzer->target,
+             driver_current_context());
+}
+
 static struct sigaction previous_abort;
 
 static void on_abort(int signal_number, siginfo_t *info, void *context)
@@ -887,13 +874,12 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
         run.fuzzer = fuzzer;
         driver_rules_configure(fuzzer);
         install_report_hooks();
-#ifdef NMRKIT_HAVE_KSHIM_OWNER
+        fuzz_oracle_configure(oracle_context, true);
         kshim_set_owner_run_hook(owner_run_hook);
-#endif
     }
     run.deterministic = kshim_sched_is_deterministic();
-    nmr_reset();
     kshim_sched_reset();
+    kshim_reset();
     kshim_fault_set_plan(NULL);
     kshim_sched_set_deadlock_hook(on_deadlock);
     nmr_verifier_get_config(&run.config);
@@ -904,8 +890,10 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
     if (!run.discovered) {
         nmr_verifier_set_config(&run.config);
         discover_npis();
+        driver_peers_prepare();
         run.discovered = true;
     }
+    fuzz_run_begin();
     fuzz_trace_reset();
     reset_run_tables();
 
@@ -937,7 +925,6 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
     fuzz_input_init(&peer_in, peers, peer_bytes);
     fuzz_input_set_name(&peer_in, "peer");
     driver_peers_reset(&peer_in, run.deterministic);
-    size_t pool_baseline = kshim_pool_live_count();
     fuzz_input_init(&run.schedule_in, schedule, rest);
     fuzz_input_set_name(&run.schedule_in, "sched");
     run.schedule_taken = 0;
@@ -980,20 +967,10 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
     kshim_sched_set_schedule(NULL, 0);
     fuzz_input_finish(&run.schedule_in);
 
-    /* The audit: nothing of the run is left. */
-    nmr_check_invariants();
-    ULONG live = nmr_live_object_count();
-    if (live != 0) {
-        fprintf(stderr, "*** FUZZ ORACLE: %lu NMR object(s) live after every driver unloaded\n",
-                (unsigned long)live);
-        nmr_report_blocked_waits();
-        abort();
-    }
-    kshim_audit(pool_baseline);
+    fuzz_run_audit(NULL, 0);
     driver_trace("audit ok");
     driver_peers_release();
-    nmr_reset();
-    kshim_pool_forget_freed();
+    fuzz_run_end();
     kshim_sched_reset();
     return 0;
 }

@@ -15,6 +15,10 @@
 
 #include "driver_fuzzer.h"
 #include "fuzz_input.h"
+#include "fuzz_oracle.h"
+#include "fuzz_run.h"
+#include "fuzz_status.h"
+#include "fuzz_trace.h"
 
 /* ---- rule levels (driver_rules.c) -------------------------------------------------------- */
 
@@ -80,6 +84,8 @@ __attribute__((format(printf, 1, 2))) void driver_trace(const char *format, ...)
 
 /* ---- generic peers (driver_peers.c) ------------------------------------------------------ */
 
+/** Once per process, before the first input's baseline: the peers' device. */
+void driver_peers_prepare(void);
 /** Before each input: forget every peer; the peer reader gives their behaviour. */
 void driver_peers_reset(fuzz_input_t *peer_input, bool deterministic);
 /** Register the generic peers this input needs (main thread, before the operations). */

@@ -432,20 +432,23 @@ unsigned driver_peers_count(void)
     return peers.count;
 }
 
-void driver_peers_reset(fuzz_input_t *peer_input, bool deterministic)
+void driver_peers_prepare(void)
 {
-    (void)deterministic;
     if (peers.device == NULL) {
         peers.driver.Type = 4;
         peers.driver.Size = (CSHORT)sizeof peers.driver;
         NTSTATUS status = IoCreateDevice(&peers.driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE,
                                          &peers.device);
         if (status != STATUS_SUCCESS) {
-            fprintf(stderr, "nmrkit: the generic peers' device: IoCreateDevice returned %s\n",
-                    fuzz_status_str(status));
-            abort();
+            fuzz_oracle_fail("the generic peers' device: IoCreateDevice returned %s",
+                             fuzz_status_str(status));
         }
     }
+}
+
+void driver_peers_reset(fuzz_input_t *peer_input, bool deterministic)
+{
+    (void)deterministic;
     KeInitializeSpinLock(&peers.lock);
     KeInitializeEvent(&peers.wake, SynchronizationEvent, FALSE);
     peers.binding_count = 0;
