@@ -126,12 +126,31 @@ static struct {
 /* Trace and context                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The trace keeps thread names by pointer (fuzz_trace_set_thread), and a simulated thread's
+   name dies with it: the names are kept here, for the whole process. */
+static const char *thread_name_interned(const char *name)
+{
+    static char names[128][24];
+    static unsigned count;
+    for (unsigned i = 0; i < count; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return names[i];
+        }
+    }
+    if (count == sizeof names / sizeof names[0]) {
+        return "?";
+    }
+    snprintf(names[count], sizeof names[count], "%s", name);
+    return names[count++];
+}
+
 void driver_trace(const char *format, ...)
 {
     const char *thread = kshim_thread_current_name();
     if (!run.deterministic && strcmp(thread, "main") != 0) {
         return; /* with real threads only main's events have a fixed order */
     }
+    thread = thread_name_interned(thread);
     if (thread != run.last_thread) {
         fuzz_trace_set_thread(thread);
         run.last_thread = thread;
@@ -284,7 +303,9 @@ NTSTATUS nmrkit_driver_register_client(unsigned driver, const NPI_CLIENT_CHARACT
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     driver_trace("%s: NmrRegisterClient", driver_name(driver));
+    const void *owner = kshim_owner_swap(NULL); /* the registrar's pool is its own */
     NTSTATUS status = NmrRegisterClient(c, context, handle);
+    kshim_owner_swap(owner);
     driver_trace("%s: NmrRegisterClient -> %s", driver_name(driver), fuzz_status_str(status));
     if (status == STATUS_SUCCESS && handle != NULL) {
         remember_registration(driver, true, *handle, c->ClientRegistrationInstance.NpiId);
@@ -304,7 +325,9 @@ NTSTATUS nmrkit_driver_register_provider(unsigned driver, const NPI_PROVIDER_CHA
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     driver_trace("%s: NmrRegisterProvider", driver_name(driver));
+    const void *owner = kshim_owner_swap(NULL);
     NTSTATUS status = NmrRegisterProvider(c, context, handle);
+    kshim_owner_swap(owner);
     driver_trace("%s: NmrRegisterProvider -> %s", driver_name(driver), fuzz_status_str(status));
     if (status == STATUS_SUCCESS && handle != NULL) {
         remember_registration(driver, false, *handle, c->ProviderRegistrationInstance.NpiId);
@@ -319,7 +342,9 @@ NTSTATUS nmrkit_driver_deregister(unsigned driver, HANDLE handle, bool client)
         r->deregistered = true;
     }
     driver_trace("%s: NmrDeregister%s", driver_name(driver), client ? "Client" : "Provider");
+    const void *owner = kshim_owner_swap(NULL);
     NTSTATUS status = client ? NmrDeregisterClient(handle) : NmrDeregisterProvider(handle);
+    kshim_owner_swap(owner);
     driver_trace("%s: NmrDeregister%s -> %s", driver_name(driver), client ? "Client" : "Provider",
                  fuzz_status_str(status));
     return status;
@@ -333,8 +358,10 @@ NTSTATUS nmrkit_driver_wait(unsigned driver, HANDLE handle, bool client)
     }
     driver_trace("%s: NmrWaitFor%sDeregisterComplete", driver_name(driver),
                  client ? "Client" : "Provider");
+    const void *owner = kshim_owner_swap(NULL);
     NTSTATUS status = client ? NmrWaitForClientDeregisterComplete(handle)
                              : NmrWaitForProviderDeregisterComplete(handle);
+    kshim_owner_swap(owner);
     driver_trace("%s: NmrWaitFor%sDeregisterComplete -> %s", driver_name(driver),
                  client ? "Client" : "Provider", fuzz_status_str(status));
     if (r != NULL && status == STATUS_SUCCESS) {
@@ -348,8 +375,10 @@ NTSTATUS nmrkit_driver_client_attach_provider(unsigned driver, HANDLE binding, P
                                               const VOID **provider_dispatch)
 {
     driver_binding_note(binding, driver_name(driver), NULL);
+    const void *owner = kshim_owner_swap(NULL);
     NTSTATUS status = NmrClientAttachProvider(binding, context, dispatch, provider_context,
                                               provider_dispatch);
+    kshim_owner_swap(owner);
     driver_binding_event(binding, "%s: NmrClientAttachProvider -> %s", driver_name(driver),
                          fuzz_status_str(status));
     return status;
@@ -359,11 +388,13 @@ VOID nmrkit_driver_detach_complete(unsigned driver, HANDLE binding, bool client)
 {
     driver_binding_event(binding, "%s: Nmr%sComplete", driver_name(driver),
                          client ? "ClientDetachProvider" : "ProviderDetachClient");
+    const void *owner = kshim_owner_swap(NULL);
     if (client) {
         NmrClientDetachProviderComplete(binding);
     } else {
         NmrProviderDetachClientComplete(binding);
     }
+    kshim_owner_swap(owner);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -771,8 +802,27 @@ static void on_sanitizer_report(const char *report)
 }
 #endif
 
+/* Debug output (the verifier's lines and the drivers' DbgPrint): a stop goes to stderr, the
+   rest to the timeline, so warnings cost no terminal output while fuzzing. */
+static void dbg_print_sink(const char *text, size_t length, void *context)
+{
+    (void)context;
+    static bool stopping; /* after a stop line, the rest of its report goes to stderr too */
+    if (stopping ||
+        (length >= 3 && memcmp(text, "***", 3) == 0 && memmem(text, length, " STOP ", 6) != NULL)) {
+        stopping = true;
+        fwrite(text, 1, length, stderr);
+        return;
+    }
+    while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r')) {
+        length--;
+    }
+    driver_trace("%.*s", (int)(length < 190 ? length : 190), text);
+}
+
 static void install_report_hooks(void)
 {
+    kshim_dbg_print_set_sink(dbg_print_sink, NULL);
     /* Installed at the first input, after libFuzzer's own handler, which it then chains to
        (so the crash file is still written). */
     struct sigaction action;

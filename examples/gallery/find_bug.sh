@@ -25,7 +25,7 @@ if ! grep -Eq -- "$expected" "$work/fuzz.log"; then
     grep -E -m 5 -- '\*\*\*|ERROR|SUMMARY' "$work/fuzz.log"
     exit 1
 fi
-"$replay" -runs=1 "$work/artifacts/$artifact" >"$work/replay.log" 2>&1
+{ "$replay" -runs=1 "$work/artifacts/$artifact"; } >"$work/replay.log" 2>&1
 if ! grep -Eq -- "$expected" "$work/replay.log"; then
     echo "FAIL: $artifact does not reproduce the report with the replay program:"
     tail -n 20 "$work/replay.log"
