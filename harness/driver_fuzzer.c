@@ -171,6 +171,20 @@ const char *driver_name(unsigned driver)
     return run.slots[driver].image->name;
 }
 
+const char *driver_current_driver(void)
+{
+    const char *thread = kshim_thread_current_name();
+    for (unsigned i = 0; i < run.op_count; i++) {
+        if (strcmp(run.ops[i].thread_name, thread) == 0 && run.ops[i].kind <= OP_EXERCISE) {
+            return driver_name(run.ops[i].driver);
+        }
+    }
+    if (strncmp(thread, "unload-", 7) == 0) {
+        return driver_name((unsigned)atoi(thread + 7));
+    }
+    return "?";
+}
+
 const char *driver_current_context(void)
 {
     static char context[160];
@@ -869,6 +883,8 @@ static void reset_run_tables(void)
 static void discover_npis(void)
 {
     run.discovering = true;
+    FILE *timeline = fuzz_trace_output(); /* not part of any input's timeline */
+    fuzz_trace_set_output(NULL);
     for (unsigned i = 0; i < run.fuzzer->driver_count; i++) {
         reset_run_tables();
         load_driver(i);
@@ -877,6 +893,7 @@ static void discover_npis(void)
         nmr_reset();
     }
     run.discovering = false;
+    fuzz_trace_set_output(timeline);
     for (unsigned i = 0; i < run.discovered_count; i++) {
         if (!driver_npi_served_by_a_driver(&run.discovered_npis[i], !run.discovered_client[i])) {
             driver_peers_need(&run.discovered_npis[i], !run.discovered_client[i]);

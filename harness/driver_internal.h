@@ -67,6 +67,8 @@ typedef struct driver_binding {
     char history[BINDING_HISTORY][80];
 } driver_binding_t;
 
+/** The driver whose operation the calling thread runs ("?" when none). */
+const char *driver_current_driver(void);
 /** The calling thread's driver context, for reports ("" when none). */
 const char *driver_current_context(void);
 /** A binding record for handle (created on first sight), or NULL when the table is full. */

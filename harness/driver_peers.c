@@ -136,20 +136,20 @@ static NTSTATUS trap_call(unsigned slot, PVOID context)
     driver_binding_event(handle, "%s: dispatch slot %u called", b->peer->name, slot);
     switch (progress) {
     case NMR_OTHER_SIDE_IN_OWN_DETACH:
-        driver_finding("D1", function, driver_current_context(),
+        driver_finding("D1", function, driver_current_driver(),
                        "slot %u of %s's dispatch called from inside the driver's own detach "
                        "callback of binding 0x%llx (a new call into the peer after its detach "
                        "began)",
                        slot, b->peer->name, (unsigned long long)(uintptr_t)handle);
         break;
     case NMR_OTHER_SIDE_DETACHED:
-        driver_finding("D2", function, driver_current_context(),
+        driver_finding("D2", function, driver_current_driver(),
                        "slot %u of %s's dispatch called after the driver's detach of binding "
                        "0x%llx completed",
                        slot, b->peer->name, (unsigned long long)(uintptr_t)handle);
         break;
     case NMR_OTHER_SIDE_GONE:
-        driver_finding("D9", function, driver_current_context(),
+        driver_finding("D9", function, driver_current_driver(),
                        "slot %u of %s's dispatch called after binding 0x%llx was cleaned up "
                        "(its binding context and dispatch table are no longer valid)",
                        slot, b->peer->name, (unsigned long long)(uintptr_t)handle);
@@ -161,10 +161,11 @@ static NTSTATUS trap_call(unsigned slot, PVOID context)
     return STATUS_SUCCESS;
 }
 
+/* trap_<row><column>: slot (row - 1) * 8 + column of the table. */
 #define TRAP(n)                                                                             \
     static NTSTATUS trap_##n(PVOID context)                                                 \
     {                                                                                       \
-        return trap_call(n, context);                                                       \
+        return trap_call((n / 10 - 1) * 8 + n % 10, context);                               \
     }
 #define TRAP8(n) TRAP(n##0) TRAP(n##1) TRAP(n##2) TRAP(n##3) TRAP(n##4) TRAP(n##5) TRAP(n##6) TRAP(n##7)
 TRAP8(1)

@@ -106,8 +106,9 @@ static NTSTATUS EchoClientDetachProvider(PVOID ClientBindingContext)
 {
     ECHO_CLIENT_BINDING *binding = ClientBindingContext;
 #if ECHO_GALLERY_BUG == GALLERY_WAIT_IN_DETACH
-    /* Gallery: waits for the requests to drain instead of returning STATUS_PENDING (a wait,
-       even a satisfied one, is illegal when the NMR calls detach at DISPATCH_LEVEL). */
+    /* Gallery: waits for the requests in flight to drain instead of returning
+       STATUS_PENDING: shipped drivers do this at PASSIVE_LEVEL (not a finding by default),
+       but the NMR may call detach at DISPATCH_LEVEL, where it must not wait (STRICT). */
     LARGE_INTEGER timeout = {.QuadPart = -10000};
     for (;;) {
         KIRQL irql;
@@ -126,9 +127,9 @@ static NTSTATUS EchoClientDetachProvider(PVOID ClientBindingContext)
     binding->Detaching = TRUE;
     BOOLEAN idle = binding->InFlight == 0;
 #if ECHO_GALLERY_BUG == GALLERY_PENDING_NEVER_COMPLETED
-    /* Gallery: pends once any answer arrived, but the release path only completes when a
-       request was in flight at detach. */
-    idle = idle && binding->Answers == 0;
+    /* Gallery: pends once any request was answered ("flush first"), but only the release
+       path of a request completes a pending detach. */
+    idle = idle && *EchoClient.Statistics == 0;
 #endif
     binding->DetachPending = !idle;
     KeReleaseSpinLock(&binding->Lock, oldIrql);
