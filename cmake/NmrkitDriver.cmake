@@ -90,7 +90,13 @@ function(nmrkit_add_driver name)
       --redefine-sym DriverEntry=${prefix}DriverEntry
       --redefine-sym NmrkitDriverExercise=${prefix}NmrkitDriverExercise
       --keep-global-symbol=DriverEntry
-      --keep-global-symbol=NmrkitDriverExercise)
+      --keep-global-symbol=NmrkitDriverExercise
+      # Writable data in sections of the driver's own, so that the harness can give every
+      # load a fresh image (__start_/__stop_ symbols, harness/driver_fuzzer.h).
+      --rename-section .data=nmrkit_data_${name}
+      --rename-section .data.rel=nmrkit_datarel_${name}
+      --rename-section .data.rel.local=nmrkit_datalocal_${name}
+      --rename-section .bss=nmrkit_bss_${name})
   foreach(symbol IN LISTS NMRKIT_DRIVER_REDIRECTED_SYMBOLS)
     list(APPEND renames --redefine-sym ${symbol}=${prefix}${symbol})
   endforeach()
@@ -138,8 +144,10 @@ function(nmrkit_add_driver_fuzzer target)
     string(APPEND declarations
            "DRIVER_INITIALIZE ${p}DriverEntry;\n"
            "__attribute__((weak)) nmrkit_driver_exercise_fn ${p}NmrkitDriverExercise;\n"
-           "NMRKIT_DRIVER_THUNKS(${p}, ${index})\n")
-    string(APPEND table "    {\"${driver}\", ${p}DriverEntry, ${p}NmrkitDriverExercise},\n")
+           "NMRKIT_DRIVER_THUNKS(${p}, ${index})\n"
+           "NMRKIT_DRIVER_SECTIONS(${driver})\n")
+    string(APPEND table "    {\"${driver}\", ${p}DriverEntry, ${p}NmrkitDriverExercise, "
+                        "NMRKIT_DRIVER_IMAGE(${driver})},\n")
     list(APPEND objects "${object}")
     math(EXPR index "${index} + 1")
   endforeach()

@@ -559,8 +559,52 @@ static void check_registrations_ended(unsigned driver, const char *function, boo
     }
 }
 
+/* The initial image of every driver's writable data (taken at the first input). */
+static char *initial_images[NMRKIT_MAX_DRIVERS][NMRKIT_DRIVER_SECTION_COUNT];
+
+/* Byte copies, not memcpy: sanitizer builds keep redzones inside these sections. */
+__attribute__((no_sanitize("address"))) static void copy_image(char *to, const char *from,
+                                                               size_t size, bool zero)
+{
+    for (size_t i = 0; i < size; i++) {
+        to[i] = zero ? 0 : from[i];
+    }
+}
+
+static void snapshot_images(void)
+{
+    for (unsigned i = 0; i < run.fuzzer->driver_count; i++) {
+        const nmrkit_driver_image_t *image = &run.fuzzer->drivers[i];
+        for (unsigned j = 0; j < NMRKIT_DRIVER_SECTION_COUNT; j++) {
+            const nmrkit_driver_section_t *section = &image->sections[j];
+            size_t size = section->start != NULL ? (size_t)(section->stop - section->start) : 0;
+            if (size != 0 && !section->zero) {
+                initial_images[i][j] = malloc(size);
+                if (initial_images[i][j] == NULL) {
+                    abort();
+                }
+                copy_image(initial_images[i][j], section->start, size, false);
+            }
+        }
+    }
+}
+
+/* A fresh image of the driver's globals, as a load on Windows gives. */
+static void restore_image(unsigned driver)
+{
+    const nmrkit_driver_image_t *image = &run.fuzzer->drivers[driver];
+    for (unsigned j = 0; j < NMRKIT_DRIVER_SECTION_COUNT; j++) {
+        const nmrkit_driver_section_t *section = &image->sections[j];
+        size_t size = section->start != NULL ? (size_t)(section->stop - section->start) : 0;
+        if (size != 0) {
+            copy_image(section->start, initial_images[driver][j], size, section->zero);
+        }
+    }
+}
+
 static void prepare_driver_object(driver_slot_t *slot)
 {
+    restore_image(slot->index);
     memset(&slot->object, 0, sizeof slot->object);
     memset(&slot->extension, 0, sizeof slot->extension);
     slot->object.Type = 4; /* IO_TYPE_DRIVER */
@@ -939,6 +983,7 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
             exit(2);
         }
         run.fuzzer = fuzzer;
+        snapshot_images();
         driver_rules_configure(fuzzer);
         install_report_hooks();
         fuzz_oracle_configure(oracle_context, true);

@@ -28,12 +28,41 @@ extern "C" {
 /** The optional exercise function of a driver: one I/O request. */
 typedef VOID nmrkit_driver_exercise_fn(_In_ PDRIVER_OBJECT DriverObject, _In_ ULONG Action);
 
+/** A writable section of a driver ([start, stop); both NULL when the driver has none). */
+typedef struct nmrkit_driver_section {
+    char *start;
+    char *stop;
+    bool zero;                            /* .bss: a fresh image holds zeros */
+} nmrkit_driver_section_t;
+
+#define NMRKIT_DRIVER_SECTION_COUNT 4u
+
 /** One driver linked into a fuzzer. */
 typedef struct nmrkit_driver_image {
     const char *name;                     /* nmrkit_add_driver name */
     PDRIVER_INITIALIZE entry;             /* its DriverEntry */
     nmrkit_driver_exercise_fn *exercise;  /* its NmrkitDriverExercise, or NULL */
+    /* Its writable data: every load starts from the image the process started with, as a
+       driver loaded again on Windows gets fresh globals. */
+    nmrkit_driver_section_t sections[NMRKIT_DRIVER_SECTION_COUNT];
 } nmrkit_driver_image_t;
+
+/* The bounds of a driver's data sections (renamed by nmrkit_add_driver), and its table entry. */
+#define NMRKIT_DRIVER_SECTION_BOUNDS(section)                                               \
+    extern char __start_##section[] __attribute__((weak));                                  \
+    extern char __stop_##section[] __attribute__((weak));
+#define NMRKIT_DRIVER_SECTIONS(name)                                                        \
+    NMRKIT_DRIVER_SECTION_BOUNDS(nmrkit_data_##name)                                        \
+    NMRKIT_DRIVER_SECTION_BOUNDS(nmrkit_datarel_##name)                                     \
+    NMRKIT_DRIVER_SECTION_BOUNDS(nmrkit_datalocal_##name)                                   \
+    NMRKIT_DRIVER_SECTION_BOUNDS(nmrkit_bss_##name)
+#define NMRKIT_DRIVER_IMAGE(name)                                                           \
+    {                                                                                       \
+        {__start_nmrkit_data_##name, __stop_nmrkit_data_##name, false},                     \
+        {__start_nmrkit_datarel_##name, __stop_nmrkit_datarel_##name, false},               \
+        {__start_nmrkit_datalocal_##name, __stop_nmrkit_datalocal_##name, false},           \
+        {__start_nmrkit_bss_##name, __stop_nmrkit_bss_##name, true},                        \
+    }
 
 /** A fuzzer: its drivers and rule levels (nmrkit_add_driver_fuzzer arguments). */
 typedef struct nmrkit_driver_fuzzer {
