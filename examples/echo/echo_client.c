@@ -48,6 +48,7 @@ static struct {
     LIST_ENTRY Bindings;
     PDEVICE_OBJECT Device;           /* for work items */
     PULONG Statistics;               /* pool: answers seen */
+    ULONG Detaches;                  /* under Lock */
 } EchoClient;
 
 static NPI_MODULEID EchoClientModuleId = {
@@ -140,8 +141,12 @@ static NTSTATUS EchoClientDetachProvider(PVOID ClientBindingContext)
     }
 #endif
 #if ECHO_GALLERY_BUG == GALLERY_DETACH_COMPLETE_TWICE
-    /* Gallery: re-checks without the lock and completes "to be safe": the last request may
-       have completed the detach in between. */
+    /* Gallery: counts the detach under the driver's lock, then re-checks the requests without
+       the binding's lock and completes "to be safe": the last request may have completed the
+       detach in between. */
+    KeAcquireSpinLock(&EchoClient.Lock, &oldIrql);
+    EchoClient.Detaches++;
+    KeReleaseSpinLock(&EchoClient.Lock, oldIrql);
     if (!idle && binding->InFlight == 0) {
         EchoClientCompleteDetach(binding);
     }
