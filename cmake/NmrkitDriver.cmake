@@ -29,7 +29,14 @@ get_filename_component(NMRKIT_DRIVER_HARNESS_DIR "${NMRKIT_DRIVER_HARNESS_DIR}" 
 file(READ "${NMRKIT_DRIVER_HARNESS_DIR}/driver_fuzzer.h" _nmrkit_driver_header)
 string(REGEX MATCH "NMRKIT_DRIVER_REDIRECTED_SYMBOLS_BEGIN\n([^ ]*)\n *NMRKIT_DRIVER_REDIRECTED_SYMBOLS_END"
        _nmrkit_match "${_nmrkit_driver_header}")
-string(REPLACE "\n" ";" NMRKIT_DRIVER_REDIRECTED_SYMBOLS "${CMAKE_MATCH_1}")
+string(REPLACE "\n" ";" _nmrkit_symbols "${CMAKE_MATCH_1}")
+if(NOT _nmrkit_symbols)
+  message(FATAL_ERROR "harness/driver_fuzzer.h: no NMRKIT_DRIVER_REDIRECTED_SYMBOLS list")
+endif()
+# A global property: the functions below run in the caller's scope, which may be a parent
+# project's directory (add_subdirectory(nmrkit)), where this file's variables do not reach.
+set_property(GLOBAL PROPERTY NMRKIT_DRIVER_REDIRECTED_SYMBOLS "${_nmrkit_symbols}")
+unset(_nmrkit_symbols)
 unset(_nmrkit_driver_header)
 unset(_nmrkit_match)
 
@@ -74,6 +81,8 @@ function(nmrkit_add_driver name)
   target_link_libraries(${objects} PRIVATE nmr kshim)
   if(TARGET nmrkit_driver_dialect)
     target_link_libraries(${objects} PRIVATE nmrkit_driver_dialect)
+  elseif(CMAKE_C_COMPILER_ID MATCHES "Clang|GNU")
+    target_compile_options(${objects} PRIVATE -Wno-multichar) # pool tags: 'gaT1'
   endif()
   if(ARG_INCLUDE_DIRECTORIES)
     target_include_directories(${objects} PRIVATE ${ARG_INCLUDE_DIRECTORIES})
@@ -89,15 +98,19 @@ function(nmrkit_add_driver name)
   set(renames
       --redefine-sym DriverEntry=${prefix}DriverEntry
       --redefine-sym NmrkitDriverExercise=${prefix}NmrkitDriverExercise
+      # binutils matches the new names, llvm-objcopy the old ones: name both.
       --keep-global-symbol=DriverEntry
       --keep-global-symbol=NmrkitDriverExercise
+      --keep-global-symbol=${prefix}DriverEntry
+      --keep-global-symbol=${prefix}NmrkitDriverExercise
       # Writable data in sections of the driver's own, so that the harness can give every
       # load a fresh image (__start_/__stop_ symbols, harness/driver_fuzzer.h).
       --rename-section .data=nmrkit_data_${name}
       --rename-section .data.rel=nmrkit_datarel_${name}
       --rename-section .data.rel.local=nmrkit_datalocal_${name}
       --rename-section .bss=nmrkit_bss_${name})
-  foreach(symbol IN LISTS NMRKIT_DRIVER_REDIRECTED_SYMBOLS)
+  get_property(redirected GLOBAL PROPERTY NMRKIT_DRIVER_REDIRECTED_SYMBOLS)
+  foreach(symbol IN LISTS redirected)
     list(APPEND renames --redefine-sym ${symbol}=${prefix}${symbol})
   endforeach()
   add_custom_command(

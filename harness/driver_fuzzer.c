@@ -255,7 +255,7 @@ void driver_binding_event(HANDLE handle, const char *format, ...)
         KIRQL old_irql;
         KeAcquireSpinLock(&run.table_lock, &old_irql);
         unsigned slot = binding->history_count++ % BINDING_HISTORY;
-        snprintf(binding->history[slot], sizeof binding->history[slot], "%s: %s",
+        snprintf(binding->history[slot], sizeof binding->history[slot], "%.20s: %.56s",
                  kshim_thread_current_name(), text);
         KeReleaseSpinLock(&run.table_lock, old_irql);
     }
