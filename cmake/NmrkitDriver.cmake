@@ -17,7 +17,9 @@
 #     calling directory's binary directory and listed in the fuzz target manifest
 #     (${nmrkit_BINARY_DIR}/fuzz/targets.tsv; corpus: <calling source dir>/corpus/<target>,
 #     used when it exists), unless NMRKIT_DRIVER_FUZZER_MANIFEST is OFF in the calling
-#     directory (the bug gallery, whose fuzzers are meant to crash).
+#     directory (the bug gallery, whose fuzzers are meant to crash). When corpus/<target>/
+#     holds inputs, ctests fuzz.replay.<target> and fuzz.roundtrip.<target> (label fuzz)
+#     replay them.
 
 include_guard(GLOBAL)
 include(NmrkitFuzz)
@@ -207,6 +209,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     set_source_files_properties(${objects} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
     nmrkit_driver_instrument(${binary})
   endforeach()
+
+  # A committed corpus is a regression test: every input replays with the same trace hash
+  # in every run, and its timeline encodes back into the same input.
+  set(corpus "${CMAKE_CURRENT_SOURCE_DIR}/corpus/${target}")
+  file(GLOB corpus_files LIST_DIRECTORIES false "${corpus}/*")
+  if(corpus_files)
+    add_test(NAME fuzz.replay.${target} COMMAND ${target}_replay -runs=4 "${corpus}")
+    add_test(NAME fuzz.roundtrip.${target}
+             COMMAND ${target}_replay -runs=2 -roundtrip -random=200 "${corpus}")
+    set_tests_properties(fuzz.replay.${target} fuzz.roundtrip.${target}
+                         PROPERTIES LABELS fuzz TIMEOUT 300)
+  endif()
 
   if(NOT DEFINED NMRKIT_DRIVER_FUZZER_MANIFEST OR NMRKIT_DRIVER_FUZZER_MANIFEST)
     nmrkit_fuzz_manifest_reset()
