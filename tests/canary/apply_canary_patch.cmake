@@ -24,6 +24,7 @@ file(COPY ${sources} DESTINATION "${DESTINATION}")
 
 if(PATCH)
   get_filename_component(parent "${DESTINATION}" DIRECTORY)
+  file(REAL_PATH "${parent}" parent) # git compares the ceiling with the real current directory
   set(ENV{GIT_CEILING_DIRECTORIES} "${parent}")
   unset(ENV{GIT_DIR})
   unset(ENV{GIT_WORK_TREE})
