@@ -128,7 +128,7 @@
  *     build/<preset>/fuzz/fuzz_nmr_contract_replay [-runs=N] [-print] corpus/fuzz_nmr_contract
  * Fuzzing (fuzz preset):
  *     build/fuzz/fuzz/fuzz_nmr_contract -max_len=256 /tmp/nmr-contract corpus/fuzz_nmr_contract
- * Seeds: python3 fuzz/fuzz_nmr_contract_seeds.py DIR.
+ * Seeds: fuzz/examples/fuzz_nmr_contract-*.txt (text inputs; -encode=OUT turns one into bytes).
  * Target functions: every NMR function of netioddk.h and every verifier stop and warning a
  * module can cause (src/nmr_*.c: nmr_verifier_stop, nmr_verifier_warn, the D4 report).
  */

@@ -128,7 +128,7 @@
  *     build/<preset>/fuzz/fuzz_nmr_schedule_replay -encode=OUT.bin TEXTFILE
  * Fuzzing (fuzz preset; fuzz_nmr_schedule.options holds the options):
  *     build/fuzz/fuzz/fuzz_nmr_schedule -max_len=512 work/ corpus/fuzz_nmr_schedule
- * Seeds: python3 fuzz/fuzz_nmr_schedule_seeds.py --list.
+ * Seeds: fuzz/examples/fuzz_nmr_schedule-*.txt (text inputs; -encode=OUT turns one into bytes).
  * Target functions: NmrRegisterClient, NmrRegisterProvider, NmrClientAttachProvider,
  * NmrDeregisterClient, NmrDeregisterProvider, NmrWaitForClientDeregisterComplete,
  * NmrWaitForProviderDeregisterComplete, NmrClientDetachProviderComplete,
