@@ -90,6 +90,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_handles.h"
 #include "fuzz_run.h"
 
 #define MAX_ROLE 3       /* clients, and providers */
@@ -169,8 +170,6 @@ static struct world {
     pair_t pairs[MAX_ROLE * MAX_ROLE]; /* [client * MAX_ROLE + provider] */
     unsigned long expected_warnings;
     unsigned reg_counter;
-    unsigned handle_counter;
-    HANDLE handles[MAX_MODULES];
     module_t *registering;          /* module inside NmrRegister* */
     unsigned last_peer_order;       /* peers of the current register reached so far */
     pair_t *attaching;              /* pair whose ClientAttachProvider is running */
@@ -636,14 +635,9 @@ static void do_register(module_t *m)
     if (m->handle == UNWRITTEN || m->handle == NULL) {
         fuzz_oracle_fail("%s %s succeeded without writing a handle", function, m->name);
     }
-    for (unsigned i = 0; i < w.handle_counter; i++) {
-        if (w.handles[i] == m->handle) {
-            fuzz_oracle_fail("%s %s returned a handle already issued in this input", function,
-                        m->name);
-        }
-    }
-    w.handles[w.handle_counter++] = m->handle;
-    m->handle_ordinal = w.handle_counter;
+    char what[64];
+    snprintf(what, sizeof what, "%s %s", function, m->name);
+    m->handle_ordinal = fuzz_handle_issue(m->handle, what);
     m->registered = true;
     m->reg_order = ++w.reg_counter;
     fuzz_trace_event("%s -> %s, handle h%u, %u warning(s)", function, fuzz_status_str(status),

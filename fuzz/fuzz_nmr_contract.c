@@ -146,6 +146,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_handles.h"
 #include "fuzz_run.h"
 
 #define SLOTS 2          /* modules per role */
@@ -676,42 +677,28 @@ static void expect_warning(const char *rule)
 
 /* ---- handles ------------------------------------------------------------------------------ */
 
+/* What a module knows of each handle it was given, by ledger ordinal (fuzz_handles.h). */
 static handle_entry_t *handle_find(HANDLE handle)
 {
-    for (unsigned i = 0; i < w.handle_count; i++) {
-        if (w.handles[i].handle == handle) {
-            return &w.handles[i];
-        }
-    }
-    return NULL;
+    unsigned ordinal = fuzz_handle_ordinal(handle);
+    return ordinal != 0 ? &w.handles[ordinal - 1] : NULL;
 }
 
-static unsigned handle_ordinal(HANDLE handle)
-{
-    const handle_entry_t *e = handle_find(handle);
-    return e ? (unsigned)(e - w.handles) + 1 : 0;
-}
-
-/* A handle the NMR just gave a module: never NULL, never seen before in this input. */
+/* A handle the NMR just gave a module: entered in the ledger, which checks it. */
 static unsigned handle_new(HANDLE handle, entity_kind_t kind, unsigned index, unsigned gen,
                            const char *what)
 {
-    if (handle == NULL) {
-        fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
+    unsigned ordinal = fuzz_handle_issue(handle, what);
+    if (ordinal > MAX_HANDLES) {
+        fuzz_oracle_fail("harness: more than %u handles in one input", MAX_HANDLES);
     }
-    if (handle_find(handle) != NULL) {
-        fuzz_oracle_fail("%s: handle h%u was issued before in this input (never reused)", what,
-                    handle_ordinal(handle));
-    }
-    if (w.handle_count == MAX_HANDLES) {
-        fuzz_oracle_fail("harness: handle table full");
-    }
-    handle_entry_t *e = &w.handles[w.handle_count++];
+    handle_entry_t *e = &w.handles[ordinal - 1];
     e->handle = handle;
     e->kind = kind;
     e->index = index;
     e->gen = gen;
-    return w.handle_count;
+    w.handle_count = ordinal;
+    return ordinal;
 }
 
 static bool entry_live(const handle_entry_t *e)
@@ -1255,7 +1242,7 @@ static bool choose_handle(unsigned variant, unsigned pick, entity_kind_t expecte
 
 static void trace_handle_call(const char *function, const module_t *actor, HANDLE handle)
 {
-    unsigned ordinal = handle_ordinal(handle);
+    unsigned ordinal = fuzz_handle_ordinal(handle);
     if (ordinal != 0) {
         fuzz_trace_event("%s(h%u) by %s at %s", function, ordinal, actor->name,
                          kshim_irql_name(KeGetCurrentIrql()));
@@ -2606,7 +2593,7 @@ static void check_caught_stop(void)
     fuzz_trace_set_thread("main");
     /* Parameters 2 and 3 as ordinals or words: their values differ between runs. */
     char handle_text[32];
-    unsigned ordinal = handle_ordinal((HANDLE)rec->bugcheck_parameters[1]);
+    unsigned ordinal = fuzz_handle_ordinal((HANDLE)rec->bugcheck_parameters[1]);
     if (ordinal != 0) {
         snprintf(handle_text, sizeof handle_text, "h%u", ordinal);
     } else {

@@ -114,6 +114,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_handles.h"
 #include "fuzz_run.h"
 
 #define MAX_CLIENTS 4
@@ -124,7 +125,6 @@
 #define MAX_PEERS 4
 #define MAX_LIVE 32     /* live bindings: at most one per (client, provider) slot pair */
 #define MAX_FRAMES 16
-#define HANDLE_TABLE_SIZE 2048 /* > registrations + 2 * records, power of two */
 
 #define MODULE_MAGIC 0x4d6f644du /* "MdoM" */
 #define SIDE_MAGIC 0x53696465u   /* "Side" */
@@ -261,12 +261,6 @@ typedef enum hook_action {
     HOOK_ACTION_COUNT
 } hook_action_t;
 
-typedef struct handle_entry {
-    HANDLE handle;
-    unsigned ordinal;
-    unsigned epoch;
-} handle_entry_t;
-
 static const char *const hook_point_names[HOOK_POINT_COUNT] = {
     "ClientAttachProvider entry", "ClientAttachProvider after NmrClientAttachProvider",
     "ProviderAttachClient",       "ClientDetachProvider",
@@ -339,8 +333,6 @@ static struct world {
         unsigned arg;
     } hook;
 
-    unsigned handle_count;
-    unsigned handle_epoch; /* handle_table entries of other epochs are empty */
 } w;
 
 /* Oracle failures name the operation of the input they happened in. */
@@ -352,8 +344,6 @@ static void operation_context(char *buffer, size_t size)
 /* Outside `w` so that the per-input reset does not clear them: records are initialised
    when used, handle entries belong to the epoch (input) that wrote them. */
 static record_t binding_records[MAX_RECORDS];
-static handle_entry_t handle_table[HANDLE_TABLE_SIZE];
-static unsigned handle_epoch_counter;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Oracle failures and tracing                                                                */
@@ -378,51 +368,8 @@ static unsigned record_index(const record_t *record)
 /* Handles: never reused within an input; printed as ordinals so traces are deterministic      */
 /* ------------------------------------------------------------------------------------------ */
 
-static size_t handle_slot(HANDLE handle)
-{
-    uint64_t h = (uint64_t)(uintptr_t)handle;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return (size_t)(h & (HANDLE_TABLE_SIZE - 1));
-}
-
 /* Ordinal of a known handle, 0 if unknown. */
-static unsigned handle_lookup(HANDLE handle)
-{
-    for (size_t i = handle_slot(handle);; i = (i + 1) & (HANDLE_TABLE_SIZE - 1)) {
-        if (handle_table[i].epoch != w.handle_epoch) {
-            return 0;
-        }
-        if (handle_table[i].handle == handle) {
-            return handle_table[i].ordinal;
-        }
-    }
-}
-
 /* Record a handle the NMR just issued; it must be non-NULL and never seen before. */
-static unsigned handle_new(HANDLE handle, const char *what)
-{
-    if (handle == NULL) {
-        fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
-    }
-    if (handle_lookup(handle) != 0) {
-        fuzz_oracle_fail("%s: handle h%u was issued before in this input (handles are never reused)",
-                    what, handle_lookup(handle));
-    }
-    if (w.handle_count + 1 >= HANDLE_TABLE_SIZE / 2) {
-        fuzz_oracle_fail("harness: handle table full");
-    }
-    size_t i = handle_slot(handle);
-    while (handle_table[i].epoch == w.handle_epoch) {
-        i = (i + 1) & (HANDLE_TABLE_SIZE - 1);
-    }
-    handle_table[i].handle = handle;
-    handle_table[i].ordinal = ++w.handle_count;
-    handle_table[i].epoch = w.handle_epoch;
-    return handle_table[i].ordinal;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Calls into the NMR: frames for IRQL expectations, detach/cleanup deadlines, allocations     */
 /* ------------------------------------------------------------------------------------------ */
@@ -903,7 +850,7 @@ static record_t *record_new(module_t *c, module_t *p, HANDLE client_handle)
     r->side[0].detach_mode = c->detach_mode;
     r->side[0].cleanup_expected = c->has_cleanup;
     r->side[0].handle = client_handle;
-    r->side[0].handle_ordinal = handle_new(client_handle, "ClientAttachProvider binding handle");
+    r->side[0].handle_ordinal = fuzz_handle_issue(client_handle, "ClientAttachProvider binding handle");
     live_add(r);
     return r;
 }
@@ -1144,7 +1091,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     }
     if (r->side[1].handle == NULL) {
         r->side[1].handle = NmrBindingHandle;
-        r->side[1].handle_ordinal = handle_new(NmrBindingHandle, "ProviderAttachClient binding handle");
+        r->side[1].handle_ordinal = fuzz_handle_issue(NmrBindingHandle, "ProviderAttachClient binding handle");
     } else if (r->side[1].handle != NmrBindingHandle) {
         fuzz_oracle_fail("%s: the provider-side handle of binding b%u changed between attempts", cb,
                     record_index(r));
@@ -1352,7 +1299,7 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
         fuzz_trace_event("fault injected at %s", site ? site : "?");
     }
     if (status == STATUS_SUCCESS) {
-        m->handle_ordinal = handle_new(m->handle, function);
+        m->handle_ordinal = fuzz_handle_issue(m->handle, function);
         fuzz_trace_event("%s -> %s, handle h%u", function, fuzz_status_str(status),
                          m->handle_ordinal);
     } else {
@@ -1668,12 +1615,6 @@ static void world_reset(void)
 {
     memset(&w, 0, sizeof w);
     w.records = binding_records;
-    /* Epoch 0 never names an input, so the zero-initialised table starts empty. */
-    if (++handle_epoch_counter == 0) {
-        memset(handle_table, 0, sizeof handle_table);
-        handle_epoch_counter = 1;
-    }
-    w.handle_epoch = handle_epoch_counter;
     for (unsigned role = 0; role < 2; role++) {
         module_t *array = role == 0 ? w.clients : w.providers;
         for (unsigned i = 0; i < MAX_PEERS; i++) {
