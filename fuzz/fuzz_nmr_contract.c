@@ -146,6 +146,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
 
@@ -154,7 +155,6 @@
 #define MAX_OPS 64
 #define MAX_RECORDS 96   /* binding records (proposals) per input */
 #define MAX_HANDLES 320  /* handles the modules have seen per input (<= 64 + 2 * 96) */
-#define MAX_FRAMES 24
 #define MAX_CALLOUTS 16
 #define MAX_ATTACHES 8   /* NmrClientAttachProvider calls in progress (nested) */
 #define MAX_HOOKS 2       /* hooks armed at a time */
@@ -385,11 +385,6 @@ typedef struct handle_entry {
     unsigned gen;   /* registration: its generation */
 } handle_entry_t;
 
-typedef struct call_frame {
-    unsigned id;
-    const char *name;
-} call_frame_t;
-
 /* A callback in progress on the thread (for D11). */
 typedef struct callout {
     unsigned record;
@@ -489,9 +484,6 @@ static struct world {
     handle_entry_t handles[MAX_HANDLES];
     unsigned handle_count;
 
-    call_frame_t frames[MAX_FRAMES];
-    unsigned frame_count;
-    unsigned next_call_id;
     callout_t callouts[MAX_CALLOUTS];
     unsigned callout_count;
     reg_frame_t regs[2];
@@ -714,37 +706,9 @@ static bool entry_live(const handle_entry_t *e)
 /* Calls: frames, callouts and expected stops                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-static unsigned current_call_id(void)
+static void call_end(fuzz_call_t *frame)
 {
-    return w.frame_count ? w.frames[w.frame_count - 1].id : 0;
-}
-
-static bool call_in_progress(unsigned id)
-{
-    for (unsigned i = 0; i < w.frame_count; i++) {
-        if (w.frames[i].id == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static call_frame_t *call_begin(const char *name)
-{
-    if (w.frame_count == MAX_FRAMES) {
-        fuzz_oracle_fail("harness: NMR calls nested too deeply");
-    }
-    call_frame_t *frame = &w.frames[w.frame_count++];
-    frame->id = ++w.next_call_id;
-    frame->name = name;
-    return frame;
-}
-
-static void call_end(call_frame_t *frame)
-{
-    if (frame != &w.frames[w.frame_count - 1]) {
-        fuzz_oracle_fail("harness: call frames out of order");
-    }
+    fuzz_call_end(frame);
     if (w.expect.armed) {
         fuzz_oracle_fail("%s returned, but STOP %s was predicted (%s)", frame->name,
                     w.expect.outcome.rule, w.expect.outcome.why);
@@ -761,7 +725,6 @@ static void call_end(call_frame_t *frame)
                         i);
         }
     }
-    w.frame_count--;
 }
 
 /* A predicted stop: it must come before anything else happens. */
@@ -1111,7 +1074,7 @@ static void record_done_check(record_t *r)
 {
     if (r->side[0].state == S_DONE && r->side[1].state == S_DONE && r->state == R_DETACHING) {
         r->state = R_CLEANING;
-        r->completer = current_call_id();
+        r->completer = fuzz_call_current_id();
         if ((!r->side[0].cleanup_expected || r->side[0].cleaned) &&
             (!r->side[1].cleanup_expected || r->side[1].cleaned)) {
             r->state = R_GONE;
@@ -1267,7 +1230,7 @@ static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     } else {
@@ -1310,7 +1273,7 @@ static void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant, bool 
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     }
@@ -1343,7 +1306,7 @@ static void do_complete(bool client_function, const module_t *actor, HANDLE hand
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     } else if (side->state == S_IN_DETACH) {
@@ -1401,7 +1364,7 @@ static NTSTATUS do_attach(const module_t *actor, HANDLE handle, unsigned irql_va
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     unsigned depth = w.attach_depth;
     if (o.stop) {
         expect_stop(&o, true, frame->id);
@@ -1618,7 +1581,7 @@ static void do_register(module_t *m, const action_t *a)
     m->state = M_REGISTERING;
     m->reg_order = ++w.reg_counter;
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     reg->call_id = frame->id;
     w.reg_depth++;
     if (o.stop) {
@@ -1904,7 +1867,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
         fuzz_oracle_fail("%s for binding b%u whose detach was not requested or already entered", cb,
                     record_index(r));
     }
-    if (!call_in_progress(r->detach_owner)) {
+    if (!fuzz_call_in_progress(r->detach_owner)) {
         fuzz_oracle_fail("%s for binding b%u outside the call that requested its detach", cb,
                     record_index(r));
     }
@@ -1986,7 +1949,7 @@ static void cleanup_callback(PVOID context, unsigned which)
     if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
         fuzz_oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, record_index(r));
     }
-    if (!call_in_progress(r->completer)) {
+    if (!fuzz_call_in_progress(r->completer)) {
         fuzz_oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
                     record_index(r));
     }
@@ -2046,8 +2009,8 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
 {
     const char *cb = "ProviderAttachClient";
     module_t *p = module_from_registration_context(ProviderContext, ROLE_PROVIDER, cb);
-    if (w.attach_depth == 0 || w.frame_count == 0 ||
-        strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
+    if (w.attach_depth == 0 || fuzz_call_depth() == 0 ||
+        strcmp(fuzz_call_innermost()->name, "NmrClientAttachProvider") != 0) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     unsigned depth = w.attach_depth - 1;
@@ -2424,9 +2387,9 @@ static void check_warnings(void)
 
 static void check_after_operation(void)
 {
-    if (w.frame_count != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
+    if (fuzz_call_depth() != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
         KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", w.frame_count,
+        fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", fuzz_call_depth(),
                     w.callout_count, kshim_irql_name(KeGetCurrentIrql()));
     }
     unsigned long live = nmr_live_object_count();

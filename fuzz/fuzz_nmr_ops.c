@@ -114,6 +114,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
 
@@ -124,7 +125,6 @@
 #define MAX_RECORDS 192 /* proposals per input; a register needs MAX_PEERS free */
 #define MAX_PEERS 4
 #define MAX_LIVE 32     /* live bindings: at most one per (client, provider) slot pair */
-#define MAX_FRAMES 16
 
 #define MODULE_MAGIC 0x4d6f644du /* "MdoM" */
 #define SIDE_MAGIC 0x53696465u   /* "Side" */
@@ -233,14 +233,11 @@ typedef struct record {
     side_t side[2];                    /* [0] client, [1] provider */
 } record_t;
 
-typedef struct call_frame {
-    unsigned id;
-    const char *name;
-    KIRQL irql;                     /* caller's IRQL */
-    unsigned long eligible_before;  /* fault-eligible calls before it */
-    unsigned long attributed_before; /* w.eligible_attributed before it */
-    bool may_allocate;              /* NmrRegister* only */
-} call_frame_t;
+/* The fault accounting of a call frame (fuzz_calls.h), by nesting depth. */
+typedef struct call_accounting {
+    unsigned long attributed_before; /* w.eligible_attributed before the call */
+    bool may_allocate;               /* NmrRegister* only */
+} call_accounting_t;
 
 typedef enum hook_point {
     HOOK_CLIENT_ATTACH_ENTRY,
@@ -321,9 +318,7 @@ static struct world {
         NTSTATUS provider_status;
     } attach;
 
-    call_frame_t frames[MAX_FRAMES];
-    unsigned frame_count;
-    unsigned next_call_id;
+    call_accounting_t accounting[FUZZ_CALLS_MAX];
 
     struct {
         bool armed;
@@ -374,59 +369,29 @@ static unsigned record_index(const record_t *record)
 /* Calls into the NMR: frames for IRQL expectations, detach/cleanup deadlines, allocations     */
 /* ------------------------------------------------------------------------------------------ */
 
-static call_frame_t *call_begin(const char *name, bool may_allocate)
+/* A call frame (fuzz_calls.h) plus what the fault accounting needs of it. */
+static fuzz_call_t *call_begin(const char *name, bool may_allocate)
 {
-    if (w.frame_count == MAX_FRAMES) {
-        fuzz_oracle_fail("harness: NMR calls nested too deeply");
-    }
-    call_frame_t *frame = &w.frames[w.frame_count++];
-    frame->id = ++w.next_call_id;
-    frame->name = name;
-    frame->irql = KeGetCurrentIrql();
-    frame->eligible_before = kshim_fault_eligible_calls();
-    frame->attributed_before = w.eligible_attributed;
-    frame->may_allocate = may_allocate;
+    fuzz_call_t *frame = fuzz_call_begin(name);
+    call_accounting_t *accounting = &w.accounting[fuzz_call_depth() - 1];
+    accounting->attributed_before = w.eligible_attributed;
+    accounting->may_allocate = may_allocate;
     return frame;
 }
 
-static bool call_in_progress(unsigned id)
-{
-    for (unsigned i = 0; i < w.frame_count; i++) {
-        if (w.frames[i].id == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static unsigned current_call_id(void)
-{
-    return w.frame_count ? w.frames[w.frame_count - 1].id : 0;
-}
-
-static KIRQL current_call_irql(void)
-{
-    return w.frame_count ? w.frames[w.frame_count - 1].irql : PASSIVE_LEVEL;
-}
-
 /* Everything that must have happened inside the call before it returned. */
-static void call_end(call_frame_t *frame)
+static void call_end(fuzz_call_t *frame)
 {
-    if (frame != &w.frames[w.frame_count - 1]) {
-        fuzz_oracle_fail("harness: call frames out of order");
-    }
-    if (KeGetCurrentIrql() != frame->irql) {
-        fuzz_oracle_fail("%s returned at IRQL %s; it was called at %s", frame->name,
-                    kshim_irql_name(KeGetCurrentIrql()), kshim_irql_name(frame->irql));
-    }
+    const call_accounting_t *accounting = &w.accounting[fuzz_call_depth() - 1];
+    fuzz_call_end(frame);
     /* Fallible calls made by this call itself, not by a register nested inside it. */
-    unsigned long own = (kshim_fault_eligible_calls() - frame->eligible_before) -
-                        (w.eligible_attributed - frame->attributed_before);
-    if (!frame->may_allocate && own != 0) {
+    unsigned long own = (kshim_fault_eligible_calls() - frame->fallible_before) -
+                        (w.eligible_attributed - accounting->attributed_before);
+    if (!accounting->may_allocate && own != 0) {
         fuzz_oracle_fail("%s made %lu fallible allocation(s); only NmrRegister* may allocate",
                     frame->name, own);
     }
-    if (frame->may_allocate) {
+    if (accounting->may_allocate) {
         w.eligible_attributed += own;
     }
     for (unsigned k = 0; k < w.live_count; k++) {
@@ -449,7 +414,6 @@ static void call_end(call_frame_t *frame)
                                                                            : "provider");
         }
     }
-    w.frame_count--;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -655,7 +619,7 @@ static NTSTATUS attach_attempt(record_t *r, const dispatch_table_t *dispatch)
     fuzz_trace_event("NmrClientAttachProvider(h%u, b%u, dispatch v%u)", r->side[0].handle_ordinal,
                      record_index(r), dispatch->version);
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin("NmrClientAttachProvider", false);
+    fuzz_call_t *frame = call_begin("NmrClientAttachProvider", false);
     NTSTATUS status = NmrClientAttachProvider(r->side[0].handle, &r->side[0], dispatch,
                                               &provider_context, &provider_dispatch);
     call_end(frame);
@@ -698,7 +662,7 @@ static void do_deregister(module_t *m, bool at_dispatch)
     fuzz_trace_event("%s(%s h%u) at %s", function, m->name, m->handle_ordinal,
                      kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, false);
+    fuzz_call_t *frame = call_begin(function, false);
     m->state = MODULE_DEREGISTERING;
     request_detach_of(m, frame->id);
     /* A peer whose attach has not started yet is discarded without any callback. */
@@ -739,7 +703,7 @@ static void do_complete(side_t *side, bool at_dispatch)
     fuzz_trace_event("%s(h%u) b%u at %s", function, side->handle_ordinal, side->record,
                      kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, false);
+    fuzz_call_t *frame = call_begin(function, false);
     /* A completion from inside the side's own detach callback takes effect when the callback
        returns STATUS_PENDING: the cleanup then runs in the call that invoked the callback,
        not inside this one. */
@@ -961,7 +925,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
     if (side->state != SIDE_IDLE) {
         fuzz_oracle_fail("%s called twice for binding b%u", cb, side->record);
     }
-    if (!call_in_progress(r->detach_owner)) {
+    if (!fuzz_call_in_progress(r->detach_owner)) {
         fuzz_oracle_fail("%s for binding b%u after the call that started the detach returned", cb,
                     side->record);
     }
@@ -974,7 +938,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
         fuzz_oracle_fail("%s for binding b%u before the other side's detach (order: %s first)", cb,
                     side->record, w.config.provider_detach_first ? "provider" : "client");
     }
-    check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
+    check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : fuzz_call_current_irql(), cb);
 
     side->state = SIDE_IN_DETACH;
     maybe_fire_hook(which == 0 ? HOOK_CLIENT_DETACH : HOOK_PROVIDER_DETACH);
@@ -983,7 +947,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
     switch (side->detach_mode) {
     case DETACH_PENDING_INLINE:
         do_complete(side, false);
-        side_done(r, side, current_call_id());
+        side_done(r, side, fuzz_call_current_id());
         status = STATUS_PENDING;
         break;
     case DETACH_PENDING:
@@ -992,7 +956,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
         break;
     case DETACH_SUCCESS:
     default:
-        side_done(r, side, current_call_id());
+        side_done(r, side, fuzz_call_current_id());
         status = STATUS_SUCCESS;
         break;
     }
@@ -1032,11 +996,11 @@ static void cleanup_callback(PVOID context, unsigned which)
     if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
         fuzz_oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, side->record);
     }
-    if (!call_in_progress(r->completer)) {
+    if (!fuzz_call_in_progress(r->completer)) {
         fuzz_oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
                     side->record);
     }
-    check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
+    check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : fuzz_call_current_irql(), cb);
     side->cleaned = true;
     update_destroyed(r);
     maybe_fire_hook(HOOK_CLEANUP);
@@ -1064,8 +1028,8 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
 
     fuzz_trace_event("%s %s <- %s", cb, p->name, r ? w.clients[r->client].name : "?");
     callback_enter();
-    if (!r || w.frame_count == 0 ||
-        strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
+    if (!r || fuzz_call_depth() == 0 ||
+        strcmp(fuzz_call_innermost()->name, "NmrClientAttachProvider") != 0) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     module_t *c = &w.clients[r->client];
@@ -1280,7 +1244,7 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
     m->handle = UNWRITTEN;
     m->reg_order = ++w.reg_counter;
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, true);
+    fuzz_call_t *frame = call_begin(function, true);
     reg->call_id = frame->id;
     w.reg_depth++;
     NTSTATUS status = client ? NmrRegisterClient(&m->chars.client, m, &m->handle)
@@ -1449,7 +1413,7 @@ static void do_wait(module_t *m, bool force)
     fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
     unsigned long callbacks_before = w.callbacks;
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, false);
+    fuzz_call_t *frame = call_begin(function, false);
     NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
                                    : NmrWaitForProviderDeregisterComplete(m->handle);
     call_end(frame);
@@ -1478,7 +1442,7 @@ static void op_wait(bool client)
     if (m->state == MODULE_REGISTERED && (a & 8)) {
         fuzz_trace_event("%s(%s h%u) before deregistration", function, m->name, m->handle_ordinal);
         fuzz_trace_enter();
-        call_frame_t *frame = call_begin(function, false);
+        fuzz_call_t *frame = call_begin(function, false);
         NTSTATUS status = client ? NmrWaitForClientDeregisterComplete(m->handle)
                                  : NmrWaitForProviderDeregisterComplete(m->handle);
         call_end(frame);
@@ -1540,8 +1504,8 @@ static void op_hook(void)
 /* After every operation: the registrar agrees with the model. */
 static void check_after_operation(void)
 {
-    if (w.frame_count != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        fuzz_oracle_fail("harness: operation left %u call frame(s) or IRQL %s", w.frame_count,
+    if (fuzz_call_depth() != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        fuzz_oracle_fail("harness: operation left %u call frame(s) or IRQL %s", fuzz_call_depth(),
                     kshim_irql_name(KeGetCurrentIrql()));
     }
     for (unsigned k = 0; k < w.live_count; k++) {

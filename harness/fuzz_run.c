@@ -2,6 +2,7 @@
 /* fuzz_run.c - per-input reset and end-of-input audit (fuzz_run.h). */
 #include "fuzz_run.h"
 
+#include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_oracle.h"
 #include "fuzz_state_coverage.h"
@@ -22,6 +23,7 @@ void fuzz_run_begin(void)
     }
     kshim_fault_set_plan(NULL);
     fuzz_handles_reset();
+    fuzz_calls_reset();
     pool_baseline = kshim_pool_live_count();
 }
 
