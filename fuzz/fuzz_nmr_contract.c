@@ -149,6 +149,7 @@
 #include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
+#include "fuzz_warnings.h"
 
 #define SLOTS 2          /* modules per role */
 #define MODULES (2 * SLOTS)
@@ -475,8 +476,6 @@ static struct world {
     unsigned npi_count;
     nmr_verifier_config_t config;
     unsigned long reg_counter;
-    unsigned long expected_warnings;
-    const char *expected_warning_rule;
 
     module_t modules[MODULES]; /* C0 C1 P0 P1 */
     record_t records[MAX_RECORDS];
@@ -659,12 +658,6 @@ static unsigned long model_live(bool possibly)
              (possibly && (s == R_PROPOSED || s == R_ATTACHING || s == R_CLEANING));
     }
     return n;
-}
-
-static void expect_warning(const char *rule)
-{
-    w.expected_warnings++;
-    w.expected_warning_rule = rule;
 }
 
 /* ---- handles ------------------------------------------------------------------------------ */
@@ -1123,7 +1116,7 @@ static void check_status(const char *function, NTSTATUS status, const outcome_t 
                     fuzz_status_str(o->status));
     }
     if (o->warn) {
-        expect_warning(o->rule);
+        fuzz_warning_expect(o->rule);
     }
 }
 
@@ -1588,7 +1581,7 @@ static void do_register(module_t *m, const action_t *a)
         expect_stop(&o, true, frame->id);
     }
     if (o.warn) {
-        expect_warning(o.rule); /* R10 comes before any attach callback and its warnings */
+        fuzz_warning_expect(o.rule); /* R10 comes before any attach callback and its warnings */
         o.warn = false;
     }
     HANDLE out = (HANDLE)&forged_anchor[0];
@@ -2101,7 +2094,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
         return status;
     }
     if (o.warn) {
-        expect_warning(o.rule);
+        fuzz_warning_expect(o.rule);
     }
     if (status != STATUS_SUCCESS) {
         context_free(&r->side[1], 1);
@@ -2368,23 +2361,6 @@ static void run_operation(void)
 /* Per-operation checks, teardown, stop handling                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-static void check_warnings(void)
-{
-    ULONG warnings = nmr_verifier_warning_count();
-    if (warnings != w.expected_warnings) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        fuzz_oracle_fail("%lu verifier warning(s), predicted %lu (last: %s)", (unsigned long)warnings,
-                    w.expected_warnings, rule ? rule : "none");
-    }
-    if (warnings != 0) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
-            fuzz_oracle_fail("last verifier warning is %s, predicted %s", rule ? rule : "none",
-                        w.expected_warning_rule);
-        }
-    }
-}
-
 static void check_after_operation(void)
 {
     if (fuzz_call_depth() != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
@@ -2396,7 +2372,7 @@ static void check_after_operation(void)
     if (live != model_live(false)) {
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu", live, model_live(false));
     }
-    check_warnings();
+    fuzz_warnings_check();
     nmr_check_invariants();
 }
 
@@ -2479,7 +2455,7 @@ static void check_caught_stop(void)
         fuzz_oracle_fail("verifier stop %s, predicted %s (%s): %s", rule, o.rule, o.why, w.printed);
     }
     if (o.parameter4 == 1) {
-        expect_warning(o.rule); /* a fatal warning is counted before it stops */
+        fuzz_warning_expect(o.rule); /* a fatal warning is counted before it stops */
     }
     if (rec->bugcheck_parameters[3] != o.parameter4) {
         fuzz_oracle_fail("STOP %s with parameter 4 = %lu, predicted %lu", rule,
@@ -2576,7 +2552,7 @@ static void recover_after_stop(void)
         leave();
     }
     check_caught_stop();
-    check_warnings();
+    fuzz_warnings_check();
     unsigned long lower = model_live(false), upper = model_live(true);
     ULONG dropped = nmr_reset();
     if (dropped < lower || dropped > upper) {
@@ -2656,7 +2632,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                    : "NpiId or ModuleId",
                         w.change.rule);
         }
-        check_warnings();
+        fuzz_warnings_check();
     }
     static const fuzz_pool_tag_t module_tags[] = {
         {TAG_CLIENT_CONTEXT, "client binding context(s)"},
@@ -2668,6 +2644,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input_finish(&w.in);
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u binding record(s), %u warning(s)%s", w.record_count,
-                     (unsigned)w.expected_warnings, stopped ? ", after a caught stop" : "");
+                     (unsigned)fuzz_warnings_expected(), stopped ? ", after a caught stop" : "");
     return 0;
 }

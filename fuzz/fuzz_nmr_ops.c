@@ -117,6 +117,7 @@
 #include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
+#include "fuzz_warnings.h"
 
 #define MAX_CLIENTS 4
 #define MAX_PROVIDERS 4
@@ -285,8 +286,6 @@ static struct world {
     nmr_verifier_config_t config;
     unsigned long reg_counter;
     unsigned long callbacks;       /* callbacks received, all modules */
-    unsigned long expected_warnings;
-    const char *expected_warning_rule;
 
     module_t clients[MAX_CLIENTS];
     module_t providers[MAX_PROVIDERS];
@@ -508,12 +507,6 @@ static unsigned long model_live_objects(void)
     return n;
 }
 
-static void expect_warning(const char *rule)
-{
-    w.expected_warnings++;
-    w.expected_warning_rule = rule;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Callback-side validation                                                                   */
 /* ------------------------------------------------------------------------------------------ */
@@ -646,7 +639,7 @@ static NTSTATUS attach_attempt(record_t *r, const dispatch_table_t *dispatch)
                     fuzz_status_str(status));
     }
     if (!NT_SUCCESS(status) && status != STATUS_NOINTERFACE) {
-        expect_warning("A9");
+        fuzz_warning_expect("A9");
     }
     return status;
 }
@@ -1452,7 +1445,7 @@ static void op_wait(bool client)
             fuzz_oracle_fail("%s before NmrDeregister* returned %s, expected STATUS_INVALID_PARAMETER",
                         function, fuzz_status_str(status));
         }
-        expect_warning("R8");
+        fuzz_warning_expect("R8");
         return;
     }
     if (m->state != MODULE_DEREGISTERING) {
@@ -1524,19 +1517,7 @@ static void check_after_operation(void)
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu live object(s)", live,
                     model_live_objects());
     }
-    ULONG warnings = nmr_verifier_warning_count();
-    if (warnings != w.expected_warnings) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        fuzz_oracle_fail("%lu verifier warning(s), expected %lu (last: %s)", (unsigned long)warnings,
-                    w.expected_warnings, rule ? rule : "none");
-    }
-    if (warnings != 0) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
-            fuzz_oracle_fail("last verifier warning is %s, expected %s", rule ? rule : "none",
-                        w.expected_warning_rule);
-        }
-    }
+    fuzz_warnings_check();
     nmr_check_invariants();
 }
 
@@ -1681,6 +1662,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_run_end();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u callback(s), %u binding record(s), %u warning(s)",
-                     (unsigned)w.callbacks, w.record_count, (unsigned)w.expected_warnings);
+                     (unsigned)w.callbacks, w.record_count, (unsigned)fuzz_warnings_expected());
     return 0;
 }

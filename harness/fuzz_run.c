@@ -6,6 +6,7 @@
 #include "fuzz_handles.h"
 #include "fuzz_oracle.h"
 #include "fuzz_state_coverage.h"
+#include "fuzz_warnings.h"
 
 #include <nmr_module.h>
 
@@ -24,6 +25,7 @@ void fuzz_run_begin(void)
     kshim_fault_set_plan(NULL);
     fuzz_handles_reset();
     fuzz_calls_reset();
+    fuzz_warnings_reset();
     pool_baseline = kshim_pool_live_count();
 }
 
