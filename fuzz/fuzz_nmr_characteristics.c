@@ -90,6 +90,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
 
@@ -130,10 +131,7 @@ typedef struct module {
     NPIID npi_copy;
     NPI_MODULEID module_id;
     npi_data_t data;
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     uint32_t dispatch; /* the module's dispatch table (contents irrelevant) */
 } module_t;
 
@@ -665,7 +663,7 @@ static void do_deregister(module_t *m)
     ULONG before = nmr_verifier_warning_count();
     w.deregistering = m;
     m->deregistering = true;
-    NTSTATUS status = m->is_client ? NmrDeregisterClient(m->handle) : NmrDeregisterProvider(m->handle);
+    NTSTATUS status = fuzz_module_deregister(m->is_client, m->handle);
     w.deregistering = NULL;
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_PENDING) {
@@ -702,8 +700,7 @@ static void do_wait(module_t *m)
     fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
     ULONG before = nmr_verifier_warning_count();
     unsigned long callbacks = w.callbacks;
-    NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
-                                   : NmrWaitForProviderDeregisterComplete(m->handle);
+    NTSTATUS status = fuzz_module_wait(m->is_client, m->handle);
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_SUCCESS) {
         fuzz_oracle_fail("%s %s returned %s", function, m->name, fuzz_status_str(status));

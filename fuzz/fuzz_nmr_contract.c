@@ -146,6 +146,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
 #include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
@@ -315,10 +316,7 @@ typedef struct module {
     NPI_MODULEID module_id;   /* the module's own ModuleId (R3 may change it) */
     NPI_MODULEID registered_id; /* ModuleId at registration: what the verifier prints */
     NPI_MODULEID previous_id; /* ModuleId of the slot's previous registration (each differs) */
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     int dispatch;             /* its dispatch table: only the address matters */
 } module_t;
 
@@ -1236,8 +1234,7 @@ static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
             }
         }
     }
-    NTSTATUS status = actor->role == ROLE_CLIENT ? NmrDeregisterClient(handle)
-                                                 : NmrDeregisterProvider(handle);
+    NTSTATUS status = fuzz_module_deregister(actor->role == ROLE_CLIENT, handle);
     call_end(frame);
     leave();
     lower_to(old);
@@ -1270,8 +1267,7 @@ static void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant, bool 
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     }
-    NTSTATUS status = actor->role == ROLE_CLIENT ? NmrWaitForClientDeregisterComplete(handle)
-                                                 : NmrWaitForProviderDeregisterComplete(handle);
+    NTSTATUS status = fuzz_module_wait(actor->role == ROLE_CLIENT, handle);
     call_end(frame);
     leave();
     lower_to(old);
@@ -1424,6 +1420,16 @@ static NTSTATUS provider_attach_client(HANDLE, PVOID, PNPI_REGISTRATION_INSTANCE
 static NTSTATUS provider_detach_client(PVOID);
 static VOID provider_cleanup_binding_context(PVOID);
 
+/* The callbacks of every fake module of this target (fuzz_module.h). */
+static const fuzz_module_callbacks_t module_callbacks = {
+    .client_attach_provider = client_attach_provider,
+    .client_detach_provider = client_detach_provider,
+    .client_cleanup_binding_context = client_cleanup_binding_context,
+    .provider_attach_client = provider_attach_client,
+    .provider_detach_client = provider_detach_client,
+    .provider_cleanup_binding_context = provider_cleanup_binding_context,
+};
+
 static void fill_module(module_t *m, const action_t *a)
 {
     m->npi = a->npi % w.npi_count;
@@ -1453,29 +1459,16 @@ static void fill_module(module_t *m, const action_t *a)
         m->module_id.Guid.Data3 = (USHORT)m->gen;
         break;
     }
-    NPI_REGISTRATION_INSTANCE *instance;
-    memset(&m->chars, 0, sizeof m->chars);
-    if (m->role == ROLE_CLIENT) {
-        NPI_CLIENT_CHARACTERISTICS *c = &m->chars.client;
-        c->Version = m->id_kind == ID_BAD_VERSION ? 1 : 0;
-        c->Length = sizeof *c;
-        c->ClientAttachProvider = client_attach_provider;
-        c->ClientDetachProvider = client_detach_provider;
-        c->ClientCleanupBindingContext = m->has_cleanup ? client_cleanup_binding_context : NULL;
-        instance = &c->ClientRegistrationInstance;
-    } else {
-        NPI_PROVIDER_CHARACTERISTICS *p = &m->chars.provider;
-        p->Version = m->id_kind == ID_BAD_VERSION ? 1 : 0;
-        p->Length = sizeof *p;
-        p->ProviderAttachClient = provider_attach_client;
-        p->ProviderDetachClient = provider_detach_client;
-        p->ProviderCleanupBindingContext = m->has_cleanup ? provider_cleanup_binding_context : NULL;
-        instance = &p->ProviderRegistrationInstance;
+    NPI_REGISTRATION_INSTANCE *instance =
+        fuzz_characteristics_fill(&m->chars, m->role == ROLE_CLIENT, &module_callbacks,
+                                  m->has_cleanup, &m->npi_id, &m->module_id);
+    if (m->id_kind == ID_BAD_VERSION) {
+        if (m->role == ROLE_CLIENT) {
+            m->chars.client.Version = 1;
+        } else {
+            m->chars.provider.Version = 1;
+        }
     }
-    instance->Version = 0;
-    instance->Size = sizeof *instance;
-    instance->NpiId = &m->npi_id;
-    instance->ModuleId = &m->module_id;
     instance->Number = m->slot;
     instance->NpiSpecificCharacteristics = NULL;
     m->registered_id = m->module_id;
@@ -1585,8 +1578,7 @@ static void do_register(module_t *m, const action_t *a)
         o.warn = false;
     }
     HANDLE out = (HANDLE)&forged_anchor[0];
-    NTSTATUS status = m->role == ROLE_CLIENT ? NmrRegisterClient(&m->chars.client, m, &out)
-                                             : NmrRegisterProvider(&m->chars.provider, m, &out);
+    NTSTATUS status = fuzz_module_register(&m->chars, m->role == ROLE_CLIENT, m, &out);
     w.reg_depth--;
     /* Proposals not reached by an attach: discarded (a side began deregistering). */
     for (; reg->next < reg->count; reg->next++) {

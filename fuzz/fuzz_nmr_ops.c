@@ -114,6 +114,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
 #include "fuzz_calls.h"
 #include "fuzz_handles.h"
 #include "fuzz_run.h"
@@ -188,10 +189,7 @@ typedef struct module {
     HANDLE handle;          /* out parameter of NmrRegister* */
     unsigned handle_ordinal;
     NPI_MODULEID module_id;
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     dispatch_table_t dispatch[2]; /* client: [0] older, [1] newer; provider: [0] */
 } module_t;
 
@@ -670,7 +668,7 @@ static void do_deregister(module_t *m, bool at_dispatch)
             }
         }
     }
-    NTSTATUS status = m->is_client ? NmrDeregisterClient(m->handle) : NmrDeregisterProvider(m->handle);
+    NTSTATUS status = fuzz_module_deregister(m->is_client, m->handle);
     call_end(frame);
     fuzz_trace_leave();
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
@@ -1103,28 +1101,21 @@ static VOID provider_cleanup_binding_context(PVOID ProviderBindingContext)
 /* Operations                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The callbacks of every fake module of this target (fuzz_module.h). */
+static const fuzz_module_callbacks_t module_callbacks = {
+    .client_attach_provider = client_attach_provider,
+    .client_detach_provider = client_detach_provider,
+    .client_cleanup_binding_context = client_cleanup_binding_context,
+    .provider_attach_client = provider_attach_client,
+    .provider_detach_client = provider_detach_client,
+    .provider_cleanup_binding_context = provider_cleanup_binding_context,
+};
+
 static void fill_characteristics(module_t *m, uint8_t behaviour)
 {
-    NPI_REGISTRATION_INSTANCE *instance;
-    memset(&m->chars, 0, sizeof m->chars);
-    if (m->is_client) {
-        NPI_CLIENT_CHARACTERISTICS *cc = &m->chars.client;
-        cc->Version = 0;
-        cc->Length = sizeof *cc;
-        cc->ClientAttachProvider = client_attach_provider;
-        cc->ClientDetachProvider = client_detach_provider;
-        cc->ClientCleanupBindingContext = m->has_cleanup ? client_cleanup_binding_context : NULL;
-        instance = &cc->ClientRegistrationInstance;
-    } else {
-        NPI_PROVIDER_CHARACTERISTICS *pc = &m->chars.provider;
-        pc->Version = 0;
-        pc->Length = sizeof *pc;
-        pc->ProviderAttachClient = provider_attach_client;
-        pc->ProviderDetachClient = provider_detach_client;
-        pc->ProviderCleanupBindingContext =
-            m->has_cleanup ? provider_cleanup_binding_context : NULL;
-        instance = &pc->ProviderRegistrationInstance;
-    }
+    NPI_REGISTRATION_INSTANCE *instance = fuzz_characteristics_fill(
+        &m->chars, m->is_client, &module_callbacks, m->has_cleanup, &npi_ids[m->npi],
+        &m->module_id);
     memset(&m->module_id, 0, sizeof m->module_id);
     m->module_id.Length = sizeof m->module_id;
     if (behaviour & 0x80) {
@@ -1138,9 +1129,6 @@ static void fill_characteristics(module_t *m, uint8_t behaviour)
         m->module_id.Guid.Data3 = (USHORT)(m->is_client ? 0xc1 : 0x90);
     }
     instance->Version = (behaviour & 0x20) ? 1 : 0;
-    instance->Size = sizeof *instance;
-    instance->NpiId = &npi_ids[m->npi];
-    instance->ModuleId = &m->module_id;
     instance->Number = m->index;
     instance->NpiSpecificCharacteristics = (behaviour & 0x40) ? &npi_specific_data[m->npi] : NULL;
 }
@@ -1240,8 +1228,7 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
     fuzz_call_t *frame = call_begin(function, true);
     reg->call_id = frame->id;
     w.reg_depth++;
-    NTSTATUS status = client ? NmrRegisterClient(&m->chars.client, m, &m->handle)
-                             : NmrRegisterProvider(&m->chars.provider, m, &m->handle);
+    NTSTATUS status = fuzz_module_register(&m->chars, client, m, &m->handle);
     w.reg_depth--;
     call_end(frame);
     fuzz_trace_leave();
@@ -1407,8 +1394,7 @@ static void do_wait(module_t *m, bool force)
     unsigned long callbacks_before = w.callbacks;
     fuzz_trace_enter();
     fuzz_call_t *frame = call_begin(function, false);
-    NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
-                                   : NmrWaitForProviderDeregisterComplete(m->handle);
+    NTSTATUS status = fuzz_module_wait(m->is_client, m->handle);
     call_end(frame);
     fuzz_trace_leave();
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
@@ -1436,8 +1422,7 @@ static void op_wait(bool client)
         fuzz_trace_event("%s(%s h%u) before deregistration", function, m->name, m->handle_ordinal);
         fuzz_trace_enter();
         fuzz_call_t *frame = call_begin(function, false);
-        NTSTATUS status = client ? NmrWaitForClientDeregisterComplete(m->handle)
-                                 : NmrWaitForProviderDeregisterComplete(m->handle);
+        NTSTATUS status = fuzz_module_wait(client, m->handle);
         call_end(frame);
         fuzz_trace_leave();
         fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
