@@ -1421,14 +1421,7 @@ static NTSTATUS provider_detach_client(PVOID);
 static VOID provider_cleanup_binding_context(PVOID);
 
 /* The callbacks of every fake module of this target (fuzz_module.h). */
-static const fuzz_module_callbacks_t module_callbacks = {
-    .client_attach_provider = client_attach_provider,
-    .client_detach_provider = client_detach_provider,
-    .client_cleanup_binding_context = client_cleanup_binding_context,
-    .provider_attach_client = provider_attach_client,
-    .provider_detach_client = provider_detach_client,
-    .provider_cleanup_binding_context = provider_cleanup_binding_context,
-};
+static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
 
 static void fill_module(module_t *m, const action_t *a)
 {

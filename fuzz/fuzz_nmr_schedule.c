@@ -1074,14 +1074,7 @@ static VOID provider_cleanup_binding_context(PVOID ProviderBindingContext)
 /* ------------------------------------------------------------------------------------------ */
 
 /* The callbacks of every fake module of this target (fuzz_module.h). */
-static const fuzz_module_callbacks_t module_callbacks = {
-    .client_attach_provider = client_attach_provider,
-    .client_detach_provider = client_detach_provider,
-    .client_cleanup_binding_context = client_cleanup_binding_context,
-    .provider_attach_client = provider_attach_client,
-    .provider_detach_client = provider_detach_client,
-    .provider_cleanup_binding_context = provider_cleanup_binding_context,
-};
+static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
 
 static void fill_epoch(epoch_t *e, slot_t *s, unsigned slot_index, uint8_t behaviour)
 {

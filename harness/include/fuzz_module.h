@@ -39,6 +39,19 @@ typedef struct fuzz_module_callbacks {
     PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN provider_cleanup_binding_context;
 } fuzz_module_callbacks_t;
 
+/* The initializer of a harness's fuzz_module_callbacks_t when its six callbacks are named as
+   the fields (client_attach_provider, ..., provider_cleanup_binding_context), as in the kit's
+   targets: static const fuzz_module_callbacks_t callbacks = FUZZ_MODULE_CALLBACKS; */
+#define FUZZ_MODULE_CALLBACKS                                                                 \
+    {                                                                                         \
+        .client_attach_provider = client_attach_provider,                                     \
+        .client_detach_provider = client_detach_provider,                                     \
+        .client_cleanup_binding_context = client_cleanup_binding_context,                     \
+        .provider_attach_client = provider_attach_client,                                     \
+        .provider_detach_client = provider_detach_client,                                     \
+        .provider_cleanup_binding_context = provider_cleanup_binding_context,                 \
+    }
+
 /**
  * @brief Well-formed characteristics: everything zero but Length, the role's attach and
  * detach callbacks, its cleanup callback when has_cleanup, and the registration instance's
