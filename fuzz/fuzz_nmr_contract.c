@@ -1987,8 +1987,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
 {
     const char *cb = "ProviderAttachClient";
     module_t *p = module_from_registration_context(ProviderContext, ROLE_PROVIDER, cb);
-    if (w.attach_depth == 0 || fuzz_call_depth() == 0 ||
-        strcmp(fuzz_call_innermost()->name, "NmrClientAttachProvider") != 0) {
+    if (w.attach_depth == 0 || !fuzz_call_innermost_is("NmrClientAttachProvider")) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     unsigned depth = w.attach_depth - 1;

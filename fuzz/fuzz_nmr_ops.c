@@ -1019,8 +1019,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
 
     fuzz_trace_event("%s %s <- %s", cb, p->name, r ? w.clients[r->client].name : "?");
     callback_enter();
-    if (!r || fuzz_call_depth() == 0 ||
-        strcmp(fuzz_call_innermost()->name, "NmrClientAttachProvider") != 0) {
+    if (!r || !fuzz_call_innermost_is("NmrClientAttachProvider")) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     module_t *c = &w.clients[r->client];

@@ -6,6 +6,8 @@
 
 #include <kshim/kshim.h>
 
+#include <string.h>
+
 static struct {
     fuzz_call_t frames[FUZZ_CALLS_MAX];
     unsigned depth;
@@ -51,6 +53,11 @@ unsigned fuzz_call_depth(void)
 const fuzz_call_t *fuzz_call_innermost(void)
 {
     return calls.depth ? &calls.frames[calls.depth - 1] : NULL;
+}
+
+bool fuzz_call_innermost_is(const char *name)
+{
+    return calls.depth != 0 && strcmp(calls.frames[calls.depth - 1].name, name) == 0;
 }
 
 unsigned fuzz_call_current_id(void)

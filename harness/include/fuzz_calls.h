@@ -52,6 +52,10 @@ unsigned fuzz_call_depth(void);
 /** @brief The innermost call in progress, or NULL. */
 const fuzz_call_t *fuzz_call_innermost(void);
 
+/** @brief True when the innermost call in progress is the NMR function `name` (a
+ *  callback checks that it runs inside the call that may make it). */
+bool fuzz_call_innermost_is(const char *name);
+
 /** @brief The id of the innermost call in progress, or 0. */
 unsigned fuzz_call_current_id(void);
 
