@@ -91,7 +91,8 @@ typedef struct op {
     unsigned action;
     unsigned number;           /* position in the input */
     char thread_name[24];
-    kshim_thread_t *thread;
+    kshim_thread_t *thread;    /* joined by main only */
+    KEVENT done;               /* notification: the operation returned */
 } op_t;
 
 /* Names of the threads this file starts, for reports; protected by the fiber scheduler or,
@@ -206,14 +207,22 @@ const char *driver_current_context(void)
 /* Registrations and bindings the drivers made                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-static driver_registration_t *registration_find(HANDLE handle)
+typedef enum registration_step { STEP_DEREGISTERED, STEP_WAIT_CALLED, STEP_WAITED } registration_step_t;
+
+/* Record a step of the registration with this handle (none: not a driver's). */
+static void registration_step(HANDLE handle, registration_step_t step)
 {
+    KIRQL old_irql;
+    KeAcquireSpinLock(&run.table_lock, &old_irql);
     for (unsigned i = 0; i < run.registration_count; i++) {
-        if (run.registrations[i].handle == handle && handle != NULL) {
-            return &run.registrations[i];
+        driver_registration_t *r = &run.registrations[i];
+        if (r->handle == handle && handle != NULL) {
+            r->deregistered |= step == STEP_DEREGISTERED;
+            r->wait_called |= step == STEP_WAIT_CALLED;
+            r->waited |= step == STEP_WAITED;
         }
     }
-    return NULL;
+    KeReleaseSpinLock(&run.table_lock, old_irql);
 }
 
 driver_binding_t *driver_binding_note(HANDLE handle, const char *client, const char *provider)
@@ -301,7 +310,7 @@ static void remember_registration(unsigned driver, bool client, HANDLE handle, c
 
 static bool fail_this_registration(void)
 {
-    unsigned call = ++run.nmr_register_calls;
+    unsigned call = __atomic_add_fetch(&run.nmr_register_calls, 1, __ATOMIC_RELAXED);
     return run.nmr_fail_nth != 0 && call == run.nmr_fail_nth;
 }
 
@@ -351,10 +360,7 @@ NTSTATUS nmrkit_driver_register_provider(unsigned driver, const NPI_PROVIDER_CHA
 
 NTSTATUS nmrkit_driver_deregister(unsigned driver, HANDLE handle, bool client)
 {
-    driver_registration_t *r = registration_find(handle);
-    if (r != NULL) {
-        r->deregistered = true;
-    }
+    registration_step(handle, STEP_DEREGISTERED);
     driver_trace("%s: NmrDeregister%s", driver_name(driver), client ? "Client" : "Provider");
     const void *owner = kshim_owner_swap(NULL);
     NTSTATUS status = client ? NmrDeregisterClient(handle) : NmrDeregisterProvider(handle);
@@ -366,10 +372,7 @@ NTSTATUS nmrkit_driver_deregister(unsigned driver, HANDLE handle, bool client)
 
 NTSTATUS nmrkit_driver_wait(unsigned driver, HANDLE handle, bool client)
 {
-    driver_registration_t *r = registration_find(handle);
-    if (r != NULL) {
-        r->wait_called = true;
-    }
+    registration_step(handle, STEP_WAIT_CALLED);
     driver_trace("%s: NmrWaitFor%sDeregisterComplete", driver_name(driver),
                  client ? "Client" : "Provider");
     const void *owner = kshim_owner_swap(NULL);
@@ -378,8 +381,8 @@ NTSTATUS nmrkit_driver_wait(unsigned driver, HANDLE handle, bool client)
     kshim_owner_swap(owner);
     driver_trace("%s: NmrWaitFor%sDeregisterComplete -> %s", driver_name(driver),
                  client ? "Client" : "Provider", fuzz_status_str(status));
-    if (r != NULL && status == STATUS_SUCCESS) {
-        r->waited = true;
+    if (status == STATUS_SUCCESS) {
+        registration_step(handle, STEP_WAITED);
     }
     return status;
 }
@@ -451,7 +454,7 @@ static void owner_run_hook(const void *owner, kshim_work_kind_t kind, const void
 {
     for (unsigned i = 0; i < NMRKIT_MAX_DRIVERS; i++) {
         const driver_slot_t *slot = &run.slots[i];
-        if (owner == slot && slot->gone) {
+        if (owner == slot && __atomic_load_n(&slot->gone, __ATOMIC_ACQUIRE)) {
             driver_finding("U1", "DriverUnload", driver_name(i),
                            "a %s routine %p of the driver starts after its unload finished",
                            work_kind_name(kind), routine);
@@ -529,8 +532,19 @@ static void check_unloaded_driver_resources(unsigned driver, const char *rule_po
 /* R5-R7 for every registration of the driver; U3 flavour for a failed DriverEntry. */
 static void check_registrations_ended(unsigned driver, const char *function, bool failed_load)
 {
-    for (unsigned i = 0; i < run.registration_count; i++) {
-        driver_registration_t *r = &run.registrations[i];
+    driver_registration_t registrations[MAX_REGISTRATIONS];
+    KIRQL old_irql;
+    KeAcquireSpinLock(&run.table_lock, &old_irql);
+    unsigned count = run.registration_count;
+    memcpy(registrations, run.registrations, count * sizeof registrations[0]);
+    for (unsigned i = 0; i < count; i++) {
+        if (run.registrations[i].driver == driver) {
+            run.registrations[i].waited = true; /* each is reported once */
+        }
+    }
+    KeReleaseSpinLock(&run.table_lock, old_irql);
+    for (unsigned i = 0; i < count; i++) {
+        const driver_registration_t *r = &registrations[i];
         if (r->driver != driver || r->waited) {
             continue;
         }
@@ -555,7 +569,6 @@ static void check_registrations_ended(unsigned driver, const char *function, boo
                            "0x%llx is still waiting on another thread",
                            kind, (unsigned long long)(uintptr_t)r->handle);
         }
-        r->waited = true; /* reported once */
     }
 }
 
@@ -650,7 +663,7 @@ static void load_driver(unsigned driver)
         return;
     }
     prepare_driver_object(slot);
-    slot->gone = false;
+    __atomic_store_n(&slot->gone, false, __ATOMIC_RELEASE);
     driver_trace("%s: DriverEntry", slot->image->name);
     const void *previous = nmrkit_driver_owner_enter(driver);
     NTSTATUS status = slot->image->entry(&slot->object, &slot->registry_path);
@@ -689,7 +702,7 @@ static void unload_driver(unsigned driver)
     driver_trace("%s: DriverUnload returned", slot->image->name);
     check_registrations_ended(driver, "DriverUnload", false);
     check_unloaded_driver_resources(driver, "U2");
-    slot->gone = true;
+    __atomic_store_n(&slot->gone, true, __ATOMIC_RELEASE);
     slot_transition(slot, DRIVER_UNLOADING, DRIVER_UNLOADED);
 }
 
@@ -722,9 +735,8 @@ static void exercise_driver(unsigned driver, unsigned action)
     KeReleaseSpinLock(&slot->lock, old_irql);
 }
 
-static void op_main(void *argument)
+static void op_run(op_t *op)
 {
-    op_t *op = argument;
     switch (op->kind) {
     case OP_LOAD:
         load_driver(op->driver);
@@ -749,15 +761,21 @@ static void op_main(void *argument)
     }
 }
 
+static void op_main(void *argument)
+{
+    op_t *op = argument;
+    op_run(op);
+    KeSetEvent(&op->done, IO_NO_INCREMENT, FALSE);
+}
+
 /* The end of the run: each driver's last unload waits for the operations that name it. */
 static void final_unload_main(void *argument)
 {
     unsigned driver = (unsigned)(uintptr_t)argument;
     for (unsigned i = 0; i < run.op_count; i++) {
         op_t *op = &run.ops[i];
-        if (op->thread != NULL && op->kind <= OP_EXERCISE && op->driver == driver) {
-            kshim_thread_join(op->thread);
-            op->thread = NULL;
+        if (op->kind <= OP_EXERCISE && op->driver == driver) {
+            KeWaitForSingleObject(&op->done, Executive, KernelMode, FALSE, NULL);
         }
     }
     unload_driver(driver);
@@ -968,6 +986,7 @@ static void decode_ops(const uint8_t *data, size_t size)
             op->action = fuzz_take_u8_as(&in, "action");
         }
         snprintf(op->thread_name, sizeof op->thread_name, "op%u", op->number);
+        KeInitializeEvent(&op->done, NotificationEvent, FALSE);
         run.op_count++;
     }
     fuzz_input_finish(&in);
@@ -1066,10 +1085,8 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
         kshim_thread_join(run.finals[i]);
     }
     for (unsigned i = 0; i < run.op_count; i++) {
-        if (run.ops[i].thread != NULL) {
-            kshim_thread_join(run.ops[i].thread);
-            run.ops[i].thread = NULL;
-        }
+        kshim_thread_join(run.ops[i].thread);
+        run.ops[i].thread = NULL;
     }
     driver_peers_stop();
     driver_peers_completer_stop();

@@ -186,6 +186,10 @@ static NTSTATUS (*const trap_table[TRAP_SLOTS])(PVOID) = {
 
 static peer_binding_t *binding_new(peer_t *peer, HANDLE handle)
 {
+    unsigned char *context = calloc(1, CONTEXT_BYTES);
+    if (context == NULL) {
+        abort();
+    }
     KIRQL old_irql;
     KeAcquireSpinLock(&peers.lock, &old_irql);
     peer_binding_t *b = NULL;
@@ -195,14 +199,11 @@ static peer_binding_t *binding_new(peer_t *peer, HANDLE handle)
         b->peer = peer;
         b->handle = handle;
         b->state = PEER_ATTACHED;
+        b->context = context;
     }
     KeReleaseSpinLock(&peers.lock, old_irql);
-    if (b != NULL) {
-        b->context = malloc(CONTEXT_BYTES);
-        if (b->context == NULL) {
-            abort();
-        }
-        memset(b->context, 0, CONTEXT_BYTES);
+    if (b == NULL) {
+        free(context);
     }
     return b;
 }
@@ -308,14 +309,23 @@ static NTSTATUS provider_attach(HANDLE handle, PVOID provider_context,
     return STATUS_SUCCESS;
 }
 
+static peer_binding_t *binding_by_context_locked(const void *context)
+{
+    KIRQL old_irql;
+    KeAcquireSpinLock(&peers.lock, &old_irql);
+    peer_binding_t *b = binding_by_context(context);
+    KeReleaseSpinLock(&peers.lock, old_irql);
+    return b;
+}
+
 static NTSTATUS provider_detach(PVOID binding_context)
 {
-    return detach(binding_by_context(binding_context));
+    return detach(binding_by_context_locked(binding_context));
 }
 
 static VOID provider_cleanup(PVOID binding_context)
 {
-    cleanup(binding_by_context(binding_context));
+    cleanup(binding_by_context_locked(binding_context));
 }
 
 /* ---- the peer as a client -------------------------------------------------------------------- */
@@ -355,12 +365,12 @@ static NTSTATUS client_attach(HANDLE handle, PVOID client_context,
 
 static NTSTATUS client_detach(PVOID binding_context)
 {
-    return detach(binding_by_context(binding_context));
+    return detach(binding_by_context_locked(binding_context));
 }
 
 static VOID client_cleanup(PVOID binding_context)
 {
-    cleanup(binding_by_context(binding_context));
+    cleanup(binding_by_context_locked(binding_context));
 }
 
 /* ---- registration ---------------------------------------------------------------------------- */
