@@ -278,6 +278,21 @@ static void cleanup(peer_binding_t *b)
     POISON(b->context, CONTEXT_BYTES);
 }
 
+/* The input's decision on an attach: the peer's new binding (and whether its dispatch table
+   is NULL), or NULL and the status the attach callback returns. */
+static peer_binding_t *decide_attach(peer_t *peer, HANDLE handle, const char *callback,
+                                     bool *null_dispatch, NTSTATUS *refusal)
+{
+    unsigned decision = take("attach", attach_names, 3);
+    driver_binding_event(handle, "%s: %s, %s", peer->name, callback, attach_names[decision]);
+    *refusal = decision == 2 ? STATUS_INSUFFICIENT_RESOURCES : STATUS_NOINTERFACE;
+    if (decision != 0) {
+        return NULL;
+    }
+    *null_dispatch = take("dispatch", dispatch_names, 2) == 1;
+    return binding_new(peer, handle);
+}
+
 /* ---- the peer as a provider ------------------------------------------------------------------ */
 
 static NTSTATUS provider_attach(HANDLE handle, PVOID provider_context,
@@ -289,20 +304,13 @@ static NTSTATUS provider_attach(HANDLE handle, PVOID provider_context,
     (void)client_context;
     (void)client_dispatch;
     peer_t *peer = provider_context;
-    unsigned decision = take("attach", attach_names, 3);
     driver_binding_note(handle, NULL, peer->name);
-    driver_binding_event(handle, "%s: ProviderAttachClient, %s", peer->name,
-                         attach_names[decision]);
-    if (decision == 1) {
-        return STATUS_NOINTERFACE;
-    }
-    if (decision == 2) {
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    bool null_dispatch = take("dispatch", dispatch_names, 2) == 1;
-    peer_binding_t *b = binding_new(peer, handle);
+    bool null_dispatch;
+    NTSTATUS refusal;
+    peer_binding_t *b = decide_attach(peer, handle, "ProviderAttachClient", &null_dispatch,
+                                      &refusal);
     if (b == NULL) {
-        return STATUS_NOINTERFACE;
+        return refusal;
     }
     *binding_context = b->context;
     *dispatch = null_dispatch ? NULL : (const VOID *)trap_table;
@@ -335,20 +343,13 @@ static NTSTATUS client_attach(HANDLE handle, PVOID client_context,
 {
     (void)provider;
     peer_t *peer = client_context;
-    unsigned decision = take("attach", attach_names, 3);
     driver_binding_note(handle, peer->name, NULL);
-    driver_binding_event(handle, "%s: ClientAttachProvider, %s", peer->name,
-                         attach_names[decision]);
-    if (decision == 1) {
-        return STATUS_NOINTERFACE;
-    }
-    if (decision == 2) {
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    bool null_dispatch = take("dispatch", dispatch_names, 2) == 1;
-    peer_binding_t *b = binding_new(peer, handle);
+    bool null_dispatch;
+    NTSTATUS refusal;
+    peer_binding_t *b = decide_attach(peer, handle, "ClientAttachProvider", &null_dispatch,
+                                      &refusal);
     if (b == NULL) {
-        return STATUS_NOINTERFACE;
+        return refusal;
     }
     PVOID provider_context = NULL;
     const VOID *provider_dispatch = NULL;
