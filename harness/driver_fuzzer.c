@@ -450,14 +450,35 @@ static const char *work_kind_name(kshim_work_kind_t kind)
     return "work";
 }
 
+/* The sanitizer runtime's symbolizer, in sanitizer builds. */
+__attribute__((weak)) void __sanitizer_symbolize_pc(void *pc, const char *format, char *out,
+                                                    size_t size);
+
+/* "EchoClientReportThread (0x...)" where the symbolizer knows the routine, else "0x...". */
+static const char *routine_name(const void *routine, char *buffer, size_t size)
+{
+    char symbol[96] = "";
+    if (__sanitizer_symbolize_pc != NULL) {
+        /* It takes a return address and looks one byte back: give it the routine's second. */
+        __sanitizer_symbolize_pc((void *)((uintptr_t)routine + 1), "%f", symbol, sizeof symbol);
+    }
+    if (symbol[0] != '\0' && strcmp(symbol, "??") != 0 && strcmp(symbol, "<null>") != 0) {
+        snprintf(buffer, size, "%s (%p)", symbol, routine);
+    } else {
+        snprintf(buffer, size, "%p", routine);
+    }
+    return buffer;
+}
+
 static void owner_run_hook(const void *owner, kshim_work_kind_t kind, const void *routine)
 {
     for (unsigned i = 0; i < NMRKIT_MAX_DRIVERS; i++) {
         const driver_slot_t *slot = &run.slots[i];
         if (owner == slot && __atomic_load_n(&slot->gone, __ATOMIC_ACQUIRE)) {
+            char name[128];
             driver_finding("U1", "DriverUnload", driver_name(i),
-                           "a %s routine %p of the driver starts after its unload finished",
-                           work_kind_name(kind), routine);
+                           "a %s routine %s of the driver starts after its unload finished",
+                           work_kind_name(kind), routine_name(routine, name, sizeof name));
         }
     }
 }
@@ -465,7 +486,7 @@ static void owner_run_hook(const void *owner, kshim_work_kind_t kind, const void
 typedef struct work_count {
     unsigned io_items;
     unsigned others;
-    char first_other[96];
+    char first_other[192];
 } work_count_t;
 
 static void count_work(void *context, kshim_work_kind_t kind, const void *routine, bool running)
@@ -474,8 +495,10 @@ static void count_work(void *context, kshim_work_kind_t kind, const void *routin
     if (kind == KSHIM_WORK_IO_WORK_ITEM) {
         count->io_items++;
     } else if (count->others++ == 0) {
-        snprintf(count->first_other, sizeof count->first_other, "a %s (routine %p, %s)",
-                 work_kind_name(kind), routine, running ? "running" : "queued");
+        char name[128];
+        snprintf(count->first_other, sizeof count->first_other, "a %s (routine %s, %s)",
+                 work_kind_name(kind), routine_name(routine, name, sizeof name),
+                 running ? "running" : "queued");
     }
 }
 

@@ -24,6 +24,7 @@
 #define GALLERY_WORK_ITEM_AFTER_UNLOAD 8
 #define GALLERY_NO_ROLLBACK 9
 #define GALLERY_CALL_AFTER_DETACH 10
+#define GALLERY_THREAD_AFTER_UNLOAD 11
 #ifndef ECHO_GALLERY_BUG
 #define ECHO_GALLERY_BUG 0
 #endif
@@ -213,8 +214,27 @@ static VOID EchoClientFlushStatistics(PDEVICE_OBJECT DeviceObject, PVOID Context
 }
 #endif
 
+#if ECHO_GALLERY_BUG == GALLERY_THREAD_AFTER_UNLOAD
+static KSTART_ROUTINE EchoClientReportThread;
+static VOID EchoClientReportThread(PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    /* Gallery: a reporting thread DriverUnload neither stops nor waits for. */
+    LARGE_INTEGER interval = {.QuadPart = -10 * 10000};
+    KeDelayExecutionThread(KernelMode, FALSE, &interval);
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+#endif
+
 VOID NmrkitDriverExercise(PDRIVER_OBJECT DriverObject, ULONG Action)
 {
+#if ECHO_GALLERY_BUG == GALLERY_THREAD_AFTER_UNLOAD
+    HANDLE thread;
+    if (NT_SUCCESS(PsCreateSystemThread(&thread, THREAD_ALL_ACCESS, NULL, NULL, NULL,
+                                        EchoClientReportThread, NULL))) {
+        ZwClose(thread);
+    }
+#endif
     UNREFERENCED_PARAMETER(DriverObject);
     ECHO_CLIENT_BINDING *binding = EchoClientAcquireBinding();
     if (binding == NULL) {
