@@ -13,14 +13,18 @@
  *     STATUS_INSUFFICIENT_RESOURCES without reaching the NMR), tail_seed, then the lengths of
  *     the "ops" and "peer" regions;
  *   ops: operations, each run on its own simulated thread in input order:
- *     op=load|unload|exercise|peer_cycle|peer_complete|yield driver=<name> action=0..255
- *     (driver for load, unload and exercise; action for exercise; peer_cycle takes a peer
- *     number in `driver`);
+ *     op=load|unload|exercise|peer_cycle|peer_complete|yield, then driver=<name> (load,
+ *     unload, exercise; only with two drivers or more), peer=<n> (peer_cycle; only with two
+ *     peers or more), action=0..255 (exercise: the Action argument; yield: yield points);
  *   peer: the generic peers' decisions (driver_peers.c);
  *   sched: the interleaving: at each yield point with a choice, run=<thread>; after these
  *     bytes, the tail (first runnable, every fourth decision pseudo-random from tail_seed; or
  *     all pseudo-random).
- * A load is DriverEntry(DriverObject, RegistryPath) when the driver is not loaded; an unload
+ * Before the first input, each driver is loaded and unloaded alone once (the discovery run,
+ * outside every timeline) to learn which NPIs it registers in which role: an NPI that no
+ * driver of the fuzzer serves in the other role gets a generic peer (driver_peers.c).
+ * A load is DriverEntry(DriverObject, RegistryPath) with the driver's globals as the process
+ * started (its data sections restored), when the driver is not loaded; an unload
  * is DriverUnload when it is loaded (it waits for the driver's exercise calls in flight, and
  * no exercise starts once it has begun); exercise calls NmrkitDriverExercise(DriverObject,
  * action) when the driver is loaded and defines it. At the end of the operations every loaded
