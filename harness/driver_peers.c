@@ -2,7 +2,8 @@
 /*
  * driver_peers.c - generic peers: for every NPI that a driver of the fuzzer registers in one
  * role and no driver of the fuzzer registers in the other, a module of the other role whose
- * every decision comes from the input's "peer" region:
+ * every decision comes from the input's "peer" region, decoded before the operations start
+ * as a list of (attach, dispatch, detach) decisions, each callback taking the next one:
  *   attach=accept|decline|fail        (fail: STATUS_INSUFFICIENT_RESOURCES)
  *   dispatch=trap|null                its dispatch table for the binding
  *   detach=success|pending_inline|pending_later|pending_work_item
@@ -79,10 +80,9 @@ typedef struct peer_binding {
 static struct {
     peer_t peers[MAX_PEERS];
     unsigned count;
-    KSPIN_LOCK lock;          /* protects bindings, the reader and the queue flags */
+    KSPIN_LOCK lock;          /* protects bindings, the decision cursors and the queue flags */
     peer_binding_t bindings[MAX_PEER_BINDINGS];
     unsigned binding_count;
-    fuzz_input_t *in;
     KEVENT wake;              /* synchronization: a completion was queued, or stop */
     bool stop;
     kshim_thread_t *completer;
@@ -95,13 +95,56 @@ static const char *const dispatch_names[] = {"trap", "null"};
 static const char *const detach_names[] = {"success", "pending_inline", "pending_later",
                                            "pending_work_item"};
 
-static unsigned take(const char *label, const char *const *names, unsigned n)
+/* The input's decisions for the peers' callbacks, decoded before any thread starts (so that
+   the decoded input is the same whatever order the callbacks come in, with real threads
+   too): each callback takes the next one of its kind; once they run out, accept with the
+   trap table and detach with STATUS_SUCCESS. */
+#define MAX_DECISIONS 32u
+
+typedef struct peer_decisions {
+    unsigned attach[MAX_DECISIONS];
+    bool null_dispatch[MAX_DECISIONS];
+    unsigned detach[MAX_DECISIONS];
+    unsigned count;
+    unsigned next_attach;  /* under peers.lock */
+    unsigned next_detach;  /* under peers.lock */
+} peer_decisions_t;
+
+static peer_decisions_t decisions;
+
+static void decode_decisions(fuzz_input_t *in)
+{
+    decisions.count = 0;
+    decisions.next_attach = 0;
+    decisions.next_detach = 0;
+    while (peers.count != 0 && !fuzz_input_exhausted(in) && decisions.count < MAX_DECISIONS) {
+        unsigned i = decisions.count++;
+        decisions.attach[i] = fuzz_take_enum_as(in, "attach", attach_names, 3);
+        decisions.null_dispatch[i] = fuzz_take_enum_as(in, "dispatch", dispatch_names, 2) == 1;
+        decisions.detach[i] = fuzz_take_enum_as(in, "detach", detach_names, 4);
+    }
+    fuzz_input_finish(in);
+}
+
+/* The next attach decision (0 accept, 1 decline, 2 fail) and its dispatch table. */
+static unsigned next_attach(bool *null_dispatch)
 {
     KIRQL old_irql;
     KeAcquireSpinLock(&peers.lock, &old_irql);
-    unsigned value = fuzz_take_enum_as(peers.in, label, names, n);
+    unsigned i = decisions.next_attach++;
     KeReleaseSpinLock(&peers.lock, old_irql);
-    return value;
+    *null_dispatch = i < decisions.count && decisions.null_dispatch[i];
+    return i < decisions.count ? decisions.attach[i] : 0;
+}
+
+/* The next detach decision (an index of detach_names). */
+static unsigned next_detach(void)
+{
+    KIRQL old_irql;
+    KeAcquireSpinLock(&peers.lock, &old_irql);
+    unsigned i = decisions.next_detach++;
+    KeReleaseSpinLock(&peers.lock, old_irql);
+    return i < decisions.count ? decisions.detach[i] : 0;
 }
 
 /* ---- the trap dispatch table --------------------------------------------------------------- */
@@ -237,7 +280,7 @@ static NTSTATUS detach(peer_binding_t *b)
     if (b == NULL) {
         return STATUS_SUCCESS;
     }
-    unsigned how = take("detach", detach_names, 4);
+    unsigned how = next_detach();
     driver_binding_event(b->handle, "%s: detach callback, %s", b->peer->name, detach_names[how]);
     KIRQL old_irql;
     KeAcquireSpinLock(&peers.lock, &old_irql);
@@ -283,13 +326,12 @@ static void cleanup(peer_binding_t *b)
 static peer_binding_t *decide_attach(peer_t *peer, HANDLE handle, const char *callback,
                                      bool *null_dispatch, NTSTATUS *refusal)
 {
-    unsigned decision = take("attach", attach_names, 3);
+    unsigned decision = next_attach(null_dispatch);
     driver_binding_event(handle, "%s: %s, %s", peer->name, callback, attach_names[decision]);
     *refusal = decision == 2 ? STATUS_INSUFFICIENT_RESOURCES : STATUS_NOINTERFACE;
     if (decision != 0) {
         return NULL;
     }
-    *null_dispatch = take("dispatch", dispatch_names, 2) == 1;
     return binding_new(peer, handle);
 }
 
@@ -465,7 +507,7 @@ void driver_peers_reset(fuzz_input_t *peer_input, bool deterministic)
     KeInitializeEvent(&peers.wake, SynchronizationEvent, FALSE);
     peers.binding_count = 0;
     peers.stop = false;
-    peers.in = peer_input;
+    decode_decisions(peer_input);
     for (unsigned i = 0; i < peers.count; i++) {
         peers.peers[i].registered = false;
         peers.peers[i].busy = false;
