@@ -544,7 +544,9 @@ void driver_peers_cycle(unsigned which)
     }
     peer_deregister(peer);
     peer_register(peer);
+    KeAcquireSpinLock(&peers.lock, &old_irql);
     peer->busy = false;
+    KeReleaseSpinLock(&peers.lock, old_irql);
 }
 
 void driver_peers_complete_queued(void)
