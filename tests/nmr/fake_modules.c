@@ -14,6 +14,8 @@
  */
 #include "fake_modules.h"
 
+#include <stddef.h>
+
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -655,6 +657,135 @@ void fake_provider_init(fake_module_t *module, const char *name, PNPIID npi_id)
         {0, sizeof(NPI_REGISTRATION_INSTANCE), npi_id, &module->module_id, 0, NULL},
     };
     module->pchars = chars;
+}
+
+void fake_init(fake_module_t *module, fake_role_t role, const char *name, PNPIID npi_id)
+{
+    if (role == FAKE_CLIENT) {
+        fake_client_init(module, name, npi_id);
+    } else {
+        fake_provider_init(module, name, npi_id);
+    }
+}
+
+fake_role_t fake_other_role(fake_role_t role)
+{
+    return role == FAKE_CLIENT ? FAKE_PROVIDER : FAKE_CLIENT;
+}
+
+const char *fake_role_name(fake_role_t role)
+{
+    return role == FAKE_CLIENT ? "client" : "provider";
+}
+
+#define SAME_OFFSET(client_field, provider_field)                                          \
+    _Static_assert(offsetof(NPI_CLIENT_CHARACTERISTICS, client_field) ==                   \
+                       offsetof(NPI_PROVIDER_CHARACTERISTICS, provider_field),             \
+                   #client_field " and " #provider_field " differ")
+SAME_OFFSET(Version, Version);
+SAME_OFFSET(Length, Length);
+SAME_OFFSET(ClientAttachProvider, ProviderAttachClient);
+SAME_OFFSET(ClientDetachProvider, ProviderDetachClient);
+SAME_OFFSET(ClientCleanupBindingContext, ProviderCleanupBindingContext);
+SAME_OFFSET(ClientRegistrationInstance, ProviderRegistrationInstance);
+_Static_assert(sizeof(NPI_CLIENT_CHARACTERISTICS) == sizeof(NPI_PROVIDER_CHARACTERISTICS),
+               "the two characteristics structures differ in size");
+
+#define CHARS_FIELD(field)                                                                 \
+    {#field, offsetof(NPI_CLIENT_CHARACTERISTICS, field),                                  \
+     sizeof(((NPI_CLIENT_CHARACTERISTICS *)0)->field)}
+#define INSTANCE_FIELD(field)                                                              \
+    {"instance " #field,                                                                   \
+     offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance) +                    \
+         offsetof(NPI_REGISTRATION_INSTANCE, field),                                       \
+     sizeof(((NPI_REGISTRATION_INSTANCE *)0)->field)}
+const fake_field_t FAKE_CHARACTERISTICS_FIELDS[] = {
+    CHARS_FIELD(Version),
+    CHARS_FIELD(Length),
+    CHARS_FIELD(ClientAttachProvider),
+    CHARS_FIELD(ClientDetachProvider),
+    CHARS_FIELD(ClientCleanupBindingContext),
+    INSTANCE_FIELD(Version),
+    INSTANCE_FIELD(Size),
+    INSTANCE_FIELD(NpiId),
+    INSTANCE_FIELD(ModuleId),
+    INSTANCE_FIELD(Number),
+    INSTANCE_FIELD(NpiSpecificCharacteristics),
+};
+const size_t FAKE_CHARACTERISTICS_FIELD_COUNT =
+    sizeof(FAKE_CHARACTERISTICS_FIELDS) / sizeof(FAKE_CHARACTERISTICS_FIELDS[0]);
+
+unsigned char *fake_characteristics_bytes(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? (unsigned char *)&module->cchars
+                                       : (unsigned char *)&module->pchars;
+}
+
+USHORT *fake_version_field(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? &module->cchars.Version : &module->pchars.Version;
+}
+
+USHORT *fake_length_field(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? &module->cchars.Length : &module->pchars.Length;
+}
+
+NPI_REGISTRATION_INSTANCE *fake_instance_field(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? &module->cchars.ClientRegistrationInstance
+                                       : &module->pchars.ProviderRegistrationInstance;
+}
+
+void fake_set_callback(fake_module_t *module, fake_callback_t callback, bool present)
+{
+    NPI_CLIENT_CHARACTERISTICS *c = &module->cchars;
+    NPI_PROVIDER_CHARACTERISTICS *p = &module->pchars;
+    bool client = module->role == FAKE_CLIENT;
+    switch (callback) {
+    case FAKE_CALLBACK_ATTACH:
+        if (client) {
+            c->ClientAttachProvider = present ? fake_client_attach_provider : NULL;
+        } else {
+            p->ProviderAttachClient = present ? fake_provider_attach_client : NULL;
+        }
+        break;
+    case FAKE_CALLBACK_DETACH:
+        if (client) {
+            c->ClientDetachProvider = present ? fake_client_detach_provider : NULL;
+        } else {
+            p->ProviderDetachClient = present ? fake_provider_detach_client : NULL;
+        }
+        break;
+    case FAKE_CALLBACK_CLEANUP:
+        if (client) {
+            c->ClientCleanupBindingContext = present ? fake_client_cleanup : NULL;
+        } else {
+            p->ProviderCleanupBindingContext = present ? fake_provider_cleanup : NULL;
+        }
+        break;
+    }
+}
+
+void fake_bind_pair(fake_module_t pair[2])
+{
+    fake_client_init(&pair[FAKE_CLIENT], "c1", &FAKE_NPI_A);
+    fake_provider_init(&pair[FAKE_PROVIDER], "p1", &FAKE_NPI_A);
+    fake_register_ok(&pair[FAKE_PROVIDER]);
+    fake_register_ok(&pair[FAKE_CLIENT]);
+    CHECK_EQ(pair[FAKE_CLIENT].attach_successes, 1);
+    CHECK_EQ(pair[FAKE_PROVIDER].attach_successes, 1);
+}
+
+void fake_unbind_pair(fake_module_t pair[2])
+{
+    fake_unregister_ok(&pair[FAKE_CLIENT]);
+    fake_unregister_ok(&pair[FAKE_PROVIDER]);
+}
+
+fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role)
+{
+    return fake_binding_between(&pair[role], &pair[fake_other_role(role)]);
 }
 
 const NPI_REGISTRATION_INSTANCE *fake_instance(const fake_module_t *module)

@@ -51,10 +51,10 @@ extern const int FAKE_CLIENT_DISPATCH_V1[4];
 extern const int FAKE_CLIENT_DISPATCH_V2[4];
 extern const int FAKE_PROVIDER_DISPATCH[4];
 
-typedef enum fake_role {
-    FAKE_CLIENT,
-    FAKE_PROVIDER,
-} fake_role_t;
+/* The roles of nmr_test.h, so that an NMR_ROLE_TEST passes its role straight to fake_init. */
+typedef nmr_test_role_t fake_role_t;
+#define FAKE_CLIENT NMR_TEST_CLIENT
+#define FAKE_PROVIDER NMR_TEST_PROVIDER
 
 typedef enum fake_attach_mode {
     /* Client: NmrClientAttachProvider(dispatch); after STATUS_NOINTERFACE, again with
@@ -180,6 +180,49 @@ size_t fake_pool_baseline(void);
 
 void fake_client_init(fake_module_t *module, const char *name, PNPIID npi_id);
 void fake_provider_init(fake_module_t *module, const char *name, PNPIID npi_id);
+/* fake_client_init or fake_provider_init, by role. */
+void fake_init(fake_module_t *module, fake_role_t role, const char *name, PNPIID npi_id);
+fake_role_t fake_other_role(fake_role_t role);
+const char *fake_role_name(fake_role_t role); /* "client" or "provider" */
+
+/*
+ * The module's characteristics, whichever its role. NPI_CLIENT_CHARACTERISTICS and
+ * NPI_PROVIDER_CHARACTERISTICS have the same fields at the same offsets (fake_modules.c
+ * checks it), so a test written once for both roles reads and changes them here.
+ */
+USHORT *fake_version_field(fake_module_t *module);
+USHORT *fake_length_field(fake_module_t *module);
+NPI_REGISTRATION_INSTANCE *fake_instance_field(fake_module_t *module);
+typedef enum fake_callback {
+    FAKE_CALLBACK_ATTACH,
+    FAKE_CALLBACK_DETACH,
+    FAKE_CALLBACK_CLEANUP,
+} fake_callback_t;
+/* Set one callback pointer to NULL (present false) or back to the fake's own. */
+void fake_set_callback(fake_module_t *module, fake_callback_t callback, bool present);
+
+/* Every field of the characteristics and of the embedded instance (padding excluded), as
+   offsets into the structure, for tests that change each one. */
+typedef struct fake_field {
+    const char *name;
+    size_t offset, size;
+} fake_field_t;
+extern const fake_field_t FAKE_CHARACTERISTICS_FIELDS[];
+extern const size_t FAKE_CHARACTERISTICS_FIELD_COUNT;
+unsigned char *fake_characteristics_bytes(fake_module_t *module);
+
+/* ---- a bound pair ----------------------------------------------------------------------- */
+
+/*
+ * The client c1 and the provider p1 of FAKE_NPI_A, registered (provider first) and attached
+ * once; pair[FAKE_CLIENT] is the client, pair[FAKE_PROVIDER] the provider, so a test
+ * written for a role takes pair[role] and its peer pair[fake_other_role(role)].
+ */
+void fake_bind_pair(fake_module_t pair[2]);
+/* Deregister and wait for both (client first); CHECKs every result. */
+void fake_unbind_pair(fake_module_t pair[2]);
+/* This side's binding record of the pair's binding: pair[role] toward its peer. */
+fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role);
 /* NmrRegisterClient/Provider(&chars, module, &module->handle); logs "<name>.registered". */
 NTSTATUS fake_register(fake_module_t *module);
 /* NmrDeregister*(module->handle); logs "<name>.deregistered". */

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_contract.c - the registrar against modules that break the contract in every way one
+ * rule allows: a characteristics block shorter than its structure, a change to any field of
+ * the characteristics (R1) or any byte of the ids (R3), a second wait from another thread
+ * (R9), and handles forged in every shape the handle encoding allows (docs/behaviour.md,
+ * "Handles"). White-box only to forge handles: nmr_internal.h gives the encoding and the
+ * next serial.
+ */
+#include "fake_modules.h"
+#include "nmr_internal.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#endif
+#ifdef HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+#define STOP(rule) "*** NMR VERIFIER STOP " rule ":"
+
+static fake_module_t pair[2];
+
+static const char *wait_function(fake_role_t role)
+{
+    return role == FAKE_CLIENT ? "NmrWaitForClientDeregisterComplete"
+                               : "NmrWaitForProviderDeregisterComplete";
+}
+
+/* CHECK that the last stop line names this handle. */
+static void check_stop_names_handle(HANDLE handle)
+{
+    char text[32], line[48];
+    snprintf(line, sizeof line, "; handle 0x%s;", fake_handle_text(handle, text));
+    CHECK_STOP_MENTIONS(line);
+}
+
+/* ---- R10: a characteristics block shorter than its structure --------------------------- */
+
+/*
+ * The block is a heap copy of the module's characteristics whose Length says it ends early;
+ * with ASan the bytes past Length are poisoned, so a registrar that reads them fails here.
+ */
+static NTSTATUS register_block_of_length(fake_module_t *module, USHORT length)
+{
+    size_t size = sizeof(NPI_CLIENT_CHARACTERISTICS);
+    unsigned char *block = malloc(size);
+    CHECK(block != NULL);
+    memcpy(block, fake_characteristics_bytes(module), size);
+    memcpy(block + offsetof(NPI_CLIENT_CHARACTERISTICS, Length), &length, sizeof length);
+#ifdef HAVE_ASAN
+    size_t readable = (length + 7u) & ~(size_t)7u;
+    if (readable < size) {
+        ASAN_POISON_MEMORY_REGION(block + readable, size - readable);
+    }
+#endif
+    HANDLE handle = FAKE_HANDLE_SENTINEL;
+    NTSTATUS status = module->role == FAKE_CLIENT
+                          ? NmrRegisterClient((const void *)block, module, &handle)
+                          : NmrRegisterProvider((const void *)block, module, &handle);
+    CHECK(handle == FAKE_HANDLE_SENTINEL);
+#ifdef HAVE_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(block, size);
+#endif
+    free(block);
+    return status;
+}
+
+NMR_ROLE_TEST(register_ROLE_with_a_length_below_sizeof_is_refused_without_reading_past_it)
+{
+    static const USHORT lengths[] = {4, 8, 16, 32, 40, 64, 71};
+    fake_begin();
+    fake_module_t module, peer;
+    fake_init(&module, role, "m1", &FAKE_NPI_A);
+    fake_init(&peer, fake_other_role(role), "m2", &FAKE_NPI_A);
+    fake_register_ok(&peer);
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        ULONG warnings = nmr_verifier_warning_count();
+        CHECK_STATUS(register_block_of_length(&module, lengths[i]), STATUS_INVALID_PARAMETER);
+        CHECK_EQ(nmr_verifier_warning_count(), warnings + 1);
+        CHECK_STR(nmr_verifier_last_warning_rule(), "R10");
+        CHECK_EQ(nmr_live_object_count(), 1);
+        CHECK_EQ(module.attach_calls + peer.attach_calls, 0);
+    }
+    /* Longer than the structure: warned, registered, nothing past sizeof read. */
+    *fake_length_field(&module) = sizeof(NPI_CLIENT_CHARACTERISTICS) + 8;
+    fake_register_ok(&module);
+    CHECK_STR(nmr_verifier_last_warning_rule(), "R10");
+    CHECK_EQ(module.attach_successes, 1);
+    fake_unregister_ok(&module);
+    fake_unregister_ok(&peer);
+    fake_end();
+}
+
+/* ---- R1: any field of the characteristics; R3: any byte of the ids --------------------- */
+
+static void flip_field_then_wait(fake_module_t *module, const fake_field_t *field)
+{
+    fake_characteristics_bytes(module)[field->offset] ^= 0x10;
+    fake_wait(module);
+}
+
+NMR_ROLE_TEST(r1_a_change_to_any_field_of_the_ROLE_characteristics_stops_the_wait_naming_its_handle)
+{
+    fake_begin();
+    fake_module_t module;
+    fake_init(&module, role, "m1", &FAKE_NPI_A);
+    fake_register_ok(&module);
+    CHECK_STATUS(fake_deregister(&module), STATUS_PENDING);
+    for (size_t i = 0; i < FAKE_CHARACTERISTICS_FIELD_COUNT; i++) {
+        EXPECT_STOP(STOP("R1"), flip_field_then_wait(&module, &FAKE_CHARACTERISTICS_FIELDS[i]));
+        CHECK_STOP_MENTIONS(wait_function(role));
+        CHECK_STOP_MENTIONS("characteristics changed while registered");
+        check_stop_names_handle(module.handle);
+    }
+    CHECK_STATUS(fake_wait(&module), STATUS_SUCCESS);
+    fake_end();
+}
+
+static void flip_field_then_deregister_peer(fake_module_t *module, const fake_field_t *field,
+                                            fake_module_t *peer)
+{
+    fake_characteristics_bytes(module)[field->offset] ^= 0x10;
+    fake_deregister(peer);
+}
+
+NMR_ROLE_TEST(r1_a_change_to_any_field_of_the_ROLE_characteristics_stops_before_the_next_callout)
+{
+    fake_begin();
+    fake_bind_pair(pair);
+    fake_module_t *peer = &pair[fake_other_role(role)];
+    for (size_t i = 0; i < FAKE_CHARACTERISTICS_FIELD_COUNT; i++) {
+        EXPECT_STOP(STOP("R1"), flip_field_then_deregister_peer(
+                                    &pair[role], &FAKE_CHARACTERISTICS_FIELDS[i], peer));
+        /* the first callout of the detach checks both modules, before calling either */
+        CHECK_STOP_MENTIONS("ClientDetachProvider: the module's");
+        CHECK_STOP_MENTIONS(fake_role_name(role));
+    }
+    fake_unbind_pair(pair);
+    fake_end();
+}
+
+static NPIID npi_copy; /* the module's own NpiId, so that the test may change it */
+
+static void flip_byte_then_wait(fake_module_t *module, unsigned char *bytes, size_t index)
+{
+    bytes[index] ^= 0x01;
+    fake_wait(module);
+}
+
+NMR_ROLE_TEST(r3_a_change_to_any_byte_of_the_ROLE_npi_id_or_module_id_stops_the_wait)
+{
+    fake_begin();
+    fake_module_t module;
+    npi_copy = FAKE_NPI_A;
+    fake_init(&module, role, "m1", &npi_copy);
+    fake_register_ok(&module);
+    CHECK_STATUS(fake_deregister(&module), STATUS_PENDING);
+    unsigned char *ids[2] = {(unsigned char *)&npi_copy, (unsigned char *)&module.module_id.Guid};
+    for (size_t id = 0; id < 2; id++) {
+        for (size_t byte = 0; byte < sizeof(GUID); byte++) {
+            EXPECT_STOP(STOP("R3"), flip_byte_then_wait(&module, ids[id], byte));
+            CHECK_STOP_MENTIONS(wait_function(role));
+            check_stop_names_handle(module.handle);
+        }
+    }
+    CHECK_STATUS(fake_wait(&module), STATUS_SUCCESS);
+    fake_end();
+}
+
+/* ---- R9: a second wait while the first is blocked --------------------------------------- */
+
+static void wait_thread(void *module)
+{
+    fake_wait(module);
+}
+
+static void wait_on_two_threads(fake_module_t *module)
+{
+    nmr_verifier_config_t config = fake_config();
+    config.hang_timeout_ms = 2000; /* without the R9 check: a D4 stop, not a hang */
+    fake_set_config(&config);
+    kshim_thread_start("first-wait", wait_thread, module);
+    fake_sleep_ms(50);
+    fake_wait(module); /* whichever wait comes second stops */
+}
+
+NMR_ROLE_TEST(r9_a_second_wait_for_the_ROLE_from_another_thread_while_the_first_is_blocked_stops)
+{
+    fake_begin();
+    fake_bind_pair(pair);
+    pair[role].detach_mode = FAKE_DETACH_PENDING;
+    CHECK_STATUS(fake_deregister(&pair[role]), STATUS_PENDING);
+    EXPECT_STOP(STOP("R9"), wait_on_two_threads(&pair[role]));
+    CHECK_STOP_MENTIONS(wait_function(role));
+    CHECK_STOP_MENTIONS("a wait for this registration is already in progress");
+    check_stop_names_handle(pair[role].handle);
+    fake_complete(fake_pair_side(pair, role));
+    CHECK_STATUS(fake_wait(&pair[role]), STATUS_SUCCESS);
+    fake_unregister_ok(&pair[fake_other_role(role)]);
+    fake_end();
+}
+
+/* ---- forged handles ----------------------------------------------------------------------- */
+
+/* The calls that take a handle; the role says which of a client/provider pair is called. */
+typedef enum handle_call {
+    CALL_DEREGISTER,
+    CALL_WAIT,
+    CALL_DETACH_COMPLETE,
+    CALL_CLIENT_ATTACH,
+} handle_call_t;
+
+typedef struct forged_result {
+    const char *stop;    /* the stop line prefix, or NULL: returns status */
+    const char *message; /* what the stop line says */
+    NTSTATUS status;
+} forged_result_t;
+
+static bool is_live(HANDLE handle)
+{
+    nmr_binding_side_t *side;
+    return nmr_registration_find(handle) != NULL || nmr_binding_find(handle, &side) != NULL;
+}
+
+/*
+ * docs/behaviour.md, "Handles": the result of a forged value, from its shape alone (serial
+ * issued or not, kind, and whether an object of that kind and serial is live).
+ */
+static forged_result_t documented_result(handle_call_t call, fake_role_t role, ULONG64 serial,
+                                         unsigned kind)
+{
+    nmr_handle_kind_t registration =
+        role == FAKE_CLIENT ? NMR_HANDLE_CLIENT_REGISTRATION : NMR_HANDLE_PROVIDER_REGISTRATION;
+    nmr_handle_kind_t own_side =
+        role == FAKE_CLIENT ? NMR_HANDLE_CLIENT_BINDING : NMR_HANDLE_PROVIDER_BINDING;
+    bool never_issued = kind < NMR_HANDLE_CLIENT_REGISTRATION ||
+                        kind > NMR_HANDLE_PROVIDER_BINDING || serial == 0 ||
+                        serial >= nmr_registrar.next_serial;
+    bool registration_kind =
+        kind == NMR_HANDLE_CLIENT_REGISTRATION || kind == NMR_HANDLE_PROVIDER_REGISTRATION;
+    switch (call) {
+    case CALL_WAIT:
+    case CALL_DEREGISTER:
+        if (never_issued && call == CALL_WAIT) {
+            return (forged_result_t){NULL, NULL, STATUS_INVALID_PARAMETER};
+        }
+        if (never_issued) {
+            return (forged_result_t){STOP("R9"), "handle was never issued by the NMR", 0};
+        }
+        if (kind != registration) {
+            return (forged_result_t){STOP("R9"), "where a", 0};
+        }
+        return (forged_result_t){STOP("R9"), "stale handle: the registration already ended", 0};
+    case CALL_DETACH_COMPLETE:
+        if (never_issued) {
+            return (forged_result_t){STOP("R9"), "handle was never issued by the NMR", 0};
+        }
+        if (registration_kind) {
+            return (forged_result_t){STOP("R9"), "where a", 0};
+        }
+        if (kind != own_side) {
+            return (forged_result_t){STOP("D5"), "called for the other side", 0};
+        }
+        return (forged_result_t){STOP("D5"), "already detached on both sides and cleaned up", 0};
+    case CALL_CLIENT_ATTACH:
+        if (never_issued) {
+            return (forged_result_t){STOP("R9"), "handle was never issued by the NMR", 0};
+        }
+        if (registration_kind) {
+            return (forged_result_t){STOP("R9"), "where a", 0};
+        }
+        if (kind != NMR_HANDLE_CLIENT_BINDING) {
+            return (forged_result_t){STOP("R9"), "only the client-side binding handle", 0};
+        }
+        return (forged_result_t){STOP("R9"), "stale handle: the binding no longer exists", 0};
+    }
+    return (forged_result_t){NULL, NULL, 0};
+}
+
+static NTSTATUS make_call(handle_call_t call, fake_role_t role, HANDLE handle)
+{
+    PVOID context = NULL;
+    const VOID *dispatch = NULL;
+    bool client = role == FAKE_CLIENT;
+    switch (call) {
+    case CALL_DEREGISTER:
+        return client ? NmrDeregisterClient(handle) : NmrDeregisterProvider(handle);
+    case CALL_WAIT:
+        return client ? NmrWaitForClientDeregisterComplete(handle)
+                      : NmrWaitForProviderDeregisterComplete(handle);
+    case CALL_DETACH_COMPLETE:
+        if (client) {
+            NmrClientDetachProviderComplete(handle);
+        } else {
+            NmrProviderDetachClientComplete(handle);
+        }
+        return STATUS_SUCCESS;
+    case CALL_CLIENT_ATTACH:
+        return NmrClientAttachProvider(handle, NULL, FAKE_CLIENT_DISPATCH_V1, &context, &dispatch);
+    }
+    return STATUS_UNSUCCESSFUL;
+}
+
+/*
+ * Every kind value (0-7: the four kinds and the unused ones) with serial 0, every serial
+ * issued so far, the next serial and the one after it, and a serial far above: each forged
+ * value that names no live object gets its documented result, and the stop names it.
+ */
+static void check_forged_handles(handle_call_t call, fake_role_t role)
+{
+    fake_begin();
+    fake_bind_pair(pair);
+    /* a stale binding and a stale registration among the issued serials */
+    fake_module_t gone;
+    fake_init(&gone, role, "gone", &FAKE_NPI_A);
+    fake_register_ok(&gone);
+    fake_unregister_ok(&gone);
+    ULONG64 next = nmr_registrar.next_serial;
+    CHECK(next > 5 && next < 14);
+    ULONG64 serials[16];
+    size_t count = 0;
+    for (ULONG64 serial = 0; serial <= next + 1; serial++) {
+        serials[count++] = serial;
+    }
+    serials[count++] = (ULONG64)1 << 40;
+    for (size_t i = 0; i < count; i++) {
+        for (unsigned kind = 0; kind <= NMR_HANDLE_KIND_MASK; kind++) {
+            HANDLE handle = nmr_handle_make(serials[i], (nmr_handle_kind_t)kind);
+            if (is_live(handle)) {
+                continue; /* a genuine handle, not a forged one */
+            }
+            forged_result_t expected = documented_result(call, role, serials[i], kind);
+            if (expected.stop == NULL) {
+                CHECK_STATUS(make_call(call, role, handle), expected.status);
+                continue;
+            }
+            EXPECT_STOP(expected.stop, make_call(call, role, handle));
+            if (!fake_stop_output_contains(expected.message)) {
+                nmr_test_fail(__FILE__, __LINE__, "serial %llu kind %u: no \"%s\" in:\n%s",
+                              (unsigned long long)serials[i], kind, expected.message,
+                              nmr_test_last_child_output());
+            }
+            check_stop_names_handle(handle);
+        }
+    }
+    CHECK_EQ(nmr_registrar.next_serial, next); /* nothing above was issued */
+    fake_unbind_pair(pair);
+    fake_end();
+}
+
+NMR_ROLE_TEST(forged_handles_of_every_shape_passed_to_deregister_ROLE_get_the_documented_result)
+{
+    check_forged_handles(CALL_DEREGISTER, role);
+}
+
+NMR_ROLE_TEST(forged_handles_of_every_shape_passed_to_wait_for_ROLE_get_the_documented_result)
+{
+    check_forged_handles(CALL_WAIT, role);
+}
+
+NMR_ROLE_TEST(forged_handles_of_every_shape_passed_to_ROLE_detach_complete_get_the_documented_result)
+{
+    check_forged_handles(CALL_DETACH_COMPLETE, role);
+}
+
+NMR_TEST(forged_handles_of_every_shape_passed_to_nmr_client_attach_provider_get_the_documented_result)
+{
+    check_forged_handles(CALL_CLIENT_ATTACH, FAKE_CLIENT);
+}
