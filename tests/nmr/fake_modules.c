@@ -767,12 +767,59 @@ void fake_set_callback(fake_module_t *module, fake_callback_t callback, bool pre
     }
 }
 
-void fake_bind_pair(fake_module_t pair[2])
+const char *fake_function_name(fake_role_t role, fake_function_t function)
+{
+    static const char *const names[][2] = {
+        [FAKE_FN_REGISTER] = {"NmrRegisterClient", "NmrRegisterProvider"},
+        [FAKE_FN_DEREGISTER] = {"NmrDeregisterClient", "NmrDeregisterProvider"},
+        [FAKE_FN_WAIT] = {"NmrWaitForClientDeregisterComplete",
+                          "NmrWaitForProviderDeregisterComplete"},
+        [FAKE_FN_DETACH_COMPLETE] = {"NmrClientDetachProviderComplete",
+                                     "NmrProviderDetachClientComplete"},
+        [FAKE_FN_ATTACH_CALLBACK] = {"ClientAttachProvider", "ProviderAttachClient"},
+        [FAKE_FN_DETACH_CALLBACK] = {"ClientDetachProvider", "ProviderDetachClient"},
+        [FAKE_FN_CLEANUP_CALLBACK] = {"ClientCleanupBindingContext",
+                                      "ProviderCleanupBindingContext"},
+    };
+    return names[function][role == FAKE_PROVIDER];
+}
+
+NTSTATUS fake_deregister_handle(fake_role_t role, HANDLE handle)
+{
+    return role == FAKE_CLIENT ? NmrDeregisterClient(handle) : NmrDeregisterProvider(handle);
+}
+
+NTSTATUS fake_wait_handle(fake_role_t role, HANDLE handle)
+{
+    return role == FAKE_CLIENT ? NmrWaitForClientDeregisterComplete(handle)
+                               : NmrWaitForProviderDeregisterComplete(handle);
+}
+
+void fake_complete_handle(fake_role_t role, HANDLE handle)
+{
+    if (role == FAKE_CLIENT) {
+        NmrClientDetachProviderComplete(handle);
+    } else {
+        NmrProviderDetachClientComplete(handle);
+    }
+}
+
+void fake_init_pair(fake_module_t pair[2])
 {
     fake_client_init(&pair[FAKE_CLIENT], "c1", &FAKE_NPI_A);
     fake_provider_init(&pair[FAKE_PROVIDER], "p1", &FAKE_NPI_A);
+}
+
+void fake_register_pair(fake_module_t pair[2])
+{
     fake_register_ok(&pair[FAKE_PROVIDER]);
     fake_register_ok(&pair[FAKE_CLIENT]);
+}
+
+void fake_bind_pair(fake_module_t pair[2])
+{
+    fake_init_pair(pair);
+    fake_register_pair(pair);
     CHECK_EQ(pair[FAKE_CLIENT].attach_successes, 1);
     CHECK_EQ(pair[FAKE_PROVIDER].attach_successes, 1);
 }

@@ -211,13 +211,35 @@ extern const fake_field_t FAKE_CHARACTERISTICS_FIELDS[];
 extern const size_t FAKE_CHARACTERISTICS_FIELD_COUNT;
 unsigned char *fake_characteristics_bytes(fake_module_t *module);
 
+/* The name of an NMR function or callback of a role, e.g. FAKE_FN_WAIT of the provider is
+   "NmrWaitForProviderDeregisterComplete", FAKE_FN_DETACH_CALLBACK of the client
+   "ClientDetachProvider". */
+typedef enum fake_function {
+    FAKE_FN_REGISTER,
+    FAKE_FN_DEREGISTER,
+    FAKE_FN_WAIT,
+    FAKE_FN_DETACH_COMPLETE,
+    FAKE_FN_ATTACH_CALLBACK,
+    FAKE_FN_DETACH_CALLBACK,
+    FAKE_FN_CLEANUP_CALLBACK,
+} fake_function_t;
+const char *fake_function_name(fake_role_t role, fake_function_t function);
+/* The role's NmrDeregister*, NmrWaitFor*, Nmr*DetachComplete with any handle (no log). */
+NTSTATUS fake_deregister_handle(fake_role_t role, HANDLE handle);
+NTSTATUS fake_wait_handle(fake_role_t role, HANDLE handle);
+void fake_complete_handle(fake_role_t role, HANDLE handle);
+
 /* ---- a bound pair ----------------------------------------------------------------------- */
 
 /*
- * The client c1 and the provider p1 of FAKE_NPI_A, registered (provider first) and attached
- * once; pair[FAKE_CLIENT] is the client, pair[FAKE_PROVIDER] the provider, so a test
- * written for a role takes pair[role] and its peer pair[fake_other_role(role)].
+ * The client c1 and the provider p1 of FAKE_NPI_A: pair[FAKE_CLIENT] is the client,
+ * pair[FAKE_PROVIDER] the provider, so a test written for a role takes pair[role] and its
+ * peer pair[fake_other_role(role)]. fake_init_pair only initialises them (set knobs, then
+ * fake_register_pair: provider first, then client, each CHECKed); fake_bind_pair does both
+ * and CHECKs that they attached once.
  */
+void fake_init_pair(fake_module_t pair[2]);
+void fake_register_pair(fake_module_t pair[2]);
 void fake_bind_pair(fake_module_t pair[2]);
 /* Deregister and wait for both (client first); CHECKs every result. */
 void fake_unbind_pair(fake_module_t pair[2]);

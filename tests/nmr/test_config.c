@@ -109,7 +109,7 @@ NMR_TEST(warnings_are_printed_false_still_counts_warnings)
     fake_set_config(&config);
     fake_module_t c;
     fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.Length = 1;
+    c.cchars.Length = sizeof(NPI_CLIENT_CHARACTERISTICS) + 1;
     fake_register_ok(&c);
     CHECK_EQ(nmr_verifier_warning_count(), 1);
     CHECK_STR(nmr_verifier_last_warning_rule(), "R10");
