@@ -810,10 +810,21 @@ void fake_init_pair(fake_module_t pair[2])
     fake_provider_init(&pair[FAKE_PROVIDER], "p1", &FAKE_NPI_A);
 }
 
+void fake_register_pair_first(fake_module_t pair[2], fake_role_t first)
+{
+    fake_register_ok(&pair[first]);
+    fake_register_ok(&pair[fake_other_role(first)]);
+}
+
 void fake_register_pair(fake_module_t pair[2])
 {
-    fake_register_ok(&pair[FAKE_PROVIDER]);
-    fake_register_ok(&pair[FAKE_CLIENT]);
+    fake_register_pair_first(pair, FAKE_PROVIDER);
+}
+
+void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first)
+{
+    fake_unregister_ok(&pair[first]);
+    fake_unregister_ok(&pair[fake_other_role(first)]);
 }
 
 void fake_bind_pair(fake_module_t pair[2])
@@ -826,8 +837,7 @@ void fake_bind_pair(fake_module_t pair[2])
 
 void fake_unbind_pair(fake_module_t pair[2])
 {
-    fake_unregister_ok(&pair[FAKE_CLIENT]);
-    fake_unregister_ok(&pair[FAKE_PROVIDER]);
+    fake_unregister_pair_first(pair, FAKE_CLIENT);
 }
 
 fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role)

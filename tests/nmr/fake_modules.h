@@ -240,9 +240,13 @@ void fake_complete_handle(fake_role_t role, HANDLE handle);
  */
 void fake_init_pair(fake_module_t pair[2]);
 void fake_register_pair(fake_module_t pair[2]);
+/* fake_register_ok of pair[first], then of the other. */
+void fake_register_pair_first(fake_module_t pair[2], fake_role_t first);
 void fake_bind_pair(fake_module_t pair[2]);
 /* Deregister and wait for both (client first); CHECKs every result. */
 void fake_unbind_pair(fake_module_t pair[2]);
+/* fake_unregister_ok of pair[first], then of the other. */
+void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first);
 /* This side's binding record of the pair's binding: pair[role] toward its peer. */
 fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role);
 /* NmrRegisterClient/Provider(&chars, module, &module->handle); logs "<name>.registered". */

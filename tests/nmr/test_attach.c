@@ -8,79 +8,54 @@
  */
 #include "fake_modules.h"
 
+/* pair[FAKE_CLIENT] is the client c1, pair[FAKE_PROVIDER] the provider p1 (fake_init_pair). */
+static fake_module_t pair[2];
+#define c (pair[FAKE_CLIENT])
+#define p (pair[FAKE_PROVIDER])
+
 /* ---- both orders ------------------------------------------------------------------------ */
 
-NMR_TEST(client_registering_after_a_provider_attaches_before_register_client_returns)
+/* The later of the two registrations attaches (client first) before it returns. */
+static void check_attach_inside_the_later_registration(fake_role_t first)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
-    CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered");
+    fake_init_pair(pair);
+    fake_register_pair_first(pair, first);
+    char log[128];
+    snprintf(log, sizeof log, "%s.registered c1.attach(p1) p1.attach(c1) %s.registered",
+             pair[first].name, pair[fake_other_role(first)].name);
+    CHECK_LOG(log);
     CHECK_EQ(c.attach_successes, 1);
     CHECK_EQ(p.attach_successes, 1);
     CHECK_EQ(nmr_live_object_count(), 3);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unregister_pair_first(pair, fake_other_role(first));
     fake_end();
+}
+
+NMR_TEST(client_registering_after_a_provider_attaches_before_register_client_returns)
+{
+    check_attach_inside_the_later_registration(FAKE_PROVIDER);
 }
 
 NMR_TEST(provider_registering_after_a_client_attaches_through_the_client_before_returning)
 {
-    fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    fake_register_ok(&p);
-    CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered");
-    CHECK_EQ(c.attach_successes, 1);
-    CHECK_EQ(p.attach_successes, 1);
-    CHECK_EQ(nmr_live_object_count(), 3);
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c);
-    fake_end();
+    check_attach_inside_the_later_registration(FAKE_CLIENT);
 }
 
-static void check_provider_attach_nested(fake_module_t *c, fake_module_t *p)
+NMR_ROLE_TEST(provider_attach_runs_nested_in_nmr_client_attach_provider_when_the_ROLE_registered_first)
 {
-    fake_binding_t *cb = fake_binding_between(c, p);
-    fake_binding_t *pb = fake_binding_between(p, c);
+    fake_begin();
+    fake_init_pair(pair);
+    fake_register_pair_first(pair, role);
+    fake_binding_t *cb = fake_pair_side(pair, FAKE_CLIENT);
+    fake_binding_t *pb = fake_pair_side(pair, FAKE_PROVIDER);
     CHECK(cb != NULL);
     CHECK(pb != NULL);
-    CHECK_EQ(c->nmr_attach_calls, 1);
-    CHECK_EQ(p->attach_calls, 1);
+    CHECK_EQ(c.nmr_attach_calls, 1);
+    CHECK_EQ(p.attach_calls, 1);
     CHECK_EQ(pb->nested, 1);
-    CHECK_EQ(p->not_nested_attaches, 0);
-}
-
-NMR_TEST(provider_attach_runs_nested_in_nmr_client_attach_provider_when_the_provider_registered_first)
-{
-    fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
-    check_provider_attach_nested(&c, &p);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
-    fake_end();
-}
-
-NMR_TEST(provider_attach_runs_nested_in_nmr_client_attach_provider_when_the_client_registered_first)
-{
-    fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    fake_register_ok(&p);
-    check_provider_attach_nested(&c, &p);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    CHECK_EQ(p.not_nested_attaches, 0);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
@@ -92,9 +67,7 @@ static void register_on_thread(void *arg)
 NMR_TEST(attach_callbacks_run_at_passive_level_on_the_registering_thread)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     fake_register_ok(&c);
     kshim_thread_join(kshim_thread_start("registrar-of-p1", register_on_thread, &p));
     fake_binding_t *cb = fake_binding_between(&c, &p);
@@ -104,8 +77,7 @@ NMR_TEST(attach_callbacks_run_at_passive_level_on_the_registering_thread)
     CHECK_STR(pb->attach_thread, "registrar-of-p1");
     CHECK_EQ(cb->attach_irql, PASSIVE_LEVEL);
     CHECK_EQ(pb->attach_irql, PASSIVE_LEVEL);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
@@ -126,107 +98,57 @@ static void watch_handle_hook(fake_module_t *module, fake_binding_t *binding, fa
     }
 }
 
-NMR_TEST(register_client_writes_the_out_handle_only_after_the_attaches_returned)
+NMR_ROLE_TEST(register_ROLE_writes_the_out_handle_only_after_the_attaches_returned)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    handle_watch_t watch = {&c, NULL, 0};
-    c.hook = watch_handle_hook;
-    c.hook_arg = &watch;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_init_pair(pair);
+    handle_watch_t watch = {&pair[role], NULL, 0};
+    pair[role].hook = watch_handle_hook;
+    pair[role].hook_arg = &watch;
+    fake_register_pair_first(pair, fake_other_role(role));
     CHECK_EQ(watch.calls, 1);
     CHECK(watch.seen == FAKE_HANDLE_SENTINEL);
-    CHECK(c.handle != FAKE_HANDLE_SENTINEL);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
-    fake_end();
-}
-
-NMR_TEST(register_provider_writes_the_out_handle_only_after_the_attaches_returned)
-{
-    fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    handle_watch_t watch = {&p, NULL, 0};
-    p.hook = watch_handle_hook;
-    p.hook_arg = &watch;
-    fake_register_ok(&c);
-    fake_register_ok(&p);
-    CHECK_EQ(watch.calls, 1);
-    CHECK(watch.seen == FAKE_HANDLE_SENTINEL);
-    CHECK(p.handle != FAKE_HANDLE_SENTINEL);
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c);
+    CHECK(pair[role].handle != FAKE_HANDLE_SENTINEL);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
 /* ---- pointers and contexts -------------------------------------------------------------- */
 
-NMR_TEST(client_attach_receives_the_address_of_the_providers_own_instance)
+NMR_ROLE_TEST(ROLE_attach_receives_the_address_of_the_PEERs_own_instance)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    CHECK(cb != NULL);
-    CHECK(cb->peer_instance == &p.pchars.ProviderRegistrationInstance);
-    CHECK(cb->peer_instance->ModuleId == &p.module_id);
-    CHECK(cb->peer_instance->NpiId == &FAKE_NPI_A);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
-    fake_end();
-}
-
-NMR_TEST(provider_attach_receives_the_address_of_the_clients_own_instance)
-{
-    fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    fake_register_ok(&p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
-    CHECK(pb != NULL);
-    CHECK(pb->peer_instance == &c.cchars.ClientRegistrationInstance);
-    CHECK(pb->peer_instance->ModuleId == &c.module_id);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_init_pair(pair);
+    fake_module_t *peer = &pair[fake_other_role(role)];
+    fake_register_pair_first(pair, fake_other_role(role));
+    fake_binding_t *binding = fake_pair_side(pair, role);
+    CHECK(binding != NULL);
+    CHECK(binding->peer_instance == fake_instance(peer));
+    CHECK(binding->peer_instance->ModuleId == &peer->module_id);
+    CHECK(binding->peer_instance->NpiId == &FAKE_NPI_A);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
 NMR_TEST(attach_callbacks_receive_the_registration_contexts_unchanged)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    fake_register_ok(&p);
+    fake_init_pair(pair);
+    fake_register_pair_first(pair, FAKE_CLIENT);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     fake_binding_t *pb = fake_binding_between(&p, &c);
     CHECK(cb != NULL && pb != NULL);
     CHECK(cb->registration_context == &c);
     CHECK(pb->registration_context == &p);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
 NMR_TEST(binding_contexts_and_dispatch_tables_pass_through_unchanged)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_init_pair(pair);
+    fake_register_pair(pair);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     fake_binding_t *pb = fake_binding_between(&p, &c);
     CHECK(cb != NULL && pb != NULL);
@@ -249,29 +171,22 @@ NMR_TEST(binding_contexts_and_dispatch_tables_pass_through_unchanged)
 NMR_TEST(a_null_client_dispatch_reaches_the_provider_as_null)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     c.dispatch = NULL;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     fake_binding_t *pb = fake_binding_between(&p, &c);
     CHECK(pb != NULL);
     CHECK(pb->peer_dispatch == NULL);
     CHECK_EQ(c.attach_successes, 1);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
 NMR_TEST(the_two_sides_of_a_binding_get_different_handles)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_init_pair(pair);
+    fake_register_pair(pair);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     fake_binding_t *pb = fake_binding_between(&p, &c);
     CHECK(cb != NULL && pb != NULL);
@@ -280,8 +195,7 @@ NMR_TEST(the_two_sides_of_a_binding_get_different_handles)
     CHECK(cb->handle != pb->handle);
     CHECK(cb->handle != c.handle && cb->handle != p.handle);
     CHECK(pb->handle != c.handle && pb->handle != p.handle);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
@@ -376,38 +290,30 @@ NMR_TEST(null_registration_contexts_are_passed_through_as_null)
 NMR_TEST(nmr_client_attach_provider_returns_success_when_the_provider_accepts)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_init_pair(pair);
+    fake_register_pair(pair);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     CHECK(cb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_SUCCESS);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
 NMR_TEST(nmr_client_attach_provider_returns_nointerface_when_the_provider_declines)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_NOINTERFACE;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     CHECK(cb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_NOINTERFACE);
     CHECK_EQ(c.attach_successes, 0);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
     CHECK_EQ(nmr_live_object_count(), 2);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered c1.deregistered c1.waited "
               "p1.deregistered p1.waited");
     fake_end();
@@ -416,21 +322,17 @@ NMR_TEST(nmr_client_attach_provider_returns_nointerface_when_the_provider_declin
 NMR_TEST(nmr_client_attach_provider_passes_an_arbitrary_error_through_and_warns_a9)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_UNSUCCESSFUL;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     CHECK(cb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_UNSUCCESSFUL);
     CHECK_EQ(nmr_verifier_warning_count(), 1);
     CHECK_STR(nmr_verifier_last_warning_rule(), "A9");
     CHECK_EQ(c.attach_successes, 0);
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c);
+    fake_unregister_pair_first(pair, FAKE_PROVIDER);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered p1.deregistered p1.waited "
               "c1.deregistered c1.waited");
     fake_end();
@@ -457,23 +359,19 @@ static void null_out_hook(fake_module_t *module, fake_binding_t *binding, fake_p
 NMR_TEST(nmr_client_attach_provider_with_a_null_out_pointer_returns_invalid_parameter_without_calling_the_provider)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     null_out_result_t result = {0, 0};
     c.hook = null_out_hook;
     c.hook_arg = &result;
     /* the client returns the status of its last call, as it must (A2) */
     c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     c.attach_status = STATUS_INVALID_PARAMETER;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_STATUS(result.null_context_out, STATUS_INVALID_PARAMETER);
     CHECK_STATUS(result.null_dispatch_out, STATUS_INVALID_PARAMETER);
     CHECK_EQ(p.attach_calls, 0);
     CHECK_EQ(c.attach_successes, 0);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) c1.registered c1.deregistered c1.waited p1.deregistered "
               "p1.waited");
     fake_end();
@@ -484,20 +382,16 @@ NMR_TEST(nmr_client_attach_provider_with_a_null_out_pointer_returns_invalid_para
 NMR_TEST(client_declining_without_calling_gets_no_provider_attach_detach_or_cleanup)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     c.attach_status = STATUS_NOINTERFACE;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_EQ(c.attach_calls, 1);
     CHECK_EQ(c.nmr_attach_calls, 0);
     CHECK_EQ(p.attach_calls, 0);
     CHECK_EQ(nmr_live_object_count(), 2);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c);
+    fake_unregister_pair_first(pair, FAKE_PROVIDER);
     CHECK_LOG("p1.registered c1.attach(p1) c1.registered p1.deregistered p1.waited c1.deregistered "
               "c1.waited");
     CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
@@ -507,17 +401,13 @@ NMR_TEST(client_declining_without_calling_gets_no_provider_attach_detach_or_clea
 NMR_TEST(client_failing_without_calling_stays_unbound_and_gets_no_detach_or_cleanup)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     c.attach_status = STATUS_INSUFFICIENT_RESOURCES;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_EQ(p.attach_calls, 0);
     CHECK_EQ(nmr_live_object_count(), 2);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
     fake_end();
 }
@@ -525,15 +415,11 @@ NMR_TEST(client_failing_without_calling_stays_unbound_and_gets_no_detach_or_clea
 NMR_TEST(provider_declining_gets_no_detach_and_no_cleanup_on_either_side)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_NOINTERFACE;
-    fake_register_ok(&c);
-    fake_register_ok(&p);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_register_pair_first(pair, FAKE_CLIENT);
+    fake_unbind_pair(pair);
     CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered c1.deregistered c1.waited "
               "p1.deregistered p1.waited");
     CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
@@ -543,14 +429,11 @@ NMR_TEST(provider_declining_gets_no_detach_and_no_cleanup_on_either_side)
 NMR_TEST(a_failed_attach_gets_no_detach_and_no_cleanup_even_when_both_deregister)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_UNSUCCESSFUL;
     c.detach_mode = FAKE_DETACH_PENDING; /* a stray detach would also hang the wait */
-    fake_register_ok(&c);
-    fake_register_ok(&p);
+    fake_register_pair_first(pair, FAKE_CLIENT);
     CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
     CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
     CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
@@ -564,14 +447,11 @@ NMR_TEST(a_failed_attach_gets_no_detach_and_no_cleanup_even_when_both_deregister
 NMR_TEST(nointerface_retry_with_another_dispatch_succeeds_inside_the_same_callback)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     p.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
     c.dispatch = FAKE_CLIENT_DISPATCH_V1;
     c.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.attach(c1) c1.registered");
     CHECK_EQ(c.attach_calls, 1);
     CHECK_EQ(c.nmr_attach_calls, 2);
@@ -598,19 +478,15 @@ NMR_TEST(nointerface_retry_with_another_dispatch_succeeds_inside_the_same_callba
 NMR_TEST(nointerface_retry_declined_again_leaves_the_pair_unbound)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     p.accept_only_dispatch = FAKE_PROVIDER_DISPATCH; /* accepts neither client table */
     c.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_EQ(c.nmr_attach_calls, 2);
     CHECK_EQ(p.attach_calls, 2);
     CHECK_EQ(c.attach_successes + p.attach_successes, 0);
     CHECK_EQ(nmr_live_object_count(), 2);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
     fake_end();
 }
@@ -618,7 +494,7 @@ NMR_TEST(nointerface_retry_declined_again_leaves_the_pair_unbound)
 NMR_TEST(a_provider_declining_one_client_still_binds_another)
 {
     fake_begin();
-    fake_module_t c1, c2, p;
+    fake_module_t c1, c2;
     fake_client_init(&c1, "c1", &FAKE_NPI_A);
     fake_client_init(&c2, "c2", &FAKE_NPI_A);
     fake_provider_init(&p, "p1", &FAKE_NPI_A);
@@ -643,7 +519,7 @@ NMR_TEST(a_provider_declining_one_client_still_binds_another)
 NMR_TEST(a_new_client_attaches_to_the_providers_in_their_registration_order)
 {
     fake_begin();
-    fake_module_t c, p1, p2, p3;
+    fake_module_t p1, p2, p3;
     fake_provider_init(&p1, "p1", &FAKE_NPI_A);
     fake_provider_init(&p2, "p2", &FAKE_NPI_A);
     fake_provider_init(&p3, "p3", &FAKE_NPI_A);
@@ -664,7 +540,7 @@ NMR_TEST(a_new_client_attaches_to_the_providers_in_their_registration_order)
 NMR_TEST(a_new_provider_attaches_to_the_clients_in_their_registration_order)
 {
     fake_begin();
-    fake_module_t c1, c2, c3, p;
+    fake_module_t c1, c2, c3;
     fake_client_init(&c1, "c1", &FAKE_NPI_A);
     fake_client_init(&c2, "c2", &FAKE_NPI_A);
     fake_client_init(&c3, "c3", &FAKE_NPI_A);
