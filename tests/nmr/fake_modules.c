@@ -827,17 +827,33 @@ void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first)
     fake_unregister_ok(&pair[fake_other_role(first)]);
 }
 
-void fake_bind_pair(fake_module_t pair[2])
+void fake_attach_pair(fake_module_t pair[2])
 {
-    fake_init_pair(pair);
     fake_register_pair(pair);
     CHECK_EQ(pair[FAKE_CLIENT].attach_successes, 1);
     CHECK_EQ(pair[FAKE_PROVIDER].attach_successes, 1);
+    fake_log_clear();
+}
+
+void fake_bind_pair(fake_module_t pair[2])
+{
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
 }
 
 void fake_unbind_pair(fake_module_t pair[2])
 {
     fake_unregister_pair_first(pair, FAKE_CLIENT);
+}
+
+void fake_check_pair_irqls(fake_module_t pair[2], KIRQL detach_irql, KIRQL cleanup_irql)
+{
+    for (int role = FAKE_CLIENT; role <= FAKE_PROVIDER; role++) {
+        fake_binding_t *side = fake_pair_side(pair, (fake_role_t)role);
+        CHECK(side != NULL);
+        CHECK_EQ(side->detach_irql, detach_irql);
+        CHECK_EQ(side->cleanup_irql, cleanup_irql);
+    }
 }
 
 fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role)

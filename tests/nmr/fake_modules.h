@@ -235,18 +235,21 @@ void fake_complete_handle(fake_role_t role, HANDLE handle);
  * The client c1 and the provider p1 of FAKE_NPI_A: pair[FAKE_CLIENT] is the client,
  * pair[FAKE_PROVIDER] the provider, so a test written for a role takes pair[role] and its
  * peer pair[fake_other_role(role)]. fake_init_pair only initialises them (set knobs, then
- * fake_register_pair: provider first, then client, each CHECKed); fake_bind_pair does both
- * and CHECKs that they attached once.
+ * fake_register_pair: provider first, then client, each CHECKed).
  */
 void fake_init_pair(fake_module_t pair[2]);
 void fake_register_pair(fake_module_t pair[2]);
 /* fake_register_ok of pair[first], then of the other. */
 void fake_register_pair_first(fake_module_t pair[2], fake_role_t first);
-void fake_bind_pair(fake_module_t pair[2]);
+/* fake_register_pair, CHECK that both attached once, then clear the log. */
+void fake_attach_pair(fake_module_t pair[2]);
+void fake_bind_pair(fake_module_t pair[2]); /* fake_init_pair, then fake_attach_pair */
 /* Deregister and wait for both (client first); CHECKs every result. */
 void fake_unbind_pair(fake_module_t pair[2]);
 /* fake_unregister_ok of pair[first], then of the other. */
 void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first);
+/* CHECK the IRQL both detach callbacks and both cleanup callbacks of the pair's binding ran at. */
+void fake_check_pair_irqls(fake_module_t pair[2], KIRQL detach_irql, KIRQL cleanup_irql);
 /* This side's binding record of the pair's binding: pair[role] toward its peer. */
 fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role);
 /* NmrRegisterClient/Provider(&chars, module, &module->handle); logs "<name>.registered". */

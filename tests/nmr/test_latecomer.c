@@ -8,6 +8,11 @@
  */
 #include "fake_modules.h"
 
+/* pair[FAKE_CLIENT] is the client c1, pair[FAKE_PROVIDER] the provider p1 (fake_init_pair). */
+static fake_module_t pair[2];
+#define c (pair[FAKE_CLIENT])
+#define p (pair[FAKE_PROVIDER])
+
 /* ---- deregistration from another thread while ProviderAttachClient runs ----------------- */
 
 typedef struct {
@@ -40,9 +45,7 @@ static void race_helper(void *arg)
 NMR_TEST(a_provider_deregistered_by_another_thread_during_its_attach_is_detached_before_register_client_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     race_t race;
     race.provider = &p;
     race.deregister_status = 0;
@@ -92,14 +95,11 @@ static void deregister_after_attach_hook(fake_module_t *module, fake_binding_t *
 NMR_TEST(a_provider_deregistered_inside_the_client_attach_is_detached_before_register_client_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     deregister_in_hook_t arg = {&p, 0, 0};
     c.hook = deregister_after_attach_hook;
     c.hook_arg = &arg;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.cleanup(p1) p1.cleanup(c1) c1.registered");
@@ -112,14 +112,11 @@ NMR_TEST(a_provider_deregistered_inside_the_client_attach_is_detached_before_reg
 NMR_TEST(a_client_deregistered_inside_its_own_attach_is_detached_before_register_provider_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     deregister_in_hook_t arg = {&c, 0, 0};
     c.hook = deregister_after_attach_hook;
     c.hook_arg = &arg;
-    fake_register_ok(&c);
-    fake_register_ok(&p);
+    fake_register_pair_first(pair, FAKE_CLIENT);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) c1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.cleanup(p1) p1.cleanup(c1) p1.registered");
@@ -133,16 +130,13 @@ NMR_TEST(a_client_deregistered_inside_its_own_attach_is_detached_before_register
 NMR_TEST(a_latecomer_detach_that_is_pending_is_completed_later_and_both_waits_succeed)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     deregister_in_hook_t arg = {&p, 0, 0};
     c.hook = deregister_after_attach_hook;
     c.hook_arg = &arg;
     c.detach_mode = FAKE_DETACH_PENDING;
     p.detach_mode = FAKE_DETACH_PENDING;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.registered");
     CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
@@ -168,15 +162,12 @@ static void deregister_on_attach_entry_hook(fake_module_t *module, fake_binding_
 NMR_TEST(a_provider_deregistering_itself_inside_its_attach_is_detached_before_register_client_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     deregister_in_hook_t arg = {&p, 0, 0};
     /* the provider deregisters itself on entry of its attach callback, then accepts */
     p.hook = deregister_on_attach_entry_hook;
     p.hook_arg = &arg;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.cleanup(p1) p1.cleanup(c1) c1.registered");
@@ -190,7 +181,7 @@ NMR_TEST(a_provider_deregistering_itself_inside_its_attach_is_detached_before_re
 NMR_TEST(a_proposed_binding_whose_attach_had_not_started_is_discarded_without_callbacks)
 {
     fake_begin();
-    fake_module_t c, p1, p2;
+    fake_module_t p1, p2;
     fake_provider_init(&p1, "p1", &FAKE_NPI_A);
     fake_provider_init(&p2, "p2", &FAKE_NPI_A);
     fake_client_init(&c, "c1", &FAKE_NPI_A);
@@ -215,7 +206,7 @@ NMR_TEST(a_proposed_binding_whose_attach_had_not_started_is_discarded_without_ca
 NMR_TEST(a_proposed_binding_of_a_client_that_left_during_an_earlier_attach_is_discarded)
 {
     fake_begin();
-    fake_module_t c1, c2, p;
+    fake_module_t c1, c2;
     fake_client_init(&c1, "c1", &FAKE_NPI_A);
     fake_client_init(&c2, "c2", &FAKE_NPI_A);
     fake_provider_init(&p, "p1", &FAKE_NPI_A);
@@ -241,14 +232,11 @@ NMR_TEST(a_latecomer_detach_honours_detach_at_dispatch_and_returns_to_passive)
     nmr_verifier_config_t config = fake_config();
     config.detach_at_dispatch = TRUE;
     fake_set_config(&config);
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     deregister_in_hook_t arg = {&p, 0, 0};
     c.hook = deregister_after_attach_hook;
     c.hook_arg = &arg;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_register_pair(pair);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     fake_binding_t *cb = fake_binding_between(&c, &p);
     fake_binding_t *pb = fake_binding_between(&p, &c);
