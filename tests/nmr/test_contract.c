@@ -373,3 +373,94 @@ NMR_TEST(forged_handles_of_every_shape_passed_to_nmr_client_attach_provider_get_
 {
     check_forged_handles(CALL_CLIENT_ATTACH, FAKE_CLIENT);
 }
+
+/* ---- exported routines: NmrIsEqualNpiModuleId, nmr_report_blocked_waits ------------------ */
+
+NMR_TEST(nmr_is_equal_npi_module_id_compares_the_type_and_the_identifier_of_that_type)
+{
+    NPI_MODULEID a = {sizeof(NPI_MODULEID), MIT_GUID, {{0}}}, b;
+    a.Guid = FAKE_NPI_A;
+    b = a;
+    CHECK(NmrIsEqualNpiModuleId(&a, &b));
+    for (size_t byte = 0; byte < sizeof(GUID); byte++) {
+        b = a;
+        ((unsigned char *)&b.Guid)[byte] ^= 1;
+        CHECK(!NmrIsEqualNpiModuleId(&a, &b));
+    }
+    /* only the identifier counts, not Length */
+    b = a;
+    b.Length = 3;
+    CHECK(NmrIsEqualNpiModuleId(&a, &b));
+    /* LUIDs: both halves count; the bytes after the LUID do not */
+    a.Type = b.Type = MIT_IF_LUID;
+    b = a;
+    b.Guid.Data4[7] ^= 1;
+    CHECK(NmrIsEqualNpiModuleId(&a, &b));
+    b = a;
+    b.IfLuid.LowPart ^= 1;
+    CHECK(!NmrIsEqualNpiModuleId(&a, &b));
+    b = a;
+    b.IfLuid.HighPart ^= 1;
+    CHECK(!NmrIsEqualNpiModuleId(&a, &b));
+    /* different types, or a type that is neither: never equal, not even to itself */
+    b = a;
+    b.Type = MIT_GUID;
+    CHECK(!NmrIsEqualNpiModuleId(&a, &b));
+    a.Type = (NPI_MODULEID_TYPE)7;
+    CHECK(!NmrIsEqualNpiModuleId(&a, &a));
+}
+
+typedef struct printed {
+    char text[4096];
+    size_t length;
+} printed_t;
+
+static void collect_print(const char *text, size_t length, void *context)
+{
+    printed_t *printed = context;
+    size_t room = sizeof printed->text - 1 - printed->length;
+    length = length < room ? length : room;
+    memcpy(printed->text + printed->length, text, length);
+    printed->length += length;
+    printed->text[printed->length] = '\0';
+}
+
+static void blocked_wait_thread(void *module)
+{
+    CHECK_STATUS(fake_wait(module), STATUS_SUCCESS);
+}
+
+NMR_ROLE_TEST(nmr_report_blocked_waits_describes_a_blocked_ROLE_wait_and_the_side_it_waits_for)
+{
+    fake_begin();
+    CHECK_EQ(nmr_report_blocked_waits(), 0);
+    fake_bind_pair(pair);
+    fake_module_t *module = &pair[role];
+    module->detach_mode = FAKE_DETACH_PENDING;
+    CHECK_STATUS(fake_deregister(module), STATUS_PENDING);
+    CHECK_EQ(nmr_report_blocked_waits(), 0); /* deregistered, but nobody waits yet */
+    kshim_thread_t *waiter = kshim_thread_start("waiter", blocked_wait_thread, module);
+    static printed_t printed;
+    printed.length = 0;
+    ULONG waits = 0;
+    for (int tries = 0; tries < 200 && waits == 0; tries++) {
+        fake_sleep_ms(5);
+        printed.length = 0;
+        kshim_dbg_print_set_sink(collect_print, &printed);
+        waits = nmr_report_blocked_waits();
+        kshim_dbg_print_set_sink(NULL, NULL);
+    }
+    CHECK_EQ(waits, 1);
+    char text[32], line[128];
+    snprintf(line, sizeof line, "*** NMR VERIFIER STOP D4: %s: blocked, and no thread can make "
+             "progress", fake_function_name(role, FAKE_FN_WAIT));
+    CHECK(fake_text_contains(printed.text, line));
+    CHECK(fake_text_contains(printed.text, fake_handle_text(module->handle, text)));
+    snprintf(line, sizeof line, "%s not called", fake_function_name(role, FAKE_FN_DETACH_COMPLETE));
+    CHECK(fake_text_contains(printed.text, line));
+    fake_complete(fake_pair_side(pair, role));
+    kshim_thread_join(waiter);
+    CHECK_EQ(nmr_report_blocked_waits(), 0);
+    fake_unregister_ok(&pair[fake_other_role(role)]);
+    fake_end();
+}
