@@ -1048,6 +1048,23 @@ void fake_set_config(const nmr_verifier_config_t *config)
     nmr_verifier_set_config(config);
 }
 
+void fake_turn_on(unsigned switches)
+{
+    nmr_verifier_config_t config = fake_config();
+    config.detach_at_dispatch |= (switches & FAKE_DETACH_AT_DISPATCH) != 0;
+    config.cleanup_at_dispatch |= (switches & FAKE_CLEANUP_AT_DISPATCH) != 0;
+    config.provider_detach_first |= (switches & FAKE_PROVIDER_DETACH_FIRST) != 0;
+    config.warnings_are_fatal |= (switches & FAKE_WARNINGS_ARE_FATAL) != 0;
+    fake_set_config(&config);
+}
+
+void fake_set_hang_timeout(ULONG milliseconds)
+{
+    nmr_verifier_config_t config = fake_config();
+    config.hang_timeout_ms = milliseconds;
+    fake_set_config(&config);
+}
+
 const char *fake_handle_text(HANDLE handle, char buffer[32])
 {
     snprintf(buffer, 32, "%llx", (unsigned long long)(uintptr_t)handle);

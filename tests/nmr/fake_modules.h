@@ -337,6 +337,15 @@ void fake_complete_on_other_thread(fake_binding_t *binding);
 
 nmr_verifier_config_t fake_config(void);
 void fake_set_config(const nmr_verifier_config_t *config);
+/* Turn on switches of the verifier configuration (the rest stays as it is). */
+typedef enum fake_switch {
+    FAKE_DETACH_AT_DISPATCH = 1,
+    FAKE_CLEANUP_AT_DISPATCH = 2,
+    FAKE_PROVIDER_DETACH_FIRST = 4,
+    FAKE_WARNINGS_ARE_FATAL = 8,
+} fake_switch_t;
+void fake_turn_on(unsigned switches);
+void fake_set_hang_timeout(ULONG milliseconds);
 
 /* Format a handle as lowercase hex without prefix (for matching stop output). */
 const char *fake_handle_text(HANDLE handle, char buffer[32]);

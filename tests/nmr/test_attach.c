@@ -516,44 +516,44 @@ NMR_TEST(a_provider_declining_one_client_still_binds_another)
 
 /* ---- several peers: order ---------------------------------------------------------------- */
 
-NMR_TEST(a_new_client_attaches_to_the_providers_in_their_registration_order)
+/* "c1.attach(p1) p1.attach(c1)" for a client and a provider, whichever is which. */
+static void append_attach(char *log, size_t size, const fake_module_t *a, const fake_module_t *b)
+{
+    const fake_module_t *client = a->role == FAKE_CLIENT ? a : b;
+    const fake_module_t *provider = a->role == FAKE_CLIENT ? b : a;
+    size_t used = strlen(log);
+    snprintf(log + used, size - used, "%s.attach(%s) %s.attach(%s) ", client->name,
+             provider->name, provider->name, client->name);
+}
+
+NMR_ROLE_TEST(a_new_ROLE_attaches_to_the_PEERs_in_their_registration_order)
 {
     fake_begin();
-    fake_module_t p1, p2, p3;
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_provider_init(&p3, "p3", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p2);
-    fake_register_ok(&p1);
-    fake_register_ok(&p3);
-    fake_register_ok(&c);
-    CHECK_LOG("p2.registered p1.registered p3.registered c1.attach(p2) p2.attach(c1) c1.attach(p1) "
-              "p1.attach(c1) c1.attach(p3) p3.attach(c1) c1.registered");
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p1);
-    fake_unregister_ok(&p2);
-    fake_unregister_ok(&p3);
+    static const char *const names[2][3] = {{"c1", "c2", "c3"}, {"p1", "p2", "p3"}};
+    static const int order[3] = {1, 0, 2}; /* registered second, first, third */
+    fake_role_t other = fake_other_role(role);
+    fake_module_t peers[3];
+    char log[512] = "";
+    for (int i = 0; i < 3; i++) {
+        fake_init(&peers[i], other, names[other][i], &FAKE_NPI_A);
+    }
+    fake_init(&pair[role], role, names[role][0], &FAKE_NPI_A);
+    for (int i = 0; i < 3; i++) {
+        fake_register_ok(&peers[order[i]]);
+        size_t used = strlen(log);
+        snprintf(log + used, sizeof log - used, "%s.registered ", peers[order[i]].name);
+    }
+    fake_register_ok(&pair[role]);
+    for (int i = 0; i < 3; i++) {
+        append_attach(log, sizeof log, &pair[role], &peers[order[i]]);
+    }
+    size_t used = strlen(log);
+    snprintf(log + used, sizeof log - used, "%s.registered", pair[role].name);
+    CHECK_LOG(log);
+    fake_unregister_ok(&pair[role]);
+    for (int i = 0; i < 3; i++) {
+        fake_unregister_ok(&peers[i]);
+    }
     fake_end();
 }
 
-NMR_TEST(a_new_provider_attaches_to_the_clients_in_their_registration_order)
-{
-    fake_begin();
-    fake_module_t c1, c2, c3;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_client_init(&c3, "c3", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&c3);
-    fake_register_ok(&c1);
-    fake_register_ok(&c2);
-    fake_register_ok(&p);
-    CHECK_LOG("c3.registered c1.registered c2.registered c3.attach(p1) p1.attach(c3) c1.attach(p1) "
-              "p1.attach(c1) c2.attach(p1) p1.attach(c2) p1.registered");
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c1);
-    fake_unregister_ok(&c2);
-    fake_unregister_ok(&c3);
-    fake_end();
-}

@@ -102,9 +102,7 @@ NMR_TEST(cleanup_calls_the_client_then_the_provider_each_with_its_own_binding_co
 NMR_TEST(cleanup_order_stays_client_then_provider_with_provider_detach_first)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.provider_detach_first = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_PROVIDER_DETACH_FIRST);
     fake_init_pair(pair);
     fake_attach_pair(pair);
     fake_unregister_ok(&p);
@@ -289,9 +287,7 @@ NMR_TEST(cleanup_runs_at_the_irql_of_the_completing_caller)
 NMR_TEST(cleanup_at_dispatch_runs_cleanup_callbacks_at_dispatch_level_for_a_passive_caller)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.cleanup_at_dispatch = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_CLEANUP_AT_DISPATCH);
     fake_init_pair(pair);
     fake_attach_pair(pair);
     CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
@@ -305,9 +301,7 @@ NMR_TEST(cleanup_at_dispatch_runs_cleanup_callbacks_at_dispatch_level_for_a_pass
 NMR_TEST(cleanup_at_dispatch_also_applies_inside_a_detach_complete_call)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.cleanup_at_dispatch = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_CLEANUP_AT_DISPATCH);
     fake_init_pair(pair);
     p.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);

@@ -13,9 +13,7 @@
 
 static void make_fatal(void)
 {
-    nmr_verifier_config_t config = fake_config();
-    config.warnings_are_fatal = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_WARNINGS_ARE_FATAL);
 }
 
 NMR_TEST(warnings_are_not_fatal_by_default)
@@ -246,9 +244,7 @@ static void complete_one_by_one(void *arg)
 NMR_TEST(hang_timeout_measures_progress_not_the_total_wait)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = SLOW_HANG_TIMEOUT_MS;
-    fake_set_config(&config);
+    fake_set_hang_timeout(SLOW_HANG_TIMEOUT_MS);
     static fake_module_t c, providers[SLOW_PROVIDERS];
     static const char *const names[SLOW_PROVIDERS] = {"p1", "p2", "p3", "p4", "p5", "p6", "p7"};
     fake_client_init(&c, "c1", &FAKE_NPI_A);

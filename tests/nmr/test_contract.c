@@ -182,9 +182,7 @@ static void wait_thread(void *module)
 
 static void wait_on_two_threads(fake_module_t *module)
 {
-    nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = 2000; /* without the R9 check: a D4 stop, not a hang */
-    fake_set_config(&config);
+    fake_set_hang_timeout(2000); /* without the R9 check: a D4 stop, not a hang */
     kshim_thread_start("first-wait", wait_thread, module);
     fake_sleep_ms(50);
     fake_wait(module); /* whichever wait comes second stops */

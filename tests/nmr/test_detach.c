@@ -115,9 +115,7 @@ NMR_TEST(deregister_at_dispatch_level_returns_pending_and_detaches_at_dispatch_l
 NMR_TEST(detach_at_dispatch_runs_detach_callbacks_at_dispatch_level_for_a_passive_caller)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.detach_at_dispatch = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_DETACH_AT_DISPATCH);
     fake_init_pair(pair);
     fake_attach_pair(pair);
     CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
@@ -156,9 +154,7 @@ NMR_TEST(detach_calls_the_client_side_first_by_default)
 NMR_TEST(provider_detach_first_calls_the_provider_side_first)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.provider_detach_first = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_PROVIDER_DETACH_FIRST);
     fake_init_pair(pair);
     fake_attach_pair(pair);
     fake_unregister_ok(&c);

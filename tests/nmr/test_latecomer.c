@@ -229,9 +229,7 @@ NMR_TEST(a_proposed_binding_of_a_client_that_left_during_an_earlier_attach_is_di
 NMR_TEST(a_latecomer_detach_honours_detach_at_dispatch_and_returns_to_passive)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.detach_at_dispatch = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_DETACH_AT_DISPATCH);
     fake_init_pair(pair);
     deregister_in_hook_t arg = {&p, 0, 0};
     c.hook = deregister_after_attach_hook;

@@ -131,9 +131,7 @@ NMR_TEST(hang_stop_in_a_wait_then_reset_leaves_a_working_registrar)
     c.detach_mode = FAKE_DETACH_PENDING; /* never completed: the wait cannot finish */
     fake_register_ok(&p);
     fake_register_ok(&c);
-    nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = 1;
-    fake_set_config(&config);
+    fake_set_hang_timeout(1);
     CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
     if (setjmp(trap.jump) == 0) {
         kshim_stop_trap_arm(&trap);
@@ -169,9 +167,7 @@ NMR_TEST(stop_in_a_detach_callout_at_dispatch_level_then_reset_leaves_a_working_
     fake_provider_init(&p, "p1", &FAKE_NPI_A);
     fake_register_ok(&c);
     fake_register_ok(&p);
-    nmr_verifier_config_t config = fake_config();
-    config.detach_at_dispatch = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_DETACH_AT_DISPATCH);
     c.hook = wait_inside_detach;
     if (setjmp(trap.jump) == 0) {
         kshim_stop_trap_arm(&trap);

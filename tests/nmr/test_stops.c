@@ -680,9 +680,7 @@ NMR_TEST(a8_provider_attach_success_without_writing_anything_stops)
 
 static void set_short_hang_timeout(void)
 {
-    nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = 300;
-    fake_set_config(&config);
+    fake_set_hang_timeout(300);
 }
 
 /* The D4 report has one line per side of each unfinished binding: the pending side's line
