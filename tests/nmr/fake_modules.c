@@ -14,6 +14,7 @@
  */
 #include "fake_modules.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <ctype.h>
@@ -659,6 +660,26 @@ void fake_provider_init(fake_module_t *module, const char *name, PNPIID npi_id)
     module->pchars = chars;
 }
 
+void fake_init_named(PNPIID npi_id, const char *names, ...)
+{
+    /* The names outlive the call (modules keep a pointer): copies in a static pool. */
+    static char pool[4096];
+    static size_t used;
+    va_list modules;
+    va_start(modules, names);
+    for (const char *name = names; *name;) {
+        size_t length = strcspn(name, " ");
+        CHECK(used + length + 1 <= sizeof pool);
+        char *copy = memcpy(pool + used, name, length);
+        copy[length] = '\0';
+        used += length + 1;
+        fake_init(va_arg(modules, fake_module_t *), copy[0] == 'c' ? FAKE_CLIENT : FAKE_PROVIDER,
+                  copy, npi_id);
+        name += length + (name[length] == ' ');
+    }
+    va_end(modules);
+}
+
 void fake_init(fake_module_t *module, fake_role_t role, const char *name, PNPIID npi_id)
 {
     if (role == FAKE_CLIENT) {
@@ -854,6 +875,17 @@ void fake_check_pair_irqls(fake_module_t pair[2], KIRQL detach_irql, KIRQL clean
         CHECK_EQ(side->detach_irql, detach_irql);
         CHECK_EQ(side->cleanup_irql, cleanup_irql);
     }
+}
+
+void fake_check_deregistration_irqls(fake_module_t pair[2], fake_role_t role, KIRQL detach_irql,
+                                     KIRQL cleanup_irql)
+{
+    fake_bind_pair(pair);
+    CHECK_STATUS(fake_deregister(&pair[role]), STATUS_PENDING);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    fake_check_pair_irqls(pair, detach_irql, cleanup_irql);
+    CHECK_STATUS(fake_wait(&pair[role]), STATUS_SUCCESS);
+    fake_unregister_ok(&pair[fake_other_role(role)]);
 }
 
 fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role)

@@ -180,6 +180,9 @@ size_t fake_pool_baseline(void);
 
 void fake_client_init(fake_module_t *module, const char *name, PNPIID npi_id);
 void fake_provider_init(fake_module_t *module, const char *name, PNPIID npi_id);
+/* Initialise several modules of one NPI by name: "c<n>" is a client, "p<n>" a provider,
+   e.g. fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p1). */
+void fake_init_named(PNPIID npi_id, const char *names, ...);
 /* fake_client_init or fake_provider_init, by role. */
 void fake_init(fake_module_t *module, fake_role_t role, const char *name, PNPIID npi_id);
 fake_role_t fake_other_role(fake_role_t role);
@@ -250,6 +253,11 @@ void fake_unbind_pair(fake_module_t pair[2]);
 void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first);
 /* CHECK the IRQL both detach callbacks and both cleanup callbacks of the pair's binding ran at. */
 void fake_check_pair_irqls(fake_module_t pair[2], KIRQL detach_irql, KIRQL cleanup_irql);
+/* Bind the pair, let pair[role] deregister at PASSIVE_LEVEL, CHECK the IRQLs of the
+   callbacks (fake_check_pair_irqls) and that the caller is back at PASSIVE_LEVEL, then both
+   leave. */
+void fake_check_deregistration_irqls(fake_module_t pair[2], fake_role_t role, KIRQL detach_irql,
+                                     KIRQL cleanup_irql);
 /* This side's binding record of the pair's binding: pair[role] toward its peer. */
 fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role);
 /* NmrRegisterClient/Provider(&chars, module, &module->handle); logs "<name>.registered". */

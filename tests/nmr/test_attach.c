@@ -495,9 +495,7 @@ NMR_TEST(a_provider_declining_one_client_still_binds_another)
 {
     fake_begin();
     fake_module_t c1, c2;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     c2.dispatch = FAKE_CLIENT_DISPATCH_V2;
     p.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
     fake_register_ok(&c1);

@@ -115,9 +115,7 @@ NMR_TEST(cleanup_of_several_bindings_uses_each_bindings_own_contexts)
 {
     fake_begin();
     fake_module_t p1, p2;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1 p2", &c, &p1, &p2);
     fake_register_ok(&p1);
     fake_register_ok(&p2);
     fake_register_ok(&c);
@@ -288,13 +286,7 @@ NMR_TEST(cleanup_at_dispatch_runs_cleanup_callbacks_at_dispatch_level_for_a_pass
 {
     fake_begin();
     fake_turn_on(FAKE_CLEANUP_AT_DISPATCH);
-    fake_init_pair(pair);
-    fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    fake_check_pair_irqls(pair, PASSIVE_LEVEL, DISPATCH_LEVEL);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_check_deregistration_irqls(pair, FAKE_CLIENT, PASSIVE_LEVEL, DISPATCH_LEVEL);
     fake_end();
 }
 

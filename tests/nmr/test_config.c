@@ -83,8 +83,7 @@ NMR_TEST(warnings_are_fatal_turns_the_r8_warning_into_a_stop)
 static void provider_error_fatal(void)
 {
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_UNSUCCESSFUL;
     make_fatal();
@@ -157,8 +156,7 @@ NMR_TEST(nmr_reset_reports_and_frees_what_was_still_live_without_calling_modules
 {
     fake_begin();
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     fake_register_ok(&p);
     fake_register_ok(&c);
     CHECK_EQ(nmr_live_object_count(), 3);
@@ -176,9 +174,7 @@ NMR_TEST(live_object_count_counts_registrations_and_undestroyed_bindings)
 {
     fake_begin();
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     c2.detach_mode = FAKE_DETACH_PENDING;
     CHECK_EQ(nmr_live_object_count(), 0);
     fake_register_ok(&c1);
@@ -201,8 +197,7 @@ NMR_TEST(check_invariants_passes_in_every_stable_state_of_a_pending_detach)
 {
     fake_begin();
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.detach_mode = FAKE_DETACH_PENDING;
     p.detach_mode = FAKE_DETACH_PENDING;
     nmr_check_invariants();

@@ -116,27 +116,15 @@ NMR_TEST(detach_at_dispatch_runs_detach_callbacks_at_dispatch_level_for_a_passiv
 {
     fake_begin();
     fake_turn_on(FAKE_DETACH_AT_DISPATCH);
-    fake_init_pair(pair);
-    fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     /* cleanup keeps the caller's IRQL unless cleanup_at_dispatch */
-    fake_check_pair_irqls(pair, DISPATCH_LEVEL, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    fake_check_deregistration_irqls(pair, FAKE_PROVIDER, DISPATCH_LEVEL, PASSIVE_LEVEL);
     fake_end();
 }
 
 NMR_TEST(detach_callbacks_run_at_passive_level_by_default_for_a_passive_caller)
 {
     fake_begin();
-    fake_init_pair(pair);
-    fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_EQ(fake_binding_between(&c, &p)->detach_irql, PASSIVE_LEVEL);
-    CHECK_EQ(fake_binding_between(&p, &c)->detach_irql, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_check_deregistration_irqls(pair, FAKE_CLIENT, PASSIVE_LEVEL, PASSIVE_LEVEL);
     fake_end();
 }
 
@@ -167,9 +155,7 @@ NMR_TEST(both_detach_callbacks_run_for_every_binding_of_a_deregistering_provider
 {
     fake_begin();
     fake_module_t c1, c2;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
     fake_register_ok(&p);

@@ -182,9 +182,7 @@ NMR_TEST(a_proposed_binding_whose_attach_had_not_started_is_discarded_without_ca
 {
     fake_begin();
     fake_module_t p1, p2;
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "p1 p2 c1", &p1, &p2, &c);
     deregister_in_hook_t arg = {&p2, 0, 0};
     c.hook = deregister_after_attach_hook; /* during the attach to p1, p2 leaves */
     c.hook_arg = &arg;
@@ -207,9 +205,7 @@ NMR_TEST(a_proposed_binding_of_a_client_that_left_during_an_earlier_attach_is_di
 {
     fake_begin();
     fake_module_t c1, c2;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     deregister_in_hook_t arg = {&c2, 0, 0};
     c1.hook = deregister_after_attach_hook; /* c1's attach makes c2 leave before its turn */
     c1.hook_arg = &arg;

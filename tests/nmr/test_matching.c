@@ -11,8 +11,7 @@ NMR_TEST(different_number_module_id_version_and_npi_specific_data_still_bind)
     fake_begin();
     static const int client_specific = 1, provider_specific = 2;
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.cchars.ClientRegistrationInstance.Number = 1;
     c.cchars.ClientRegistrationInstance.Version = 1;
     c.cchars.ClientRegistrationInstance.NpiSpecificCharacteristics = &client_specific;
@@ -111,11 +110,7 @@ NMR_TEST(two_clients_and_three_providers_of_one_npi_make_six_bindings)
 {
     fake_begin();
     fake_module_t c1, c2, p1, p2, p3;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_provider_init(&p3, "p3", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1 p2 p3", &c1, &c2, &p1, &p2, &p3);
     fake_register_ok(&p1);
     fake_register_ok(&c1);
     fake_register_ok(&p2);

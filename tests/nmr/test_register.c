@@ -184,8 +184,7 @@ NMR_TEST(register_client_returns_insufficient_resources_when_every_allocation_fa
 {
     fake_begin();
     fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "p1 c1", &p, &c);
     fake_register_ok(&p);
     kshim_fault_plan_t plan = {KSHIM_FAULT_PERSISTENT, 1, NULL, 0};
     kshim_fault_set_plan(&plan);
@@ -208,9 +207,7 @@ NMR_TEST(register_provider_returns_insufficient_resources_when_the_first_allocat
 {
     fake_begin();
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
     kshim_fault_plan_t plan = {KSHIM_FAULT_TRANSIENT, 1, NULL, 0};
@@ -234,9 +231,7 @@ NMR_TEST(register_provider_returns_insufficient_resources_when_the_last_allocati
        second binding): still no callback may have been made before it failed. */
     fake_begin();
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
     kshim_fault_plan_t count = {KSHIM_FAULT_OFF, 0, NULL, 0};
@@ -337,8 +332,7 @@ NMR_TEST(instance_version_number_and_npi_specific_data_are_accepted_without_warn
     fake_begin();
     static const int npi_specific = 42;
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.cchars.ClientRegistrationInstance.Version = 1; /* as XDP registers */
     c.cchars.ClientRegistrationInstance.Number = 77;
     c.cchars.ClientRegistrationInstance.NpiSpecificCharacteristics = &npi_specific;
@@ -358,8 +352,7 @@ NMR_TEST(module_id_by_interface_luid_is_accepted_without_warning)
 {
     fake_begin();
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.module_id.Type = MIT_IF_LUID;
     c.module_id.IfLuid.LowPart = 12;
     c.module_id.IfLuid.HighPart = 3;
@@ -382,9 +375,7 @@ NMR_TEST(registrations_and_bindings_use_their_documented_pool_tags)
     const ULONG registration_tag = 'gRmN';
     const ULONG binding_tag = 'dBmN';
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     size_t per_registration = kshim_pool_live_count_by_tag(registration_tag);
     CHECK(per_registration > 0);
