@@ -14,6 +14,7 @@
  */
 #include "fake_modules.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -1018,6 +1019,20 @@ void fake_end(void)
 }
 
 /* ---- misc ------------------------------------------------------------------------------- */
+
+const char *fake_catch_stop(void (*fn)(void *arg), void *arg)
+{
+    static kshim_stop_trap_t trap;
+    static char text[2 * KSHIM_STOP_TEXT_CHARS + 2];
+    if (setjmp(trap.jump) == 0) {
+        kshim_stop_trap_arm(&trap);
+        fn(arg);
+        kshim_stop_trap_disarm(&trap);
+        return NULL;
+    }
+    snprintf(text, sizeof text, "%s\n%s", trap.record.line, trap.record.printed);
+    return text;
+}
 
 bool fake_text_contains(const char *text, const char *needle)
 {

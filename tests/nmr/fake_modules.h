@@ -304,6 +304,15 @@ void fake_log_set_enabled(bool enabled);
 
 #define CHECK_LOG(expected) CHECK_STR(fake_log(), (expected))
 
+/*
+ * Run fn(arg) in this process with the shim's stop trap armed (kshim.h): returns the stop line
+ * and what the thread printed since (the verifier's STOP line among it), or NULL if fn
+ * returned without a stop. For tests that expect many stops, where a forked child per stop
+ * (EXPECT_STOP) is slow. A caught stop leaves the registrar in the middle of a call: start
+ * afresh with fake_begin (nmr_reset) before using it again.
+ */
+const char *fake_catch_stop(void (*fn)(void *arg), void *arg);
+
 /* Case-insensitive: the last EXPECT_STOP child's stderr contains text. */
 bool fake_stop_output_contains(const char *text);
 #define CHECK_STOP_MENTIONS(text)                                                          \

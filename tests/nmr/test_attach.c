@@ -8,10 +8,11 @@
  */
 #include "fake_modules.h"
 
-/* pair[FAKE_CLIENT] is the client c1, pair[FAKE_PROVIDER] the provider p1 (fake_init_pair). */
+/* C1 (pair[FAKE_CLIENT]) is the client c1, P1 (pair[FAKE_PROVIDER]) the provider p1
+   (fake_init_pair). */
 static fake_module_t pair[2];
-#define c (pair[FAKE_CLIENT])
-#define p (pair[FAKE_PROVIDER])
+#define C1 (pair[FAKE_CLIENT])
+#define P1 (pair[FAKE_PROVIDER])
 
 /* ---- both orders ------------------------------------------------------------------------ */
 
@@ -25,8 +26,8 @@ static void check_attach_inside_the_later_registration(fake_role_t first)
     snprintf(log, sizeof log, "%s.registered c1.attach(p1) p1.attach(c1) %s.registered",
              pair[first].name, pair[fake_other_role(first)].name);
     CHECK_LOG(log);
-    CHECK_EQ(c.attach_successes, 1);
-    CHECK_EQ(p.attach_successes, 1);
+    CHECK_EQ(C1.attach_successes, 1);
+    CHECK_EQ(P1.attach_successes, 1);
     CHECK_EQ(nmr_live_object_count(), 3);
     fake_unregister_pair_first(pair, fake_other_role(first));
     fake_end();
@@ -51,10 +52,10 @@ NMR_ROLE_TEST(provider_attach_runs_nested_in_nmr_client_attach_provider_when_the
     fake_binding_t *pb = fake_pair_side(pair, FAKE_PROVIDER);
     CHECK(cb != NULL);
     CHECK(pb != NULL);
-    CHECK_EQ(c.nmr_attach_calls, 1);
-    CHECK_EQ(p.attach_calls, 1);
+    CHECK_EQ(C1.nmr_attach_calls, 1);
+    CHECK_EQ(P1.attach_calls, 1);
     CHECK_EQ(pb->nested, 1);
-    CHECK_EQ(p.not_nested_attaches, 0);
+    CHECK_EQ(P1.not_nested_attaches, 0);
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -68,10 +69,10 @@ NMR_TEST(attach_callbacks_run_at_passive_level_on_the_registering_thread)
 {
     fake_begin();
     fake_init_pair(pair);
-    fake_register_ok(&c);
-    kshim_thread_join(kshim_thread_start("registrar-of-p1", register_on_thread, &p));
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_register_ok(&C1);
+    kshim_thread_join(kshim_thread_start("registrar-of-p1", register_on_thread, &P1));
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK(cb != NULL && pb != NULL);
     CHECK_STR(cb->attach_thread, "registrar-of-p1");
     CHECK_STR(pb->attach_thread, "registrar-of-p1");
@@ -135,11 +136,11 @@ NMR_TEST(attach_callbacks_receive_the_registration_contexts_unchanged)
     fake_begin();
     fake_init_pair(pair);
     fake_register_pair_first(pair, FAKE_CLIENT);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK(cb != NULL && pb != NULL);
-    CHECK(cb->registration_context == &c);
-    CHECK(pb->registration_context == &p);
+    CHECK(cb->registration_context == &C1);
+    CHECK(pb->registration_context == &P1);
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -149,8 +150,8 @@ NMR_TEST(binding_contexts_and_dispatch_tables_pass_through_unchanged)
     fake_begin();
     fake_init_pair(pair);
     fake_register_pair(pair);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK(cb != NULL && pb != NULL);
     /* provider got what the client passed to NmrClientAttachProvider */
     CHECK(pb->peer_binding_context == cb);
@@ -158,13 +159,13 @@ NMR_TEST(binding_contexts_and_dispatch_tables_pass_through_unchanged)
     /* client got what the provider wrote to its out parameters */
     CHECK(cb->peer_binding_context == pb);
     CHECK(cb->peer_dispatch == FAKE_PROVIDER_DISPATCH);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     /* detach and cleanup received each side's own context (else a violation is counted) */
     CHECK_EQ(cb->detach_calls, 1);
     CHECK_EQ(pb->detach_calls, 1);
     CHECK_EQ(cb->cleanup_calls, 1);
     CHECK_EQ(pb->cleanup_calls, 1);
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -172,12 +173,12 @@ NMR_TEST(a_null_client_dispatch_reaches_the_provider_as_null)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.dispatch = NULL;
+    C1.dispatch = NULL;
     fake_register_pair(pair);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK(pb != NULL);
     CHECK(pb->peer_dispatch == NULL);
-    CHECK_EQ(c.attach_successes, 1);
+    CHECK_EQ(C1.attach_successes, 1);
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -187,14 +188,14 @@ NMR_TEST(the_two_sides_of_a_binding_get_different_handles)
     fake_begin();
     fake_init_pair(pair);
     fake_register_pair(pair);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK(cb != NULL && pb != NULL);
     CHECK(cb->handle != NULL);
     CHECK(pb->handle != NULL);
     CHECK(cb->handle != pb->handle);
-    CHECK(cb->handle != c.handle && cb->handle != p.handle);
-    CHECK(pb->handle != c.handle && pb->handle != p.handle);
+    CHECK(cb->handle != C1.handle && cb->handle != P1.handle);
+    CHECK(pb->handle != C1.handle && pb->handle != P1.handle);
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -292,7 +293,7 @@ NMR_TEST(nmr_client_attach_provider_returns_success_when_the_provider_accepts)
     fake_begin();
     fake_init_pair(pair);
     fake_register_pair(pair);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     CHECK(cb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_SUCCESS);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
@@ -304,13 +305,13 @@ NMR_TEST(nmr_client_attach_provider_returns_nointerface_when_the_provider_declin
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_NOINTERFACE;
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_NOINTERFACE;
     fake_register_pair(pair);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     CHECK(cb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_NOINTERFACE);
-    CHECK_EQ(c.attach_successes, 0);
+    CHECK_EQ(C1.attach_successes, 0);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
     CHECK_EQ(nmr_live_object_count(), 2);
     fake_unbind_pair(pair);
@@ -323,15 +324,15 @@ NMR_TEST(nmr_client_attach_provider_passes_an_arbitrary_error_through_and_warns_
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_UNSUCCESSFUL;
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_UNSUCCESSFUL;
     fake_register_pair(pair);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     CHECK(cb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_UNSUCCESSFUL);
     CHECK_EQ(nmr_verifier_warning_count(), 1);
     CHECK_STR(nmr_verifier_last_warning_rule(), "A9");
-    CHECK_EQ(c.attach_successes, 0);
+    CHECK_EQ(C1.attach_successes, 0);
     fake_unregister_pair_first(pair, FAKE_PROVIDER);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) c1.registered p1.deregistered p1.waited "
               "c1.deregistered c1.waited");
@@ -361,16 +362,16 @@ NMR_TEST(nmr_client_attach_provider_with_a_null_out_pointer_returns_invalid_para
     fake_begin();
     fake_init_pair(pair);
     null_out_result_t result = {0, 0};
-    c.hook = null_out_hook;
-    c.hook_arg = &result;
+    C1.hook = null_out_hook;
+    C1.hook_arg = &result;
     /* the client returns the status of its last call, as it must (A2) */
-    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    c.attach_status = STATUS_INVALID_PARAMETER;
+    C1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    C1.attach_status = STATUS_INVALID_PARAMETER;
     fake_register_pair(pair);
     CHECK_STATUS(result.null_context_out, STATUS_INVALID_PARAMETER);
     CHECK_STATUS(result.null_dispatch_out, STATUS_INVALID_PARAMETER);
-    CHECK_EQ(p.attach_calls, 0);
-    CHECK_EQ(c.attach_successes, 0);
+    CHECK_EQ(P1.attach_calls, 0);
+    CHECK_EQ(C1.attach_successes, 0);
     fake_unbind_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) c1.registered c1.deregistered c1.waited p1.deregistered "
               "p1.waited");
@@ -383,18 +384,18 @@ NMR_TEST(client_declining_without_calling_gets_no_provider_attach_detach_or_clea
 {
     fake_begin();
     fake_init_pair(pair);
-    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    c.attach_status = STATUS_NOINTERFACE;
+    C1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    C1.attach_status = STATUS_NOINTERFACE;
     fake_register_pair(pair);
-    CHECK_EQ(c.attach_calls, 1);
-    CHECK_EQ(c.nmr_attach_calls, 0);
-    CHECK_EQ(p.attach_calls, 0);
+    CHECK_EQ(C1.attach_calls, 1);
+    CHECK_EQ(C1.nmr_attach_calls, 0);
+    CHECK_EQ(P1.attach_calls, 0);
     CHECK_EQ(nmr_live_object_count(), 2);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
     fake_unregister_pair_first(pair, FAKE_PROVIDER);
     CHECK_LOG("p1.registered c1.attach(p1) c1.registered p1.deregistered p1.waited c1.deregistered "
               "c1.waited");
-    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(C1.detach_calls + P1.detach_calls + C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_end();
 }
 
@@ -402,13 +403,13 @@ NMR_TEST(client_failing_without_calling_stays_unbound_and_gets_no_detach_or_clea
 {
     fake_begin();
     fake_init_pair(pair);
-    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    c.attach_status = STATUS_INSUFFICIENT_RESOURCES;
+    C1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    C1.attach_status = STATUS_INSUFFICIENT_RESOURCES;
     fake_register_pair(pair);
-    CHECK_EQ(p.attach_calls, 0);
+    CHECK_EQ(P1.attach_calls, 0);
     CHECK_EQ(nmr_live_object_count(), 2);
     fake_unbind_pair(pair);
-    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(C1.detach_calls + P1.detach_calls + C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_end();
 }
 
@@ -416,13 +417,13 @@ NMR_TEST(provider_declining_gets_no_detach_and_no_cleanup_on_either_side)
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_NOINTERFACE;
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_NOINTERFACE;
     fake_register_pair_first(pair, FAKE_CLIENT);
     fake_unbind_pair(pair);
     CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered c1.deregistered c1.waited "
               "p1.deregistered p1.waited");
-    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(C1.detach_calls + P1.detach_calls + C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_end();
 }
 
@@ -430,17 +431,17 @@ NMR_TEST(a_failed_attach_gets_no_detach_and_no_cleanup_even_when_both_deregister
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_UNSUCCESSFUL;
-    c.detach_mode = FAKE_DETACH_PENDING; /* a stray detach would also hang the wait */
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_UNSUCCESSFUL;
+    C1.detach_mode = FAKE_DETACH_PENDING; /* a stray detach would also hang the wait */
     fake_register_pair_first(pair, FAKE_CLIENT);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) p1.registered p1.deregistered "
               "c1.deregistered p1.waited c1.waited");
-    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(C1.detach_calls + P1.detach_calls + C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_end();
 }
 
@@ -448,18 +449,18 @@ NMR_TEST(nointerface_retry_with_another_dispatch_succeeds_inside_the_same_callba
 {
     fake_begin();
     fake_init_pair(pair);
-    p.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
-    c.dispatch = FAKE_CLIENT_DISPATCH_V1;
-    c.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    P1.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    C1.dispatch = FAKE_CLIENT_DISPATCH_V1;
+    C1.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
     fake_register_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.attach(c1) c1.registered");
-    CHECK_EQ(c.attach_calls, 1);
-    CHECK_EQ(c.nmr_attach_calls, 2);
-    CHECK_EQ(c.attach_successes, 1);
-    CHECK_EQ(p.attach_calls, 2);
-    CHECK_EQ(p.attach_successes, 1);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c); /* the latest: the accepted attempt */
+    CHECK_EQ(C1.attach_calls, 1);
+    CHECK_EQ(C1.nmr_attach_calls, 2);
+    CHECK_EQ(C1.attach_successes, 1);
+    CHECK_EQ(P1.attach_calls, 2);
+    CHECK_EQ(P1.attach_successes, 1);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1); /* the latest: the accepted attempt */
     CHECK(cb != NULL && pb != NULL);
     CHECK_STATUS(cb->attach_status, STATUS_SUCCESS);
     CHECK(pb->peer_dispatch == FAKE_CLIENT_DISPATCH_V2);
@@ -467,11 +468,11 @@ NMR_TEST(nointerface_retry_with_another_dispatch_succeeds_inside_the_same_callba
     /* both attempts were made with the same binding handle */
     CHECK(fake_binding_record(pb->index - 1)->handle == pb->handle);
     fake_log_clear();
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited");
     CHECK_EQ(pb->cleanup_calls, 1);
     CHECK_EQ(fake_binding_record(pb->index - 1)->cleanup_calls, 0);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -479,15 +480,15 @@ NMR_TEST(nointerface_retry_declined_again_leaves_the_pair_unbound)
 {
     fake_begin();
     fake_init_pair(pair);
-    p.accept_only_dispatch = FAKE_PROVIDER_DISPATCH; /* accepts neither client table */
-    c.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    P1.accept_only_dispatch = FAKE_PROVIDER_DISPATCH; /* accepts neither client table */
+    C1.retry_dispatch = FAKE_CLIENT_DISPATCH_V2;
     fake_register_pair(pair);
-    CHECK_EQ(c.nmr_attach_calls, 2);
-    CHECK_EQ(p.attach_calls, 2);
-    CHECK_EQ(c.attach_successes + p.attach_successes, 0);
+    CHECK_EQ(C1.nmr_attach_calls, 2);
+    CHECK_EQ(P1.attach_calls, 2);
+    CHECK_EQ(C1.attach_successes + P1.attach_successes, 0);
     CHECK_EQ(nmr_live_object_count(), 2);
     fake_unbind_pair(pair);
-    CHECK_EQ(c.detach_calls + p.detach_calls + c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(C1.detach_calls + P1.detach_calls + C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_end();
 }
 
@@ -495,17 +496,17 @@ NMR_TEST(a_provider_declining_one_client_still_binds_another)
 {
     fake_begin();
     fake_module_t c1, c2;
-    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &P1);
     c2.dispatch = FAKE_CLIENT_DISPATCH_V2;
-    p.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
+    P1.accept_only_dispatch = FAKE_CLIENT_DISPATCH_V2;
     fake_register_ok(&c1);
     fake_register_ok(&c2);
-    fake_register_ok(&p);
+    fake_register_ok(&P1);
     CHECK_EQ(c1.attach_successes, 0);
     CHECK_EQ(c2.attach_successes, 1);
-    CHECK_EQ(p.attach_successes, 1);
+    CHECK_EQ(P1.attach_successes, 1);
     fake_log_clear();
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     CHECK_LOG("c2.detach(p1) p1.detach(c2) c2.cleanup(p1) p1.cleanup(c2) p1.deregistered p1.waited");
     fake_unregister_ok(&c1);
     fake_unregister_ok(&c2);

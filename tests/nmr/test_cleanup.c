@@ -8,10 +8,11 @@
  */
 #include "fake_modules.h"
 
-/* pair[FAKE_CLIENT] is the client c1, pair[FAKE_PROVIDER] the provider p1 (fake_init_pair). */
+/* C1 (pair[FAKE_CLIENT]) is the client c1, P1 (pair[FAKE_PROVIDER]) the provider p1
+   (fake_init_pair). */
 static fake_module_t pair[2];
-#define c (pair[FAKE_CLIENT])
-#define p (pair[FAKE_PROVIDER])
+#define C1 (pair[FAKE_CLIENT])
+#define P1 (pair[FAKE_PROVIDER])
 
 NMR_TEST(cleanup_runs_inside_deregister_when_both_detach_callbacks_return_success)
 {
@@ -19,17 +20,17 @@ NMR_TEST(cleanup_runs_inside_deregister_when_both_detach_callbacks_return_succes
     fake_init_pair(pair);
     fake_attach_pair(pair);
     fake_set_marker(1);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     fake_set_marker(0);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK_EQ(cb->cleanup_calls, 1);
     CHECK_EQ(pb->cleanup_calls, 1);
     CHECK_EQ(cb->cleanup_saw_marker, 1);
     CHECK_EQ(pb->cleanup_saw_marker, 1);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -38,14 +39,14 @@ NMR_ROLE_TEST(cleanup_waits_for_both_sides_and_runs_inside_the_last_ROLE_complet
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
     fake_module_t *last = &pair[role], *first = &pair[fake_other_role(role)];
     CHECK_STATUS(fake_deregister(first), STATUS_PENDING);
     fake_set_marker(1);
     fake_complete(fake_pair_side(pair, fake_other_role(role)));
-    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_EQ(C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_set_marker(2);
     fake_complete(fake_pair_side(pair, role));
     fake_set_marker(0);
@@ -66,18 +67,18 @@ NMR_TEST(cleanup_does_not_run_while_the_only_pending_side_has_not_completed)
 {
     fake_begin();
     fake_init_pair(pair);
-    p.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    CHECK_EQ(C1.cleanup_calls + P1.cleanup_calls, 0);
     CHECK_EQ(nmr_live_object_count(), 3);
-    fake_complete(fake_binding_between(&p, &c));
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
+    fake_complete(fake_binding_between(&P1, &C1));
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
     CHECK_EQ(nmr_live_object_count(), 2);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_end();
 }
 
@@ -86,16 +87,16 @@ NMR_TEST(cleanup_calls_the_client_then_the_provider_each_with_its_own_binding_co
     fake_begin();
     fake_init_pair(pair);
     fake_attach_pair(pair);
-    fake_unregister_ok(&p);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_unregister_ok(&P1);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     /* a context of the wrong record or role would have been counted as a violation */
     CHECK_EQ(cb->cleanup_calls, 1);
     CHECK_EQ(pb->cleanup_calls, 1);
     CHECK_EQ(cb->state, FB_CLEANED);
     CHECK_EQ(pb->state, FB_CLEANED);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -105,9 +106,9 @@ NMR_TEST(cleanup_order_stays_client_then_provider_with_provider_detach_first)
     fake_turn_on(FAKE_PROVIDER_DETACH_FIRST);
     fake_init_pair(pair);
     fake_attach_pair(pair);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     CHECK_LOG("p1.detach(c1) c1.detach(p1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -115,16 +116,16 @@ NMR_TEST(cleanup_of_several_bindings_uses_each_bindings_own_contexts)
 {
     fake_begin();
     fake_module_t p1, p2;
-    fake_init_named(&FAKE_NPI_A, "c1 p1 p2", &c, &p1, &p2);
+    fake_init_named(&FAKE_NPI_A, "c1 p1 p2", &C1, &p1, &p2);
     fake_register_ok(&p1);
     fake_register_ok(&p2);
-    fake_register_ok(&c);
+    fake_register_ok(&C1);
     fake_log_clear();
-    fake_unregister_ok(&c);
-    CHECK_EQ(fake_binding_between(&c, &p1)->cleanup_calls, 1);
-    CHECK_EQ(fake_binding_between(&c, &p2)->cleanup_calls, 1);
-    CHECK_EQ(fake_binding_between(&p1, &c)->cleanup_calls, 1);
-    CHECK_EQ(fake_binding_between(&p2, &c)->cleanup_calls, 1);
+    fake_unregister_ok(&C1);
+    CHECK_EQ(fake_binding_between(&C1, &p1)->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_between(&C1, &p2)->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_between(&p1, &C1)->cleanup_calls, 1);
+    CHECK_EQ(fake_binding_between(&p2, &C1)->cleanup_calls, 1);
     CHECK(strstr(fake_log(), "c1.cleanup(p1)") != NULL);
     CHECK(strstr(fake_log(), "c1.cleanup(p2)") != NULL);
     CHECK(strstr(fake_log(), "p1.cleanup(c1)") != NULL);
@@ -142,13 +143,13 @@ NMR_ROLE_TEST(a_null_ROLE_cleanup_callback_skips_only_the_ROLE_cleanup)
     fake_init_pair(pair);
     fake_set_callback(&pair[role], FAKE_CALLBACK_CLEANUP, false);
     fake_attach_pair(pair);
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     CHECK_LOG(role == FAKE_CLIENT
                   ? "c1.detach(p1) p1.detach(c1) p1.cleanup(c1) c1.deregistered c1.waited"
                   : "c1.detach(p1) p1.detach(c1) c1.cleanup(p1) c1.deregistered c1.waited");
     CHECK_EQ(pair[role].cleanup_calls, 0);
     CHECK_EQ(pair[fake_other_role(role)].cleanup_calls, 1);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -156,19 +157,19 @@ NMR_TEST(null_cleanup_callbacks_on_both_sides_still_end_the_binding_after_pendin
 {
     fake_begin();
     fake_init_pair(pair);
-    c.cchars.ClientCleanupBindingContext = NULL;
-    p.pchars.ProviderCleanupBindingContext = NULL;
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    C1.cchars.ClientCleanupBindingContext = NULL;
+    P1.pchars.ProviderCleanupBindingContext = NULL;
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_complete(fake_binding_between(&p, &c));
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    fake_complete(fake_binding_between(&P1, &C1));
     CHECK_EQ(nmr_live_object_count(), 3);
-    fake_complete(fake_binding_between(&c, &p));
+    fake_complete(fake_binding_between(&C1, &P1));
     CHECK_EQ(nmr_live_object_count(), 2);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
-    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
+    CHECK_EQ(C1.cleanup_calls + P1.cleanup_calls, 0);
     fake_end();
 }
 
@@ -203,11 +204,11 @@ NMR_ROLE_TEST(ROLE_wait_returns_only_after_the_cleanup_callbacks_finished)
     fake_module_t *slow_module = &pair[fake_other_role(role)];
     slow_module->hook = slow_cleanup_hook;
     slow_module->hook_arg = &slow;
-    c.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     if (role == FAKE_PROVIDER) {
-        CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
+        CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
     }
     kshim_thread_t *thread = kshim_thread_start("slow-completer", complete_after_a_while,
                                                 fake_pair_side(pair, FAKE_CLIENT));
@@ -215,9 +216,9 @@ NMR_ROLE_TEST(ROLE_wait_returns_only_after_the_cleanup_callbacks_finished)
     CHECK_EQ(InterlockedCompareExchange(&slow.finished, 0, 0), 1);
     kshim_thread_join(thread);
     if (role == FAKE_CLIENT) {
-        fake_unregister_ok(&p);
+        fake_unregister_ok(&P1);
     } else {
-        CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+        CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     }
     fake_end();
 }
@@ -227,23 +228,23 @@ NMR_TEST(no_callback_reaches_a_module_after_its_wait_returned)
     fake_begin();
     fake_init_pair(pair);
     slow_cleanup_t slow = {0};
-    c.hook = slow_cleanup_hook; /* the client cleanup sleeps: the provider cleanup comes later */
-    c.hook_arg = &slow;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    C1.hook = slow_cleanup_hook; /* the client cleanup sleeps: the provider cleanup comes later */
+    C1.hook_arg = &slow;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     kshim_thread_t *thread = kshim_thread_start("slow-completer", complete_after_a_while, pb);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_set_marker(3); /* any cleanup reading this ran after the wait returned */
     kshim_thread_join(thread);
     CHECK_EQ(cb->cleanup_calls, 1);
     CHECK_EQ(pb->cleanup_calls, 1);
     CHECK_EQ(cb->cleanup_saw_marker, 0);
     CHECK_EQ(pb->cleanup_saw_marker, 0);
-    CHECK_EQ(p.detach_calls, 1);
-    fake_unregister_ok(&c);
+    CHECK_EQ(P1.detach_calls, 1);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -253,14 +254,14 @@ NMR_TEST(cleanup_runs_on_the_thread_that_completed_the_last_side)
 {
     fake_begin();
     fake_init_pair(pair);
-    p.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_complete_on_other_thread(fake_binding_between(&p, &c));
-    CHECK_STR(fake_binding_between(&c, &p)->cleanup_thread, "fake-complete");
-    CHECK_STR(fake_binding_between(&p, &c)->cleanup_thread, "fake-complete");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    fake_complete_on_other_thread(fake_binding_between(&P1, &C1));
+    CHECK_STR(fake_binding_between(&C1, &P1)->cleanup_thread, "fake-complete");
+    CHECK_STR(fake_binding_between(&P1, &C1)->cleanup_thread, "fake-complete");
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -268,17 +269,17 @@ NMR_TEST(cleanup_runs_at_the_irql_of_the_completing_caller)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     KIRQL old_irql;
     KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    fake_complete(fake_binding_between(&c, &p));
+    fake_complete(fake_binding_between(&C1, &P1));
     KeLowerIrql(old_irql);
-    CHECK_EQ(fake_binding_between(&c, &p)->cleanup_irql, DISPATCH_LEVEL);
-    CHECK_EQ(fake_binding_between(&p, &c)->cleanup_irql, DISPATCH_LEVEL);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_EQ(fake_binding_between(&C1, &P1)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_EQ(fake_binding_between(&P1, &C1)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -295,15 +296,15 @@ NMR_TEST(cleanup_at_dispatch_also_applies_inside_a_detach_complete_call)
     fake_begin();
     fake_turn_on(FAKE_CLEANUP_AT_DISPATCH);
     fake_init_pair(pair);
-    p.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    fake_complete(fake_binding_between(&p, &c));
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    fake_complete(fake_binding_between(&P1, &C1));
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    CHECK_EQ(fake_binding_between(&c, &p)->cleanup_irql, DISPATCH_LEVEL);
-    CHECK_EQ(fake_binding_between(&p, &c)->cleanup_irql, DISPATCH_LEVEL);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_EQ(fake_binding_between(&C1, &P1)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_EQ(fake_binding_between(&P1, &C1)->cleanup_irql, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -334,16 +335,16 @@ static void nmr_call_from_callback(fake_point_t at)
     arg.at = at;
     arg.status = 0;
     arg.calls = 0;
-    p.hook = deregister_other_hook;
-    p.hook_arg = &arg;
+    P1.hook = deregister_other_hook;
+    P1.hook_arg = &arg;
     fake_register_ok(&c2);
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_EQ(arg.calls, 1);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_STATUS(fake_wait(&c2), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
 }
 
 NMR_TEST(a_cleanup_callback_can_call_the_nmr)

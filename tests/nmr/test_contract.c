@@ -99,76 +99,102 @@ NMR_ROLE_TEST(register_ROLE_with_a_length_below_sizeof_is_refused_without_readin
 
 /* ---- R1: any field of the characteristics; R3: any byte of the ids --------------------- */
 
-static void flip_field_then_wait(fake_module_t *module, const fake_field_t *field)
+/* The caught stop (fake_catch_stop) is "<rule>: <function>: <message>..." and names handle. */
+static void check_caught(const char *caught, const char *rule, const char *function,
+                         const char *message, HANDLE handle)
 {
-    fake_characteristics_bytes(module)[field->offset] ^= 0x10;
-    fake_wait(module);
+    char text[160], handle_text[32];
+    CHECK(caught != NULL);
+    snprintf(text, sizeof text, "*** NMR VERIFIER STOP %s: %s: %s", rule, function, message);
+    if (!fake_text_contains(caught, text)) {
+        nmr_test_fail(__FILE__, __LINE__, "no \"%s\" in:\n%s", text, caught);
+    }
+    snprintf(text, sizeof text, "; handle 0x%s;", fake_handle_text(handle, handle_text));
+    if (!fake_text_contains(caught, text)) {
+        nmr_test_fail(__FILE__, __LINE__, "no \"%s\" in:\n%s", text, caught);
+    }
+}
+
+/* One change of a test that changes many things one at a time, each in a fresh registrar. */
+typedef struct change {
+    fake_module_t *module;  /* the module whose characteristics or ids change */
+    fake_module_t *trigger; /* deregistered after the change (NULL: module waits instead) */
+    unsigned char *byte;    /* the byte that changes */
+} change_t;
+
+static void change_then_call(void *arg)
+{
+    change_t *change = arg;
+    *change->byte ^= 0x10;
+    if (change->trigger != NULL) {
+        fake_deregister(change->trigger);
+    } else {
+        fake_wait(change->module);
+    }
+}
+
+static fake_module_t module;
+
+/* module of the role registered (NpiId npi) and deregistered: its wait comes next. */
+static void register_and_deregister(fake_role_t role, PNPIID npi)
+{
+    fake_begin();
+    fake_init(&module, role, "m1", npi);
+    fake_register_ok(&module);
+    CHECK_STATUS(fake_deregister(&module), STATUS_PENDING);
 }
 
 NMR_ROLE_TEST(r1_a_change_to_any_field_of_the_ROLE_characteristics_stops_the_wait_naming_its_handle)
 {
-    fake_begin();
-    fake_module_t module;
-    fake_init(&module, role, "m1", &FAKE_NPI_A);
-    fake_register_ok(&module);
-    CHECK_STATUS(fake_deregister(&module), STATUS_PENDING);
     for (size_t i = 0; i < FAKE_CHARACTERISTICS_FIELD_COUNT; i++) {
-        EXPECT_STOP(STOP("R1"), flip_field_then_wait(&module, &FAKE_CHARACTERISTICS_FIELDS[i]));
-        CHECK_STOP_MENTIONS(wait_function(role));
-        CHECK_STOP_MENTIONS("characteristics changed while registered");
-        check_stop_names_handle(module.handle);
+        register_and_deregister(role, &FAKE_NPI_A);
+        change_t change = {&module, NULL,
+                           fake_characteristics_bytes(&module) + FAKE_CHARACTERISTICS_FIELDS[i].offset};
+        check_caught(fake_catch_stop(change_then_call, &change), "R1",
+                     fake_function_name(role, FAKE_FN_WAIT), "the module's", module.handle);
     }
+    register_and_deregister(role, &FAKE_NPI_A);
     CHECK_STATUS(fake_wait(&module), STATUS_SUCCESS);
     fake_end();
 }
 
-static void flip_field_then_deregister_peer(fake_module_t *module, const fake_field_t *field,
-                                            fake_module_t *peer)
-{
-    fake_characteristics_bytes(module)[field->offset] ^= 0x10;
-    fake_deregister(peer);
-}
-
 NMR_ROLE_TEST(r1_a_change_to_any_field_of_the_ROLE_characteristics_stops_before_the_next_callout)
 {
+    for (size_t i = 0; i < FAKE_CHARACTERISTICS_FIELD_COUNT; i++) {
+        fake_begin();
+        fake_bind_pair(pair);
+        change_t change = {&pair[role], &pair[fake_other_role(role)],
+                           fake_characteristics_bytes(&pair[role]) +
+                               FAKE_CHARACTERISTICS_FIELDS[i].offset};
+        /* the first callout of the detach checks both modules, before calling either */
+        const char *caught = fake_catch_stop(change_then_call, &change);
+        check_caught(caught, "R1", "ClientDetachProvider", "the module's", NULL);
+        CHECK(fake_text_contains(caught, fake_role_name(role)));
+        CHECK_EQ(pair[FAKE_CLIENT].detach_calls + pair[FAKE_PROVIDER].detach_calls, 0);
+    }
     fake_begin();
     fake_bind_pair(pair);
-    fake_module_t *peer = &pair[fake_other_role(role)];
-    for (size_t i = 0; i < FAKE_CHARACTERISTICS_FIELD_COUNT; i++) {
-        EXPECT_STOP(STOP("R1"), flip_field_then_deregister_peer(
-                                    &pair[role], &FAKE_CHARACTERISTICS_FIELDS[i], peer));
-        /* the first callout of the detach checks both modules, before calling either */
-        CHECK_STOP_MENTIONS("ClientDetachProvider: the module's");
-        CHECK_STOP_MENTIONS(fake_role_name(role));
-    }
     fake_unbind_pair(pair);
     fake_end();
 }
 
 static NPIID npi_copy; /* the module's own NpiId, so that the test may change it */
 
-static void flip_byte_then_wait(fake_module_t *module, unsigned char *bytes, size_t index)
-{
-    bytes[index] ^= 0x01;
-    fake_wait(module);
-}
-
 NMR_ROLE_TEST(r3_a_change_to_any_byte_of_the_ROLE_npi_id_or_module_id_stops_the_wait)
 {
-    fake_begin();
-    fake_module_t module;
-    npi_copy = FAKE_NPI_A;
-    fake_init(&module, role, "m1", &npi_copy);
-    fake_register_ok(&module);
-    CHECK_STATUS(fake_deregister(&module), STATUS_PENDING);
-    unsigned char *ids[2] = {(unsigned char *)&npi_copy, (unsigned char *)&module.module_id.Guid};
     for (size_t id = 0; id < 2; id++) {
         for (size_t byte = 0; byte < sizeof(GUID); byte++) {
-            EXPECT_STOP(STOP("R3"), flip_byte_then_wait(&module, ids[id], byte));
-            CHECK_STOP_MENTIONS(wait_function(role));
-            check_stop_names_handle(module.handle);
+            npi_copy = FAKE_NPI_A;
+            register_and_deregister(role, &npi_copy);
+            unsigned char *bytes = id == 0 ? (unsigned char *)&npi_copy
+                                           : (unsigned char *)&module.module_id.Guid;
+            change_t change = {&module, NULL, bytes + byte};
+            check_caught(fake_catch_stop(change_then_call, &change), "R3",
+                         fake_function_name(role, FAKE_FN_WAIT), "the NpiId or ModuleId",
+                         module.handle);
         }
     }
+    register_and_deregister(role, &FAKE_NPI_A);
     CHECK_STATUS(fake_wait(&module), STATUS_SUCCESS);
     fake_end();
 }
@@ -305,21 +331,40 @@ static NTSTATUS make_call(handle_call_t call, fake_role_t role, HANDLE handle)
     return STATUS_UNSUCCESSFUL;
 }
 
-/*
- * Every kind value (0-7: the four kinds and the unused ones) with serial 0, every serial
- * issued so far, the next serial and the one after it, and a serial far above: each forged
- * value that names no live object gets its documented result, and the stop names it.
- */
-static void check_forged_handles(handle_call_t call, fake_role_t role)
+/* The pair bound, and a registration of the role that came and went (a stale registration
+   and a stale binding among the issued serials); returns the next serial. */
+static ULONG64 set_up_world_to_forge_in(fake_role_t role)
 {
+    static fake_module_t gone;
     fake_begin();
     fake_bind_pair(pair);
-    /* a stale binding and a stale registration among the issued serials */
-    fake_module_t gone;
     fake_init(&gone, role, "gone", &FAKE_NPI_A);
     fake_register_ok(&gone);
     fake_unregister_ok(&gone);
-    ULONG64 next = nmr_registrar.next_serial;
+    return nmr_registrar.next_serial;
+}
+
+typedef struct forged_call {
+    handle_call_t call;
+    fake_role_t role;
+    HANDLE handle;
+} forged_call_t;
+
+static void make_forged_call(void *arg)
+{
+    forged_call_t *forged = arg;
+    make_call(forged->call, forged->role, forged->handle);
+}
+
+/*
+ * Every kind value (0-7: the four kinds and the unused ones) with serial 0, every serial
+ * issued so far, the next serial and the one after it, and a serial far above: each forged
+ * value that names no live object gets its documented result, and the stop names it. Each
+ * stop is caught in this process (fake_catch_stop), in a world set up afresh.
+ */
+static void check_forged_handles(handle_call_t call, fake_role_t role)
+{
+    ULONG64 next = set_up_world_to_forge_in(role);
     CHECK(next > 5 && next < 14);
     ULONG64 serials[16];
     size_t count = 0;
@@ -329,25 +374,29 @@ static void check_forged_handles(handle_call_t call, fake_role_t role)
     serials[count++] = (ULONG64)1 << 40;
     for (size_t i = 0; i < count; i++) {
         for (unsigned kind = 0; kind <= NMR_HANDLE_KIND_MASK; kind++) {
-            HANDLE handle = nmr_handle_make(serials[i], (nmr_handle_kind_t)kind);
-            if (is_live(handle)) {
+            CHECK_EQ(set_up_world_to_forge_in(role), next);
+            forged_call_t forged = {call, role, nmr_handle_make(serials[i], (nmr_handle_kind_t)kind)};
+            if (is_live(forged.handle)) {
                 continue; /* a genuine handle, not a forged one */
             }
             forged_result_t expected = documented_result(call, role, serials[i], kind);
             if (expected.stop == NULL) {
-                CHECK_STATUS(make_call(call, role, handle), expected.status);
+                CHECK_STATUS(make_call(call, role, forged.handle), expected.status);
                 continue;
             }
-            EXPECT_STOP(expected.stop, make_call(call, role, handle));
-            if (!fake_stop_output_contains(expected.message)) {
-                nmr_test_fail(__FILE__, __LINE__, "serial %llu kind %u: no \"%s\" in:\n%s",
-                              (unsigned long long)serials[i], kind, expected.message,
-                              nmr_test_last_child_output());
+            const char *caught = fake_catch_stop(make_forged_call, &forged);
+            if (caught == NULL || !fake_text_contains(caught, expected.stop) ||
+                !fake_text_contains(caught, expected.message)) {
+                nmr_test_fail(__FILE__, __LINE__, "serial %llu kind %u: no \"%s ... %s\" in:\n%s",
+                              (unsigned long long)serials[i], kind, expected.stop,
+                              expected.message, caught ? caught : "(returned)");
             }
-            check_stop_names_handle(handle);
+            char text[32], line[48];
+            snprintf(line, sizeof line, "; handle 0x%s;", fake_handle_text(forged.handle, text));
+            CHECK(fake_text_contains(caught, line));
         }
     }
-    CHECK_EQ(nmr_registrar.next_serial, next); /* nothing above was issued */
+    CHECK_EQ(set_up_world_to_forge_in(role), next);
     fake_unbind_pair(pair);
     fake_end();
 }

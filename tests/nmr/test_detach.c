@@ -9,10 +9,11 @@
  */
 #include "fake_modules.h"
 
-/* pair[FAKE_CLIENT] is the client c1, pair[FAKE_PROVIDER] the provider p1 (fake_init_pair). */
+/* C1 (pair[FAKE_CLIENT]) is the client c1, P1 (pair[FAKE_PROVIDER]) the provider p1
+   (fake_init_pair). */
 static fake_module_t pair[2];
-#define c (pair[FAKE_CLIENT])
-#define p (pair[FAKE_PROVIDER])
+#define C1 (pair[FAKE_CLIENT])
+#define P1 (pair[FAKE_PROVIDER])
 
 /* ---- statuses --------------------------------------------------------------------------- */
 
@@ -58,15 +59,15 @@ NMR_TEST(deregister_returns_pending_when_every_detach_is_pending)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
-    fake_complete(fake_binding_between(&c, &p));
-    fake_complete(fake_binding_between(&p, &c));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_complete(fake_binding_between(&C1, &P1));
+    fake_complete(fake_binding_between(&P1, &C1));
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -82,15 +83,15 @@ NMR_TEST(detach_callbacks_run_on_the_deregistering_thread_at_its_irql)
     fake_begin();
     fake_init_pair(pair);
     fake_attach_pair(pair);
-    kshim_thread_join(kshim_thread_start("deregisterer", deregister_on_thread, &p));
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    kshim_thread_join(kshim_thread_start("deregisterer", deregister_on_thread, &P1));
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK_STR(cb->detach_thread, "deregisterer");
     CHECK_STR(pb->detach_thread, "deregisterer");
     CHECK_EQ(cb->detach_irql, PASSIVE_LEVEL);
     CHECK_EQ(pb->detach_irql, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -101,14 +102,14 @@ NMR_TEST(deregister_at_dispatch_level_returns_pending_and_detaches_at_dispatch_l
     fake_attach_pair(pair);
     KIRQL old_irql;
     KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    NTSTATUS status = fake_deregister(&c);
+    NTSTATUS status = fake_deregister(&C1);
     KIRQL irql_after = KeGetCurrentIrql();
     KeLowerIrql(old_irql);
     CHECK_STATUS(status, STATUS_PENDING);
     CHECK_EQ(irql_after, DISPATCH_LEVEL);
     fake_check_pair_irqls(pair, DISPATCH_LEVEL, DISPATCH_LEVEL);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -133,9 +134,9 @@ NMR_TEST(detach_calls_the_client_side_first_by_default)
     fake_begin();
     fake_init_pair(pair);
     fake_attach_pair(pair);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -145,9 +146,9 @@ NMR_TEST(provider_detach_first_calls_the_provider_side_first)
     fake_turn_on(FAKE_PROVIDER_DETACH_FIRST);
     fake_init_pair(pair);
     fake_attach_pair(pair);
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     CHECK_LOG("p1.detach(c1) c1.detach(p1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -155,17 +156,17 @@ NMR_TEST(both_detach_callbacks_run_for_every_binding_of_a_deregistering_provider
 {
     fake_begin();
     fake_module_t c1, c2;
-    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &P1);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
-    fake_register_ok(&p);
+    fake_register_ok(&P1);
     fake_log_clear();
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_EQ(p.detach_calls, 2);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    CHECK_EQ(P1.detach_calls, 2);
     CHECK_EQ(c1.detach_calls, 1);
     CHECK_EQ(c2.detach_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 2);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_EQ(P1.cleanup_calls, 2);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_unregister_ok(&c1);
     fake_unregister_ok(&c2);
     fake_end();
@@ -179,7 +180,7 @@ NMR_ROLE_TEST(pending_ROLE_detach_is_finished_by_nmr_ROLE_detach_PEER_complete)
     fake_init_pair(pair);
     pair[role].detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
     CHECK_EQ(nmr_live_object_count(), 3);
     fake_complete(fake_pair_side(pair, role));
@@ -189,8 +190,8 @@ NMR_ROLE_TEST(pending_ROLE_detach_is_finished_by_nmr_ROLE_detach_PEER_complete)
              "c1.cleanup(p1) p1.cleanup(c1) %s.complete_done(%s)", self, peer, self, peer);
     CHECK_LOG(log);
     CHECK_EQ(nmr_live_object_count(), 2);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -198,17 +199,17 @@ NMR_TEST(pending_detach_on_both_sides_needs_both_completions)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    fake_complete(fake_binding_between(&c, &p));
-    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
-    fake_complete(fake_binding_between(&p, &c));
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    fake_complete(fake_binding_between(&C1, &P1));
+    CHECK_EQ(C1.cleanup_calls + P1.cleanup_calls, 0);
+    fake_complete(fake_binding_between(&P1, &C1));
     CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.complete(p1) c1.complete_done(p1) "
               "p1.complete(c1) c1.cleanup(p1) p1.cleanup(c1) p1.complete_done(c1)");
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -216,15 +217,15 @@ NMR_TEST(pending_detach_completed_from_another_thread_lets_the_wait_succeed)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     fake_complete_on_other_thread(cb);
     CHECK_EQ(cb->cleanup_calls, 1);
     CHECK_STR(cb->cleanup_thread, "fake-complete");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -232,13 +233,13 @@ NMR_TEST(pending_detach_completed_inside_the_detach_callback_before_returning_pe
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING_COMPLETE_INSIDE;
+    C1.detach_mode = FAKE_DETACH_PENDING_COMPLETE_INSIDE;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) c1.complete(p1) c1.complete_done(p1) p1.detach(c1) c1.cleanup(p1) "
               "p1.cleanup(c1) c1.deregistered");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -247,17 +248,17 @@ NMR_TEST(pending_detach_completed_by_the_completer_thread_lets_both_waits_succee
     fake_begin();
     fake_completer_start();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
-    p.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
+    C1.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
+    P1.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_completer_stop();
     CHECK_EQ(fake_completer_completed(), 2);
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
     fake_end();
 }
 
@@ -279,10 +280,10 @@ NMR_ROLE_TEST(detach_runs_once_per_binding_when_the_PEER_deregisters_after_the_R
     fake_complete(fake_pair_side(pair, role));
     CHECK_STATUS(fake_wait(second), STATUS_SUCCESS);
     CHECK_STATUS(fake_wait(first), STATUS_SUCCESS);
-    CHECK_EQ(c.detach_calls, 1);
-    CHECK_EQ(p.detach_calls, 1);
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
+    CHECK_EQ(C1.detach_calls, 1);
+    CHECK_EQ(P1.detach_calls, 1);
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
     fake_end();
 }
 
@@ -324,14 +325,14 @@ NMR_TEST(the_same_client_module_can_register_again_after_its_wait)
     fake_begin();
     fake_init_pair(pair);
     fake_register_pair(pair);
-    HANDLE first = c.handle;
-    fake_unregister_ok(&c);
-    fake_register_ok(&c);
-    CHECK(c.handle != first);
-    CHECK_EQ(c.attach_successes, 2);
-    CHECK_EQ(p.attach_successes, 2);
+    HANDLE first = C1.handle;
+    fake_unregister_ok(&C1);
+    fake_register_ok(&C1);
+    CHECK(C1.handle != first);
+    CHECK_EQ(C1.attach_successes, 2);
+    CHECK_EQ(P1.attach_successes, 2);
     fake_unregister_pair_first(pair, FAKE_PROVIDER);
-    CHECK_EQ(c.detach_calls, 2);
+    CHECK_EQ(C1.detach_calls, 2);
     fake_end();
 }
 
@@ -399,19 +400,19 @@ NMR_TEST(wait_blocks_until_a_pending_detach_is_completed_from_another_thread)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     kshim_thread_t *thread = kshim_thread_start("late-completer", sleep_then_complete, cb);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     kshim_thread_join(thread);
     const char *log = fake_log();
     const char *cleanup = strstr(log, "p1.cleanup(c1)");
     const char *waited = strstr(log, "c1.waited");
     CHECK(cleanup != NULL && waited != NULL);
     CHECK(cleanup < waited);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -431,15 +432,15 @@ NMR_TEST(completion_from_another_thread_while_the_detach_callback_still_runs_is_
 {
     fake_begin();
     fake_init_pair(pair);
-    p.hook = complete_on_thread_inside_detach_hook;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    P1.hook = complete_on_thread_inside_detach_hook;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
-    CHECK_EQ(p.complete_calls, 1);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
+    CHECK_EQ(P1.complete_calls, 1);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -462,16 +463,16 @@ NMR_TEST(a_provider_deregistering_itself_inside_its_detach_callback_gets_no_seco
     fake_begin();
     fake_init_pair(pair);
     self_deregister_t arg = {0, 0};
-    p.hook = deregister_self_in_detach_hook;
-    p.hook_arg = &arg;
+    P1.hook = deregister_self_in_detach_hook;
+    P1.hook_arg = &arg;
     fake_attach_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.cleanup(p1) p1.cleanup(c1) "
               "c1.deregistered");
-    CHECK_EQ(p.detach_calls, 1);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_EQ(P1.detach_calls, 1);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     fake_end();
 }
 

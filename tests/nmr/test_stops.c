@@ -12,10 +12,11 @@
 
 #define STOP(rule) "*** NMR VERIFIER STOP " rule ":"
 
-/* pair[FAKE_CLIENT] is the client c1, pair[FAKE_PROVIDER] the provider p1 (fake_bind_pair). */
+/* C1 (pair[FAKE_CLIENT]) is the client c1, P1 (pair[FAKE_PROVIDER]) the provider p1
+   (fake_bind_pair). */
 static fake_module_t pair[2], p2;
-#define c (pair[FAKE_CLIENT])
-#define p (pair[FAKE_PROVIDER])
+#define C1 (pair[FAKE_CLIENT])
+#define P1 (pair[FAKE_PROVIDER])
 
 static fake_module_t *self_of(fake_role_t role)
 {
@@ -83,19 +84,19 @@ static void complete_wait_and_unregister_peer(fake_role_t role)
 
 static void change_client_number_then_register_provider(void)
 {
-    c.cchars.ClientRegistrationInstance.Number = 99;
-    fake_register(&p);
+    C1.cchars.ClientRegistrationInstance.Number = 99;
+    fake_register(&P1);
 }
 
 NMR_TEST(r1_client_characteristics_changed_while_registered_stop_at_the_next_callout)
 {
     fake_begin();
     fake_init_pair(pair);
-    fake_register_ok(&c);
+    fake_register_ok(&C1);
     EXPECT_STOP(STOP("R1"), change_client_number_then_register_provider());
     check_stop_message("ClientAttachProvider", "the module's client characteristics changed");
     CHECK_STOP_MENTIONS(FAKE_NPI_A_TEXT);
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -118,8 +119,8 @@ NMR_ROLE_TEST(r1_ROLE_characteristics_changed_while_registered_stop_at_the_wait)
 
 static void change_provider_number_then_deregister_client(void)
 {
-    p.pchars.ProviderRegistrationInstance.Number = 3;
-    fake_deregister(&c);
+    P1.pchars.ProviderRegistrationInstance.Number = 3;
+    fake_deregister(&C1);
 }
 
 NMR_TEST(r1_provider_characteristics_changed_while_registered_stop_before_a_detach_callout)
@@ -139,7 +140,7 @@ static NPIID mutable_npi;
 static void change_npi_then_deregister(void)
 {
     mutable_npi.Data2 ^= 0x0101;
-    fake_deregister(&c);
+    fake_deregister(&C1);
 }
 
 NMR_TEST(r3_npi_id_changed_while_registered_stops)
@@ -147,9 +148,9 @@ NMR_TEST(r3_npi_id_changed_while_registered_stops)
     fake_begin();
     mutable_npi = FAKE_NPI_A;
     fake_init_pair(pair);
-    c.cchars.ClientRegistrationInstance.NpiId = &mutable_npi;
+    C1.cchars.ClientRegistrationInstance.NpiId = &mutable_npi;
     fake_register_pair(pair);
-    CHECK_EQ(c.attach_successes, 1);
+    CHECK_EQ(C1.attach_successes, 1);
     EXPECT_STOP(STOP("R3"), change_npi_then_deregister());
     check_stop_message("ClientDetachProvider", "the NpiId or ModuleId the registration instance "
                                                "points to changed while registered;");
@@ -159,8 +160,8 @@ NMR_TEST(r3_npi_id_changed_while_registered_stops)
 
 static void change_module_id_then_deregister(void)
 {
-    c.module_id.Guid.Data3 ^= 0x0101;
-    fake_deregister(&c);
+    C1.module_id.Guid.Data3 ^= 0x0101;
+    fake_deregister(&C1);
 }
 
 NMR_TEST(r3_module_id_changed_while_registered_stops)
@@ -175,19 +176,19 @@ NMR_TEST(r3_module_id_changed_while_registered_stops)
 static void change_npi_then_wait(void)
 {
     mutable_npi.Data1 ^= 1;
-    fake_wait(&c);
+    fake_wait(&C1);
 }
 
 NMR_TEST(r3_npi_id_changed_while_registered_stops_at_the_wait)
 {
     fake_begin();
     mutable_npi = FAKE_NPI_A;
-    fake_client_init(&c, "c1", &mutable_npi);
-    fake_register_ok(&c);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_client_init(&C1, "c1", &mutable_npi);
+    fake_register_ok(&C1);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     EXPECT_STOP(STOP("R3"), change_npi_then_wait());
     CHECK_STOP_MENTIONS("NmrWaitForClientDeregisterComplete");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     fake_end();
 }
 
@@ -220,18 +221,18 @@ static void raise_before_nmr_attach_hook(fake_module_t *module, fake_binding_t *
 
 static void register_client_that_attaches_at_apc(void)
 {
-    c.hook = raise_before_nmr_attach_hook;
-    fake_register(&c);
+    C1.hook = raise_before_nmr_attach_hook;
+    fake_register(&C1);
 }
 
 NMR_TEST(r4_nmr_client_attach_provider_above_passive_level_stops)
 {
     fake_begin();
     fake_init_pair(pair);
-    fake_register_ok(&p);
+    fake_register_ok(&P1);
     EXPECT_STOP(STOP("R4"), register_client_that_attaches_at_apc());
     check_stop_message("NmrClientAttachProvider", "called at IRQL 1; requires PASSIVE_LEVEL;");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -314,14 +315,14 @@ NMR_TEST(r9_double_deregister_of_a_client_stops)
 {
     fake_begin();
     register_alone_and_deregister(FAKE_CLIENT);
-    EXPECT_STOP(STOP("R9"), NmrDeregisterClient(c.handle));
+    EXPECT_STOP(STOP("R9"), NmrDeregisterClient(C1.handle));
     check_stop_message("NmrDeregisterClient", DOUBLE_DEREGISTRATION);
     CHECK_STOP_MENTIONS(FAKE_NPI_A_TEXT);
     char text[40], line[64];
-    snprintf(line, sizeof line, "handle 0x%s", fake_handle_text(c.handle, text));
+    snprintf(line, sizeof line, "handle 0x%s", fake_handle_text(C1.handle, text));
     CHECK_STOP_MENTIONS(line);
-    CHECK_STOP_MENTIONS(fake_guid_text(&c.module_id.Guid, text));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STOP_MENTIONS(fake_guid_text(&C1.module_id.Guid, text));
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     fake_end();
 }
 
@@ -329,7 +330,7 @@ NMR_TEST(r9_double_deregister_of_a_provider_with_a_pending_binding_stops)
 {
     fake_begin();
     bind_and_deregister_pending(FAKE_PROVIDER);
-    EXPECT_STOP(STOP("R9"), NmrDeregisterProvider(p.handle));
+    EXPECT_STOP(STOP("R9"), NmrDeregisterProvider(P1.handle));
     check_stop_message("NmrDeregisterProvider", DOUBLE_DEREGISTRATION);
     complete_wait_and_unregister_peer(FAKE_PROVIDER);
     fake_end();
@@ -339,8 +340,8 @@ NMR_TEST(r9_deregister_with_a_stale_handle_after_the_wait_stops)
 {
     fake_begin();
     register_alone_and_deregister(FAKE_CLIENT);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    EXPECT_STOP(STOP("R9"), NmrDeregisterClient(c.handle));
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    EXPECT_STOP(STOP("R9"), NmrDeregisterClient(C1.handle));
     check_stop_message("NmrDeregisterClient", STALE_REGISTRATION);
     fake_end();
 }
@@ -349,8 +350,8 @@ NMR_TEST(r9_wait_with_a_stale_handle_after_the_wait_stops)
 {
     fake_begin();
     register_alone_and_deregister(FAKE_PROVIDER);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    EXPECT_STOP(STOP("R9"), NmrWaitForProviderDeregisterComplete(p.handle));
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    EXPECT_STOP(STOP("R9"), NmrWaitForProviderDeregisterComplete(P1.handle));
     check_stop_message("NmrWaitForProviderDeregisterComplete", STALE_REGISTRATION);
     fake_end();
 }
@@ -373,11 +374,11 @@ NMR_TEST(r9_client_handle_passed_to_wait_for_provider_stops)
 {
     fake_begin();
     register_alone_and_deregister(FAKE_CLIENT);
-    EXPECT_STOP(STOP("R9"), NmrWaitForProviderDeregisterComplete(c.handle));
+    EXPECT_STOP(STOP("R9"), NmrWaitForProviderDeregisterComplete(C1.handle));
     check_stop_message("NmrWaitForProviderDeregisterComplete",
                        "passed a client registration handle where a provider registration "
                        "handle is required;");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     fake_end();
 }
 
@@ -438,19 +439,19 @@ static void attach_with_registration_handle_hook(fake_module_t *module, fake_bin
 
 static void register_provider_for_client_using_its_registration_handle(void)
 {
-    c.hook = attach_with_registration_handle_hook;
-    fake_register(&p);
+    C1.hook = attach_with_registration_handle_hook;
+    fake_register(&P1);
 }
 
 NMR_TEST(r9_registration_handle_passed_to_nmr_client_attach_provider_stops)
 {
     fake_begin();
     fake_init_pair(pair);
-    fake_register_ok(&c); /* c.handle is known when the provider arrives */
+    fake_register_ok(&C1); /* C1.handle is known when the provider arrives */
     EXPECT_STOP(STOP("R9"), register_provider_for_client_using_its_registration_handle());
     check_stop_message("NmrClientAttachProvider", "passed a client registration handle where a "
                                                   "client-side binding handle is required;");
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -458,16 +459,16 @@ NMR_TEST(r9_registration_handle_passed_to_nmr_client_attach_provider_stops)
 
 static void register_pair_in_child(void)
 {
-    fake_register(&p);
-    fake_register(&c);
+    fake_register(&P1);
+    fake_register(&C1);
 }
 
 /* Both modules initialised; the client's attach returns status without attaching. */
 static void init_pair_with_client_attach_returning(NTSTATUS status)
 {
     fake_init_pair(pair);
-    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    c.attach_status = status;
+    C1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    C1.attach_status = status;
 }
 
 NMR_TEST(a1_client_attach_returning_success_without_attaching_stops)
@@ -485,8 +486,8 @@ NMR_TEST(a2_client_attach_returning_nointerface_after_a_successful_attach_stops)
 {
     fake_begin();
     fake_init_pair(pair);
-    c.override_return = true;
-    c.override_status = STATUS_NOINTERFACE;
+    C1.override_return = true;
+    C1.override_status = STATUS_NOINTERFACE;
     EXPECT_STOP(STOP("A2"), register_pair_in_child());
     check_stop_message("ClientAttachProvider", "returned STATUS_NOINTERFACE (0xc00002b9) but its "
                                                "last NmrClientAttachProvider returned "
@@ -498,10 +499,10 @@ NMR_TEST(a2_client_attach_returning_a_status_other_than_the_providers_error_stop
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_UNSUCCESSFUL;
-    c.override_return = true;
-    c.override_status = STATUS_NOINTERFACE;
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_UNSUCCESSFUL;
+    C1.override_return = true;
+    C1.override_status = STATUS_NOINTERFACE;
     EXPECT_STOP(STOP("A2"), register_pair_in_child());
     check_stop_message("ClientAttachProvider", "returned STATUS_NOINTERFACE (0xc00002b9) but its "
                                                "last NmrClientAttachProvider returned "
@@ -564,18 +565,18 @@ static void attach_on_another_thread_hook(fake_module_t *module, fake_binding_t 
 
 static void register_client_attaching_from_another_thread(void)
 {
-    c.hook = attach_on_another_thread_hook;
+    C1.hook = attach_on_another_thread_hook;
     /* the callback itself never calls NmrClientAttachProvider: only the foreign thread does */
-    c.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    c.attach_status = STATUS_NOINTERFACE;
-    fake_register(&c);
+    C1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    C1.attach_status = STATUS_NOINTERFACE;
+    fake_register(&C1);
 }
 
 /* The provider registered first; the client's registration in the child stops. */
 static void register_provider_then_stop_in_client(const char *rule, void (*misuse)(void))
 {
     fake_init_pair(pair);
-    fake_register_ok(&p);
+    fake_register_ok(&P1);
     EXPECT_STOP(rule, misuse());
 }
 
@@ -587,7 +588,7 @@ NMR_TEST(a4_nmr_client_attach_provider_from_another_thread_stops)
     check_stop_message("NmrClientAttachProvider",
                        NOT_INSIDE " (binding is ATTACHING (ClientAttachProvider running) on "
                                   "another thread)");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -600,8 +601,8 @@ static void attach_twice_hook(fake_module_t *module, fake_binding_t *binding, fa
 
 static void register_client_attaching_twice(void)
 {
-    c.hook = attach_twice_hook;
-    fake_register(&c);
+    C1.hook = attach_twice_hook;
+    fake_register(&C1);
 }
 
 NMR_TEST(a4_nmr_client_attach_provider_twice_after_success_stops)
@@ -610,7 +611,7 @@ NMR_TEST(a4_nmr_client_attach_provider_twice_after_success_stops)
     register_provider_then_stop_in_client(STOP("A4"), register_client_attaching_twice);
     check_stop_message("NmrClientAttachProvider",
                        "called again after it returned STATUS_SUCCESS for this binding;");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -618,14 +619,14 @@ static void attach_with_first_binding_handle_hook(fake_module_t *module, fake_bi
                                                   fake_point_t point)
 {
     if (point == FAKE_AT_ATTACH && binding->peer == &p2) {
-        attach_with_handle(fake_binding_between(module, &p)->handle, binding);
+        attach_with_handle(fake_binding_between(module, &P1)->handle, binding);
     }
 }
 
 static void register_client_using_another_bindings_handle(void)
 {
-    c.hook = attach_with_first_binding_handle_hook;
-    fake_register(&c);
+    C1.hook = attach_with_first_binding_handle_hook;
+    fake_register(&C1);
 }
 
 NMR_TEST(a4_nmr_client_attach_provider_with_another_bindings_handle_stops)
@@ -633,11 +634,11 @@ NMR_TEST(a4_nmr_client_attach_provider_with_another_bindings_handle_stops)
     fake_begin();
     fake_init_pair(pair);
     fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&p2); /* the client attaches to p first, then to p2 */
+    fake_register_ok(&P1);
+    fake_register_ok(&p2); /* the client attaches to p1 first, then to p2 */
     EXPECT_STOP(STOP("A4"), register_client_using_another_bindings_handle());
     check_stop_message("NmrClientAttachProvider", NOT_INSIDE " (binding is ATTACHED)");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_unregister_ok(&p2);
     fake_end();
 }
@@ -645,8 +646,8 @@ NMR_TEST(a4_nmr_client_attach_provider_with_another_bindings_handle_stops)
 static void expect_a8_for_provider_attach(fake_attach_mode_t mode, const char *unwritten)
 {
     fake_init_pair(pair);
-    p.attach_mode = mode;
-    p.attach_status = STATUS_SUCCESS;
+    P1.attach_mode = mode;
+    P1.attach_status = STATUS_SUCCESS;
     EXPECT_STOP(STOP("A8"), register_pair_in_child());
     char message[128];
     snprintf(message, sizeof message, "returned STATUS_SUCCESS without writing %s;", unwritten);
@@ -744,16 +745,16 @@ NMR_TEST(d5_complete_after_detach_returned_success_stops)
 {
     fake_begin();
     fake_init_pair(pair);
-    p.detach_mode = FAKE_DETACH_PENDING; /* keeps the binding alive */
+    P1.detach_mode = FAKE_DETACH_PENDING; /* keeps the binding alive */
     fake_register_pair(pair);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     EXPECT_STOP(STOP("D5"), NmrClientDetachProviderComplete(side_of(FAKE_CLIENT)->handle));
     check_stop_message("NmrClientDetachProviderComplete",
                        "the detach callback returned STATUS_SUCCESS; DetachComplete must only "
                        "follow STATUS_PENDING;");
     fake_complete(side_of(FAKE_PROVIDER));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -761,8 +762,8 @@ NMR_TEST(d5_complete_after_detach_returned_success_stops)
 static void bind_both_pending_and_deregister(fake_role_t role)
 {
     fake_init_pair(pair);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
     fake_register_pair(pair);
     CHECK_STATUS(fake_deregister(self_of(role)), STATUS_PENDING);
 }
@@ -775,8 +776,8 @@ NMR_TEST(d5_complete_twice_while_the_peer_is_still_pending_stops)
     EXPECT_STOP(STOP("D5"), NmrClientDetachProviderComplete(side_of(FAKE_CLIENT)->handle));
     check_stop_message("NmrClientDetachProviderComplete", "called twice;");
     fake_complete(side_of(FAKE_PROVIDER));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -785,13 +786,13 @@ NMR_TEST(d5_complete_again_after_the_binding_was_cleaned_up_stops)
     fake_begin();
     bind_and_deregister_pending(FAKE_PROVIDER);
     fake_complete(side_of(FAKE_PROVIDER));
-    CHECK_EQ(p.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
     EXPECT_STOP(STOP("D5"), NmrProviderDetachClientComplete(side_of(FAKE_PROVIDER)->handle));
     check_stop_message("NmrProviderDetachClientComplete",
                        "the binding is already detached on both sides and cleaned up: called "
                        "twice, or after the detach callback returned STATUS_SUCCESS;");
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -833,9 +834,9 @@ static void complete_inside_detach_hook(fake_module_t *module, fake_binding_t *b
 
 static void deregister_client_that_completes_then_returns_success(void)
 {
-    c.hook = complete_inside_detach_hook;
-    c.detach_mode = FAKE_DETACH_SUCCESS;
-    fake_deregister(&c);
+    C1.hook = complete_inside_detach_hook;
+    C1.detach_mode = FAKE_DETACH_SUCCESS;
+    fake_deregister(&C1);
 }
 
 #define SUCCESS_AFTER_COMPLETE "returned STATUS_SUCCESS after calling %s during the callback;"
@@ -952,28 +953,28 @@ static void attach_with_provider_side_handle_hook(fake_module_t *module, fake_bi
 {
     if (point == FAKE_AT_ATTACH_RESULT) {
         /* the provider declined the first try; retry with the handle the provider was given */
-        attach_with_handle(fake_binding_between(&p, module)->handle, binding);
+        attach_with_handle(fake_binding_between(&P1, module)->handle, binding);
     }
 }
 
 static void register_client_retrying_with_the_provider_side_handle(void)
 {
-    c.hook = attach_with_provider_side_handle_hook;
-    fake_register(&c);
+    C1.hook = attach_with_provider_side_handle_hook;
+    fake_register(&C1);
 }
 
 NMR_TEST(r9_provider_side_binding_handle_passed_to_nmr_client_attach_provider_stops)
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_NOINTERFACE;
-    fake_register_ok(&p);
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_NOINTERFACE;
+    fake_register_ok(&P1);
     EXPECT_STOP(STOP("R9"), register_client_retrying_with_the_provider_side_handle());
     check_stop_message("NmrClientAttachProvider",
                        "passed a provider-side binding handle; only the client-side binding "
                        "handle given to ClientAttachProvider is accepted;");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -987,9 +988,9 @@ static void complete_on_thread_then_success_hook(fake_module_t *module, fake_bin
 
 static void deregister_provider_completed_elsewhere_then_success(void)
 {
-    p.hook = complete_on_thread_then_success_hook;
-    p.detach_mode = FAKE_DETACH_SUCCESS;
-    fake_deregister(&c);
+    P1.hook = complete_on_thread_then_success_hook;
+    P1.detach_mode = FAKE_DETACH_SUCCESS;
+    fake_deregister(&C1);
 }
 
 NMR_TEST(d5_completion_from_another_thread_during_detach_then_returning_success_stops)
@@ -1019,10 +1020,10 @@ NMR_TEST(r9_stale_client_binding_handle_of_a_cleaned_up_binding_passed_to_nmr_cl
     fake_begin();
     fake_bind_pair(pair);
     stale_binding_handle = side_of(FAKE_CLIENT)->handle;
-    fake_unregister_ok(&p); /* detached and cleaned up: the handle is stale */
+    fake_unregister_ok(&P1); /* detached and cleaned up: the handle is stale */
     EXPECT_STOP(STOP("R9"), attach_with_stale_handle());
     check_stop_message("NmrClientAttachProvider", STALE_BINDING);
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -1030,8 +1031,8 @@ NMR_TEST(r9_stale_client_binding_handle_of_a_declined_attach_passed_to_nmr_clien
 {
     fake_begin();
     fake_init_pair(pair);
-    p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
-    p.attach_status = STATUS_NOINTERFACE;
+    P1.attach_mode = FAKE_ATTACH_RETURN_STATUS;
+    P1.attach_status = STATUS_NOINTERFACE;
     fake_register_pair(pair);
     stale_binding_handle = side_of(FAKE_CLIENT)->handle; /* discarded after the decline */
     EXPECT_STOP(STOP("R9"), attach_with_stale_handle());
