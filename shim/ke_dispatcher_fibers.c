@@ -2,7 +2,7 @@
 /*
  * ke_dispatcher_fibers.c - the deterministic implementation of the dispatcher seam.
  *
- * Built instead of ke_dispatcher.c when NMRKIT_SCHEDULER=fibers (the fuzz preset). Every
+ * Built instead of ke_dispatcher_threads.c when NMRKIT_SCHEDULER=fibers (the fuzz preset). Every
  * simulated kernel thread (the process's main thread, harness threads, system threads,
  * work-item routines) is a fiber on the one OS thread that runs the process; exactly one
  * runs at a time and control changes hands only at yield points: every block and wake of
@@ -390,7 +390,17 @@ uint64_t kshim_dispatcher_clock_ns(void)
     return virtual_now_ns;
 }
 
-void kshim_dispatcher_advance_clock(uint64_t until)
+/* 2026-01-01T00:00:00Z in 100 ns intervals since 1601: virtual time's system time base, so
+   that system time replays exactly, never the wall clock. */
+#define VIRTUAL_EPOCH_100NS (116444736000000000ULL + 1767225600ULL * 10000000ULL)
+
+int64_t kshim_dispatcher_system_time_100ns(void)
+{
+    return (int64_t)(VIRTUAL_EPOCH_100NS + virtual_now_ns / 100);
+}
+
+/* A busy stall holds the (virtual) processor: time moves, no other thread runs. */
+void kshim_dispatcher_stall_until(uint64_t until)
 {
     if (until > virtual_now_ns) {
         virtual_now_ns = until;

@@ -8,7 +8,7 @@
  * inlined frames included), or printed as module+offset with the nearest dynamic symbol.
  * It runs on the stopping thread just before abort(), so it may allocate and spawn.
  */
-#include "kshim_internal.h"
+#include "kshim_stop.h"
 
 #include <dlfcn.h>
 #include <elf.h>

@@ -689,7 +689,7 @@ NTKERNELAPI VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(_In_ PKLOCK_QUEUE_HA
 /*
  * [CUSTOMISED] DISPATCHER_HEADER: the state of a waitable object, kept in the object itself
  * (no OS resources), so an object may be freed as soon as its last waiter has returned.
- * Protected by: the shim's dispatcher lock (shim/ke_dispatcher.c).
+ * Protected by: the shim's dispatcher lock (shim/ke_dispatcher_*.c).
  * Deviation: a simplified layout (Type, Size, SignalState); WaitListHead is unused.
  */
 typedef struct _DISPATCHER_HEADER {
