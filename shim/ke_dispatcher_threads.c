@@ -61,6 +61,15 @@ bool kshim_dispatcher_block(const struct timespec *deadline)
     return rc != ETIMEDOUT && !kshim_deadline_passed(deadline);
 }
 
+void kshim_dispatcher_set_background(void)
+{
+}
+
+bool kshim_dispatcher_block_periodic(const struct timespec *deadline)
+{
+    return kshim_dispatcher_block(deadline);
+}
+
 void kshim_dispatcher_wake_all(void)
 {
     pthread_cond_broadcast(&dispatcher_cond);

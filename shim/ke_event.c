@@ -84,19 +84,23 @@ static DISPATCHER_HEADER *waitable_header(const char *routine, PVOID object)
     if (object != NULL && kshim_thread_is_live_locked(object)) {
         return header;
     }
-    if (object == NULL ||
-        (header->Type != EventNotificationObject && header->Type != EventSynchronizationObject) ||
-        header->Size != EVENT_SIZE_IN_LONGS) {
+    bool event = object != NULL &&
+                 (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) &&
+                 header->Size == EVENT_SIZE_IN_LONGS;
+    bool timer = object != NULL &&
+                 (header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject) &&
+                 header->Size == (UCHAR)(sizeof(KTIMER) / sizeof(LONG));
+    if (!event && !timer) {
         kshim_stop("DISPATCHER_OBJECT_INVALID",
-                   "%s: %p is neither an initialised KEVENT nor a live thread object", routine,
-                   object);
+                   "%s: %p is neither an initialised KEVENT or KTIMER nor a live thread object",
+                   routine, object);
     }
     return header;
 }
 
 static void consume(DISPATCHER_HEADER *header)
 {
-    if (header->Type == EventSynchronizationObject) {
+    if (header->Type == EventSynchronizationObject || header->Type == TimerSynchronizationObject) {
         header->SignalState = 0;
     }
 }

@@ -54,6 +54,16 @@ void kshim_dispatcher_unlock(void);
 /* Dispatcher lock held: sleep until woken or until deadline (CLOCK_MONOTONIC; NULL =
    forever). Returns false once the deadline has passed. Spurious returns are allowed. */
 bool kshim_dispatcher_block(const struct timespec *deadline);
+/* The calling thread serves timers or DPCs: with fibers, what it does is not progress of the
+   run (see kshim_dispatcher_block_periodic). Threads: no-op. */
+void kshim_dispatcher_set_background(void);
+/* As kshim_dispatcher_block, for a periodic timer waiting for its next expiry. With fibers,
+   virtual time moves to such a deadline only while the run makes progress: after
+   KSHIM_PERIODIC_IDLE_EXPIRIES periodic expiries in a row without any other than a background
+   thread passing a yield point or ending, these deadlines are ignored, so a deadlock is
+   reported instead of hidden. Threads: the same as kshim_dispatcher_block. */
+#define KSHIM_PERIODIC_IDLE_EXPIRIES 8
+bool kshim_dispatcher_block_periodic(const struct timespec *deadline);
 /* Dispatcher lock held: wake every blocked thread (each re-checks its condition). */
 void kshim_dispatcher_wake_all(void);
 /* Back-off of a spinning acquirer (spin locks): let another thread run. */

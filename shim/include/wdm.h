@@ -163,6 +163,8 @@ NTSYSAPI DECLSPEC_NORETURN VOID DbgBreakPointWithStatus(_In_ ULONG Status);
  * NT_ASSERT_ACTION: a false expression stops ASSERTION_FAILED naming the expression (and
  * message) and file:line. Deviation: always on (as a checked build), never continuable;
  * NT_VERIFY evaluates its expression exactly once and yields its truth value.
+ * As in the WDK, the NT_ASSERT* and NT_VERIFY* macros are BOOLEAN expressions that do not go
+ * through ASSERT, so a driver may redefine ASSERT in terms of them.
  */
 #define ASSERT(exp)                                                                         \
     ((void)((exp) ? 0 : (kshim_assertion_failed(#exp, NULL, __FILE__, __LINE__), 0)))
@@ -170,20 +172,25 @@ NTSYSAPI DECLSPEC_NORETURN VOID DbgBreakPointWithStatus(_In_ ULONG Status);
     ((void)((exp) ? 0 : (kshim_assertion_failed(#exp, (msg), __FILE__, __LINE__), 0)))
 #define RTL_SOFT_ASSERT(exp) ASSERT(exp)
 #define RTL_SOFT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERT(exp) ASSERT(exp)
-#define NT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERTMSGW(msg, exp) ASSERT(exp)
-#define NT_ASSERT_ACTION(exp) ASSERT(exp)
-#define NT_ASSERTMSG_ACTION(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERT_ASSUME(exp) ASSERT(exp)
-#define NT_ASSERTMSG_ASSUME(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERT_NOASSUME(exp) ASSERT(exp)
-#define NT_FRE_ASSERT(exp) ASSERT(exp)
+#define NT_ASSERT(exp) NT_VERIFY(exp)
+#define NT_ASSERTMSG(msg, exp) NT_VERIFYMSG(msg, exp)
+#define NT_ASSERTMSGW(msg, exp) NT_VERIFY(exp)
+#define NT_ASSERT_ACTION(exp) NT_VERIFY(exp)
+#define NT_ASSERTMSG_ACTION(msg, exp) NT_VERIFYMSG(msg, exp)
+#define NT_ASSERT_ASSUME(exp) NT_VERIFY(exp)
+#define NT_ASSERTMSG_ASSUME(msg, exp) NT_VERIFYMSG(msg, exp)
+#define NT_ASSERT_NOASSUME(exp) NT_VERIFY(exp)
+#define NT_FRE_ASSERT(exp) NT_VERIFY(exp)
+#define NT_FRE_ASSERTMSG(msg, exp) NT_VERIFYMSG(msg, exp)
 /* NT_VERIFY yields TRUE (or stops); usable as a statement or in an expression. */
-#define NT_VERIFY(exp)                                                                      \
-    ((BOOLEAN)((exp) ? TRUE : kshim_verify_failed(#exp, NULL, __FILE__, __LINE__)))
-#define NT_VERIFYMSG(msg, exp)                                                              \
-    ((BOOLEAN)((exp) ? TRUE : kshim_verify_failed(#exp, (msg), __FILE__, __LINE__)))
+/* (An inline function, so that a statement NT_ASSERT(constant) draws no unused-value warning.) */
+KSHIM_INLINE BOOLEAN kshim_verify(BOOLEAN value, const char *expression, const char *message,
+                                  const char *file, int line)
+{
+    return value ? TRUE : kshim_verify_failed(expression, message, file, line);
+}
+#define NT_VERIFY(exp) kshim_verify((exp) ? TRUE : FALSE, #exp, NULL, __FILE__, __LINE__)
+#define NT_VERIFYMSG(msg, exp) kshim_verify((exp) ? TRUE : FALSE, #exp, (msg), __FILE__, __LINE__)
 #define NT_VERIFYMSGW(msg, exp) NT_VERIFY(exp)
 #define NT_ANALYSIS_ASSUME(exp) ((void)0)
 
@@ -684,7 +691,12 @@ NTKERNELAPI VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(_In_ PKLOCK_QUEUE_HA
 /* [DUPLICATED] Dispatcher object types (KOBJECTS), WDK values. */
 #define EventNotificationObject 0
 #define EventSynchronizationObject 1
+#define MutantObject 2
 #define ThreadObject 6
+#define TimerNotificationObject 8
+#define TimerSynchronizationObject 9
+#define DpcObject 19
+#define ThreadedDpcObject 24
 
 /*
  * [CUSTOMISED] DISPATCHER_HEADER: the state of a waitable object, kept in the object itself
@@ -1306,6 +1318,108 @@ typedef struct _WORK_QUEUE_ITEM {
     } while (0)
 
 NTKERNELAPI VOID ExQueueWorkItem(_Inout_ PWORK_QUEUE_ITEM WorkItem, _In_ WORK_QUEUE_TYPE QueueType);
+
+
+/* =========================================================================================
+ * DPCs and timers (ke_dpc.c, ke_timer.c)
+ * ========================================================================================= */
+
+struct _KDPC;
+/* [DUPLICATED] The deferred routine of a DPC (KDEFERRED_ROUTINE role type). */
+typedef VOID KDEFERRED_ROUTINE(_In_ struct _KDPC *Dpc, _In_opt_ PVOID DeferredContext,
+                               _In_opt_ PVOID SystemArgument1, _In_opt_ PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+/* [DUPLICATED] DPC importance and the DPC object, in caller storage.
+   Protected by: the shim's dispatcher lock (DpcData is non-NULL while queued). */
+typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance, MediumHighImportance } KDPC_IMPORTANCE;
+typedef struct _KDPC {
+    UCHAR Type;       /* DpcObject or ThreadedDpcObject once initialised */
+    UCHAR Importance;
+    volatile USHORT Number;
+    LIST_ENTRY DpcListEntry;
+    ULONG_PTR ProcessorHistory;
+    PKDEFERRED_ROUTINE DeferredRoutine;
+    PVOID DeferredContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    volatile PVOID DpcData; /* the shim's queue entry while queued, else NULL */
+} KDPC, *PKDPC, *PRKDPC;
+
+/* [DUPLICATED] KeInitializeDpc: set up Dpc to run DeferredRoutine(Dpc, DeferredContext, ...)
+   at DISPATCH_LEVEL. Any IRQL. */
+NTKERNELAPI VOID KeInitializeDpc(_Out_ PRKDPC Dpc, _In_ PKDEFERRED_ROUTINE DeferredRoutine,
+                                 _In_opt_ PVOID DeferredContext);
+/* [CUSTOMISED] KeInitializeThreadedDpc: as KeInitializeDpc, for a threaded DPC. Deviation:
+   its routine runs at PASSIVE_LEVEL, as when threaded DPCs are enabled (the Windows
+   default), so a routine that assumes DISPATCH_LEVEL (KeAcquireSpinLockAtDpcLevel) stops. */
+NTKERNELAPI VOID KeInitializeThreadedDpc(_Out_ PRKDPC Dpc, _In_ PKDEFERRED_ROUTINE DeferredRoutine,
+                                         _In_opt_ PVOID DeferredContext);
+/* [CUSTOMISED] KeInsertQueueDpc: queue Dpc with the two arguments; FALSE if it is already
+   queued (nothing changes). Any IRQL. The routine runs later at DISPATCH_LEVEL on a simulated
+   thread of its own (with fibers, when the schedule picks it); the shim never touches the KDPC
+   after its routine has started, so the routine may free it. An uninitialised KDPC stops
+   DPC_INVALID. Deviation: one processor's DPC queue is modelled as one thread per queued DPC,
+   so two different DPCs may run concurrently (as on a multiprocessor). Importance, target
+   processor and KeSetTargetProcessorDpc are accepted and ignored. */
+NTKERNELAPI BOOLEAN KeInsertQueueDpc(_Inout_ PRKDPC Dpc, _In_opt_ PVOID SystemArgument1,
+                                     _In_opt_ PVOID SystemArgument2);
+/* [DUPLICATED] KeRemoveQueueDpc: take Dpc off the queue before it runs; TRUE if it was
+   queued. Does not wait for a routine that is already running. Any IRQL. */
+NTKERNELAPI BOOLEAN KeRemoveQueueDpc(_Inout_ PRKDPC Dpc);
+/* [DUPLICATED] KeFlushQueuedDpcs: return once every DPC queued before the call, and every
+   DPC routine running at the call, has finished (the shim waits for all queued and running
+   DPCs). IRQL == PASSIVE_LEVEL, else stop IRQL_TOO_HIGH. This, not KeCancelTimer, is what
+   makes it safe to free what a timer's DPC uses. */
+NTKERNELAPI VOID KeFlushQueuedDpcs(VOID);
+/* [STUBBED] KeSetImportanceDpc / KeSetTargetProcessorDpc(Ex): recorded, no effect. */
+NTKERNELAPI VOID KeSetImportanceDpc(_Inout_ PRKDPC Dpc, _In_ KDPC_IMPORTANCE Importance);
+NTKERNELAPI VOID KeSetTargetProcessorDpc(_Inout_ PRKDPC Dpc, _In_ CCHAR Number);
+
+/*
+ * [CUSTOMISED] KTIMER: a waitable timer in caller storage (a dispatcher object: a wait on
+ * it returns once it has expired). Protected by: the shim's dispatcher lock.
+ * Deviation: DueTime holds the shim's monotonic expiry in ns while set; the shim's private
+ * fields follow the WDK's.
+ */
+typedef struct _KTIMER {
+    DISPATCHER_HEADER Header; /* TimerNotificationObject or TimerSynchronizationObject */
+    ULARGE_INTEGER DueTime;
+    LIST_ENTRY TimerListEntry;
+    struct _KDPC *Dpc;
+    ULONG Processor;
+    LONG Period;              /* ms; 0: one-shot */
+    PVOID KshimSetting;       /* the shim's record of the current setting while set, else NULL */
+} KTIMER, *PKTIMER, *PRKTIMER;
+
+/* [DUPLICATED] KeInitializeTimer(Ex): a not-signalled, not-set timer of Type
+   (NotificationTimer by default). Any IRQL. */
+NTKERNELAPI VOID KeInitializeTimer(_Out_ PKTIMER Timer);
+NTKERNELAPI VOID KeInitializeTimerEx(_Out_ PKTIMER Timer, _In_ TIMER_TYPE Type);
+/*
+ * [CUSTOMISED] KeSetTimerEx: (re)set Timer to expire at DueTime (100 ns units: negative
+ * relative, positive absolute system time) and then every Period ms (0: once); at each
+ * expiry the timer is signalled and Dpc (if any) queued. Returns TRUE if the timer was
+ * already set (that setting is cancelled). IRQL <= DISPATCH_LEVEL. An uninitialised timer
+ * stops TIMER_INVALID.
+ * Deviation: with real threads, expiry follows the monotonic clock; with fibers, time is
+ * virtual and a due time is reached only when no simulated thread can run (as for every
+ * timeout). A periodic timer never hides a deadlock: with fibers, after
+ * 8 expiries in a row during which no thread other than timer and DPC threads made progress,
+ * its due times no longer advance the clock, so a deadlock is reported instead. A set timer is
+ * not pending work (kshim_drain_pending_work does not wait for it); its queued DPCs are.
+ */
+NTKERNELAPI BOOLEAN KeSetTimerEx(_Inout_ PKTIMER Timer, _In_ LARGE_INTEGER DueTime,
+                                 _In_ LONG Period, _In_opt_ PKDPC Dpc);
+/* [CUSTOMISED] KeSetTimer: KeSetTimerEx with Period 0. */
+NTKERNELAPI BOOLEAN KeSetTimer(_Inout_ PKTIMER Timer, _In_ LARGE_INTEGER DueTime, _In_opt_ PKDPC Dpc);
+/* [DUPLICATED] KeCancelTimer: un-set Timer; TRUE if it was set. Does NOT wait for, or remove,
+   a DPC the timer has already queued or that is running: that takes KeFlushQueuedDpcs (a
+   driver that frees the DPC's context after KeCancelTimer alone has a use-after-free).
+   IRQL <= DISPATCH_LEVEL. */
+NTKERNELAPI BOOLEAN KeCancelTimer(_Inout_ PKTIMER Timer);
+/* [DUPLICATED] KeReadStateTimer: TRUE if the timer has expired since it was last set. */
+NTKERNELAPI BOOLEAN KeReadStateTimer(_In_ PKTIMER Timer);
 
 #ifdef __cplusplus
 }
