@@ -19,6 +19,7 @@
  *   fault lock (kshim_fault.c)      never held while taking another lock or calling out
  *   dispatcher lock (ke_dispatcher_*.c) -> pool lock (ex_pool.c)
  *   device lock (io_device.c)         -> pool lock
+ *   registry lock (rtl_registry.c)    never held while calling out or allocating pool
  * The dispatcher lock protects: every DISPATCHER_HEADER (events, thread objects), push-lock
  * words, the thread-object registry and reference counts, the handle table, work-item
  * queue states and the pending-work count.
@@ -120,6 +121,8 @@ void kshim_owned_work_unlist_locked(kshim_owned_work_t *work);
 const void *kshim_owned_work_run_begin(const kshim_owned_work_t *work);
 /* Forget every owner (kshim_reset). */
 void kshim_owner_forget_all(void);
+/* Empty the registry fixture (kshim_reset; rtl_registry.c). */
+void kshim_registry_reset(void);
 
 /* ---- time ----------------------------------------------------------------------------- */
 

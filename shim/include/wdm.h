@@ -1421,6 +1421,95 @@ NTKERNELAPI BOOLEAN KeCancelTimer(_Inout_ PKTIMER Timer);
 /* [DUPLICATED] KeReadStateTimer: TRUE if the timer has expired since it was last set. */
 NTKERNELAPI BOOLEAN KeReadStateTimer(_In_ PKTIMER Timer);
 
+/* =========================================================================================
+ * Registry (rtl_registry.c): RtlQueryRegistryValues over the harness's registry fixture
+ * ========================================================================================= */
+
+/* [DUPLICATED] Registry value types, WDK values. */
+#define REG_NONE 0
+#define REG_SZ 1
+#define REG_EXPAND_SZ 2
+#define REG_BINARY 3
+#define REG_DWORD 4
+#define REG_DWORD_LITTLE_ENDIAN 4
+#define REG_DWORD_BIG_ENDIAN 5
+#define REG_LINK 6
+#define REG_MULTI_SZ 7
+#define REG_RESOURCE_LIST 8
+#define REG_QWORD 11
+#define REG_QWORD_LITTLE_ENDIAN 11
+
+/* [DUPLICATED] RelativeTo values of the Rtl registry routines. */
+#define RTL_REGISTRY_ABSOLUTE 0
+#define RTL_REGISTRY_SERVICES 1
+#define RTL_REGISTRY_CONTROL 2
+#define RTL_REGISTRY_WINDOWS_NT 3
+#define RTL_REGISTRY_DEVICEMAP 4
+#define RTL_REGISTRY_USER 5
+#define RTL_REGISTRY_MAXIMUM 6
+#define RTL_REGISTRY_HANDLE 0x40000000
+#define RTL_REGISTRY_OPTIONAL 0x80000000
+
+/* [DUPLICATED] Flags of an RTL_QUERY_REGISTRY_TABLE entry. */
+#define RTL_QUERY_REGISTRY_SUBKEY 0x00000001
+#define RTL_QUERY_REGISTRY_TOPKEY 0x00000002
+#define RTL_QUERY_REGISTRY_REQUIRED 0x00000004
+#define RTL_QUERY_REGISTRY_NOVALUE 0x00000008
+#define RTL_QUERY_REGISTRY_NOEXPAND 0x00000010
+#define RTL_QUERY_REGISTRY_DIRECT 0x00000020
+#define RTL_QUERY_REGISTRY_DELETE 0x00000040
+#define RTL_QUERY_REGISTRY_NOSTRING 0x00000080
+#define RTL_QUERY_REGISTRY_TYPECHECK 0x00000100
+#define RTL_QUERY_REGISTRY_TYPECHECK_SHIFT 24
+#define RTL_QUERY_REGISTRY_TYPECHECK_MASK (0xff << RTL_QUERY_REGISTRY_TYPECHECK_SHIFT)
+
+/* [DUPLICATED] The per-value callback of RtlQueryRegistryValues (RTL_QUERY_REGISTRY_ROUTINE
+   role type). Returning an error stops the query with that status. */
+typedef NTSTATUS RTL_QUERY_REGISTRY_ROUTINE(_In_z_ PWSTR ValueName, _In_ ULONG ValueType,
+                                            _In_reads_bytes_opt_(ValueLength) PVOID ValueData,
+                                            _In_ ULONG ValueLength, _In_opt_ PVOID Context,
+                                            _In_opt_ PVOID EntryContext);
+typedef RTL_QUERY_REGISTRY_ROUTINE *PRTL_QUERY_REGISTRY_ROUTINE;
+
+typedef struct _RTL_QUERY_REGISTRY_TABLE {
+    PRTL_QUERY_REGISTRY_ROUTINE QueryRoutine;
+    ULONG Flags;
+    PWSTR Name;
+    PVOID EntryContext;
+    ULONG DefaultType;
+    PVOID DefaultData;
+    ULONG DefaultLength;
+} RTL_QUERY_REGISTRY_TABLE, *PRTL_QUERY_REGISTRY_TABLE;
+
+/*
+ * [CUSTOMISED] RtlQueryRegistryValues: run QueryTable (ended by an entry whose QueryRoutine
+ * and Name are both NULL) against the key RelativeTo\Path (RTL_REGISTRY_ABSOLUTE or
+ * RTL_REGISTRY_SERVICES, optionally | RTL_REGISTRY_OPTIONAL). Every documented flag is
+ * honoured: SUBKEY/TOPKEY, REQUIRED, NOVALUE, NOEXPAND (else REG_MULTI_SZ is passed one
+ * string at a time), DIRECT (DWORD, QWORD and binary into EntryContext as documented,
+ * strings into the UNICODE_STRING at EntryContext, allocating its buffer from pool when it
+ * is NULL), DELETE, TYPECHECK, and defaults (DefaultType/Data/Length).
+ * @retval STATUS_SUCCESS
+ * @retval STATUS_OBJECT_NAME_NOT_FOUND  the key does not exist (unless OPTIONAL), or a
+ *         REQUIRED value is missing and has no default
+ * @retval STATUS_OBJECT_TYPE_MISMATCH   TYPECHECK and the value has another type
+ * @retval STATUS_BUFFER_TOO_SMALL       DIRECT into a buffer that is too small
+ * @retval STATUS_INSUFFICIENT_RESOURCES a DIRECT string buffer could not be allocated
+ * @retval the first error a QueryRoutine returns
+ * IRQL == PASSIVE_LEVEL. A DIRECT entry without EntryContext, or RTL_REGISTRY_HANDLE and
+ * the other RelativeTo roots, stop REGISTRY_QUERY_INVALID.
+ * Deviation: the registry is the harness's fixture (kshim_registry_load_fixture in kshim.h);
+ * keys and value names compare case-insensitively in ASCII only; REG_EXPAND_SZ is not
+ * expanded; Environment is ignored.
+ */
+NTSYSAPI NTSTATUS RtlQueryRegistryValues(_In_ ULONG RelativeTo, _In_ PCWSTR Path,
+                                         _Inout_ PRTL_QUERY_REGISTRY_TABLE QueryTable,
+                                         _In_opt_ PVOID Context, _In_opt_ PVOID Environment);
+
+/* [DUPLICATED] RtlFreeUnicodeString: free a string whose buffer the system allocated from
+   pool (as RtlQueryRegistryValues does for DIRECT strings), and clear it. */
+NTSYSAPI VOID RtlFreeUnicodeString(_Inout_ PUNICODE_STRING UnicodeString);
+
 #ifdef __cplusplus
 }
 #endif

@@ -260,6 +260,48 @@ typedef void kshim_owner_pool_fn(void *context, ULONG tag, size_t size, const ch
  */
 size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *context);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Registry fixture (RtlQueryRegistryValues reads it)                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * A registry fixture file declares the values a driver finds under its registry path. Text,
+ * one item per line; '#' starts a comment; blank lines are ignored:
+ *
+ *     # values of the key itself (the RegistryPath the fixture is loaded for)
+ *     MaxBindings = REG_DWORD 16
+ *     Name        = REG_SZ "tcpip-test"
+ *     Limits      = REG_QWORD 0x100000000
+ *     Peers       = REG_MULTI_SZ "a" "b c"
+ *     Blob        = REG_BINARY 01 02 ff
+ *     Empty       = REG_NONE
+ *     [Parameters\Tuning]          # a subkey, relative to the RegistryPath
+ *     Window      = REG_DWORD 0x40
+ *
+ * Value names are what stands before '='; "@" is the key's default (unnamed) value. Numbers
+ * are decimal or 0x-hex. Strings are in double quotes with " and \ escapes (ASCII). A
+ * [section] names a subkey of the RegistryPath for the values below it; "[]" goes back to the
+ * key itself. Every key named (the RegistryPath itself included) exists, even with no value.
+ */
+
+/**
+ * @brief Load a fixture file's values under RegistryPath (for example the RegistryPath a
+ * harness passes to DriverEntry), adding to what is loaded already (a value set twice keeps
+ * the last).
+ * @retval STATUS_SUCCESS
+ * @retval STATUS_OBJECT_NAME_NOT_FOUND  the file cannot be opened (a line on stderr says why)
+ * @retval STATUS_INVALID_PARAMETER      a malformed line ("<file>:<line>: <what>" on stderr);
+ *         nothing of that file is loaded
+ */
+NTSTATUS kshim_registry_load_fixture(PCUNICODE_STRING RegistryPath, const char *fixture_file);
+
+/**
+ * @brief Set one value (the C-table form of a fixture): KeyPath is a full key path, Name the
+ * value name ("" for the default value), Data is copied.
+ */
+NTSTATUS kshim_registry_set_value(PCUNICODE_STRING KeyPath, const char *Name, ULONG Type,
+                                  const void *Data, ULONG Length);
+
 /**
  * @brief Between runs: forget every owner (the calling thread's current owner, the owners of
  * listed work and of live pool allocations all become NULL, the harness) and empty the
