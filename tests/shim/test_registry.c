@@ -40,7 +40,7 @@ static const char fixture_text[] =
     "Name        = REG_SZ \"npi \\\"test\\\"\"   # trailing comment\n"
     "Limit       = REG_QWORD 0x100000000\n"
     "Peers       = REG_MULTI_SZ \"a\" \"bc\"\n"
-    "Blob        = REG_BINARY 01 02 ff\n"
+    "Blob        = REG_BINARY 01 02 03 04 ff\n"
     "@           = REG_SZ \"default\"\n"
     "[Parameters\\Tuning]\n"
     "Window      = REG_DWORD 0x40\n";
@@ -112,9 +112,9 @@ NMR_TEST(direct_query_reads_dword_string_qword_and_binary_values)
     CHECK(name.Buffer == NULL);
     CHECK_EQ(kshim_pool_live_count(), pool);
     CHECK(limit == 0x100000000ULL);
-    CHECK_EQ(blob.length, 3);
+    CHECK_EQ(blob.length, 5); /* over sizeof(ULONG): length, type, then the data */
     CHECK_EQ(blob.type, REG_BINARY);
-    CHECK_EQ(blob.data[2], 0xff);
+    CHECK_EQ(blob.data[4], 0xff);
 }
 
 typedef struct collected {
