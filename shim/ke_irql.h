@@ -20,6 +20,10 @@ typedef enum kshim_lock_kind {
     KSHIM_LOCK_SPIN,           /* KSPIN_LOCK, any acquire form */
     KSHIM_LOCK_PUSH_EXCLUSIVE, /* EX_PUSH_LOCK held exclusive */
     KSHIM_LOCK_PUSH_SHARED,    /* EX_PUSH_LOCK held shared */
+    KSHIM_LOCK_EX_SPIN_SHARED,    /* EX_SPIN_LOCK held shared */
+    KSHIM_LOCK_EX_SPIN_EXCLUSIVE, /* EX_SPIN_LOCK held exclusive */
+    KSHIM_LOCK_MUTEX,          /* KMUTEX (once, however deep the recursion) */
+    KSHIM_LOCK_FAST_MUTEX,     /* FAST_MUTEX */
 } kshim_lock_kind_t;
 
 typedef struct kshim_held_lock {

@@ -166,6 +166,14 @@ const char *kshim_lock_kind_name(kshim_lock_kind_t kind)
         return "push lock (exclusive)";
     case KSHIM_LOCK_PUSH_SHARED:
         return "push lock (shared)";
+    case KSHIM_LOCK_EX_SPIN_SHARED:
+        return "EX_SPIN_LOCK (shared)";
+    case KSHIM_LOCK_EX_SPIN_EXCLUSIVE:
+        return "EX_SPIN_LOCK (exclusive)";
+    case KSHIM_LOCK_MUTEX:
+        return "KMUTEX";
+    case KSHIM_LOCK_FAST_MUTEX:
+        return "FAST_MUTEX";
     }
     return "lock";
 }

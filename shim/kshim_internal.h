@@ -87,6 +87,12 @@ int64_t kshim_dispatcher_system_time_100ns(void);
    fibers, moves virtual time forward without letting another thread run. */
 void kshim_dispatcher_stall_until(uint64_t until);
 
+/* KMUTEX as a waitable object (ke_mutex.c, for the waits of ke_event.c). Dispatcher lock held
+   for the _locked ones. */
+bool kshim_mutex_is_valid(const DISPATCHER_HEADER *header);
+bool kshim_mutex_can_acquire_locked(const DISPATCHER_HEADER *header, const struct _KTHREAD *self);
+void kshim_mutex_acquire_locked(DISPATCHER_HEADER *header, struct _KTHREAD *self, const char *routine);
+
 /* Pending work (queued work items not finished, system threads running). */
 void kshim_pending_work_add_locked(void);
 void kshim_pending_work_done_locked(void);

@@ -1321,6 +1321,92 @@ NTKERNELAPI VOID ExQueueWorkItem(_Inout_ PWORK_QUEUE_ITEM WorkItem, _In_ WORK_QU
 
 
 /* =========================================================================================
+ * Mutexes and executive spin locks (ke_mutex.c, ex_fastmutex.c, ex_spinlock.c)
+ * ========================================================================================= */
+
+/* [CUSTOMISED] KMUTEX: a waitable, recursive mutex in caller storage; SignalState 1 when
+   free, 1 - depth while owned. Protected by: the shim's dispatcher lock.
+   Deviation: Level (KeInitializeMutex) is ignored; abandonment is not modelled (a thread
+   that ends holding one stops THREAD_EXIT_HOLDING_LOCK instead). */
+typedef struct _KMUTANT {
+    DISPATCHER_HEADER Header; /* Type MutantObject */
+    LIST_ENTRY MutantListEntry;
+    PKTHREAD OwnerThread;
+    BOOLEAN Abandoned;
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+
+/* [DUPLICATED] KeInitializeMutex: free. Acquire with KeWaitForSingleObject (recursive for the
+   owner; while held, normal kernel APCs are disabled: KeAreApcsDisabled is TRUE). Any IRQL. */
+NTKERNELAPI VOID KeInitializeMutex(_Out_ PRKMUTEX Mutex, _In_ ULONG Level);
+/* [DUPLICATED] KeReleaseMutex: release one level; returns the previous signal state. A
+   release by a thread that does not own the mutex stops MUTEX_NOT_OWNER (Windows: bugcheck
+   THREAD_NOT_MUTEX_OWNER). IRQL <= DISPATCH_LEVEL. */
+NTKERNELAPI LONG KeReleaseMutex(_Inout_ PRKMUTEX Mutex, _In_ BOOLEAN Wait);
+/* [DUPLICATED] KeReadStateMutex: the signal state (1: free). */
+NTKERNELAPI LONG KeReadStateMutex(_In_ PRKMUTEX Mutex);
+
+/* [CUSTOMISED] FAST_MUTEX: a non-recursive mutex in caller storage; Count 1 when free.
+   Protected by: the shim's dispatcher lock. Deviation: the embedded event is unused. */
+typedef struct _FAST_MUTEX {
+    volatile LONG Count;
+    PVOID Owner; /* the owning KTHREAD */
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX, KGUARDED_MUTEX, *PKGUARDED_MUTEX;
+
+/* [DUPLICATED] ExInitializeFastMutex: free. Any IRQL. */
+NTKERNELAPI VOID ExInitializeFastMutex(_Out_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExAcquireFastMutex: IRQL <= APC_LEVEL; waits, then raises to APC_LEVEL.
+   Acquiring a fast mutex the thread already owns stops FAST_MUTEX_RECURSIVE_ACQUIRE (on
+   Windows: a deadlock). */
+NTKERNELAPI VOID ExAcquireFastMutex(_Inout_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExTryToAcquireFastMutex: as ExAcquireFastMutex without waiting; TRUE if acquired. */
+NTKERNELAPI BOOLEAN ExTryToAcquireFastMutex(_Inout_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExReleaseFastMutex: the owner, at APC_LEVEL, releases and returns to the IRQL
+   of the acquire. Else stop FAST_MUTEX_NOT_OWNER or FAST_MUTEX_WRONG_IRQL. */
+NTKERNELAPI VOID ExReleaseFastMutex(_Inout_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExAcquireFastMutexUnsafe / ExReleaseFastMutexUnsafe: the caller is already at
+   APC_LEVEL or in a critical region (else stop FAST_MUTEX_WRONG_IRQL); IRQL unchanged. */
+NTKERNELAPI VOID ExAcquireFastMutexUnsafe(_Inout_ PFAST_MUTEX FastMutex);
+NTKERNELAPI VOID ExReleaseFastMutexUnsafe(_Inout_ PFAST_MUTEX FastMutex);
+/* [CUSTOMISED] Guarded mutexes: fast mutexes here (KeInitializeGuardedMutex, ...). */
+#define KeInitializeGuardedMutex ExInitializeFastMutex
+#define KeAcquireGuardedMutex ExAcquireFastMutex
+#define KeReleaseGuardedMutex ExReleaseFastMutex
+#define KeTryToAcquireGuardedMutex ExTryToAcquireFastMutex
+
+/* [CUSTOMISED] EX_SPIN_LOCK: a reader/writer spin lock, one LONG (0 free, the number of
+   shared holders, or 0x80000000 when held exclusive); only __atomic accesses. */
+typedef volatile LONG EX_SPIN_LOCK, *PEX_SPIN_LOCK;
+
+/*
+ * [DUPLICATED] ExAcquireSpinLockShared / ExAcquireSpinLockExclusive: IRQL <= DISPATCH_LEVEL;
+ * raise to DISPATCH_LEVEL and return the old IRQL. The ...AtDpcLevel forms: IRQL ==
+ * DISPATCH_LEVEL, unchanged. ExRelease...: the holder in the same mode releases (at
+ * DISPATCH_LEVEL); the FromDpcLevel forms leave IRQL unchanged.
+ * Stops: EX_SPIN_LOCK_WRONG_MODE (released in the other mode), EX_SPIN_LOCK_NOT_HELD,
+ * EX_SPIN_LOCK_RECURSIVE_ACQUIRE (an exclusive acquire by a thread that holds the lock in any
+ * mode: a deadlock on Windows), SPIN_LOCK_WRONG_IRQL. Shared acquires may nest.
+ */
+NTKERNELAPI KIRQL ExAcquireSpinLockShared(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI KIRQL ExAcquireSpinLockExclusive(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExReleaseSpinLockShared(_Inout_ PEX_SPIN_LOCK SpinLock, _In_ KIRQL OldIrql);
+NTKERNELAPI VOID ExReleaseSpinLockExclusive(_Inout_ PEX_SPIN_LOCK SpinLock, _In_ KIRQL OldIrql);
+NTKERNELAPI VOID ExAcquireSpinLockSharedAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExAcquireSpinLockExclusiveAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExReleaseSpinLockSharedFromDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExReleaseSpinLockExclusiveFromDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+/* [DUPLICATED] ExTryConvertSharedSpinLockExclusive: the only shared holder becomes the
+   exclusive one (TRUE); otherwise nothing changes (FALSE). IRQL == DISPATCH_LEVEL. */
+NTKERNELAPI LOGICAL ExTryConvertSharedSpinLockExclusive(_Inout_ PEX_SPIN_LOCK SpinLock);
+/* [DUPLICATED] ExTryAcquireSpinLockSharedAtDpcLevel / ...ExclusiveAtDpcLevel: TRUE if acquired
+   without spinning. */
+NTKERNELAPI LOGICAL ExTryAcquireSpinLockSharedAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI LOGICAL ExTryAcquireSpinLockExclusiveAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+
+/* =========================================================================================
  * DPCs and timers (ke_dpc.c, ke_timer.c)
  * ========================================================================================= */
 
