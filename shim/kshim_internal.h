@@ -6,7 +6,7 @@
  * Layers of the shim, from the bottom; a layer's header includes only the one below it, and
  * a source file includes the header of its own layer (lint.shim_layers checks both):
  *   1 stops and faults    kshim_stop.h    kshim_stop.c kshim_stack.c kshim_fault.c dbg_print.c
- *                                          rtl_string.c rtl_strsafe.c
+ *                                          rtl_string.c rtl_strsafe.c rtl_ip.c
  *   2 IRQL                ke_irql.h       ke_irql.c
  *   3 pool                ex_pool.h       ex_pool.c
  *   4 threads and         kshim_internal.h  every other file (ke_dispatcher_threads.c or
@@ -129,6 +129,8 @@ const void *kshim_owned_work_run_begin(const kshim_owned_work_t *work);
 void kshim_owner_forget_all(void);
 /* Empty the registry fixture (kshim_reset; rtl_registry.c). */
 void kshim_registry_reset(void);
+/* Restart ExUuidCreate's sequence (kshim_reset; ex_uuid.c). */
+void kshim_uuid_reset(void);
 
 /* ---- time ----------------------------------------------------------------------------- */
 

@@ -143,4 +143,5 @@ void kshim_reset(void)
 {
     kshim_owner_forget_all();
     kshim_registry_reset();
+    kshim_uuid_reset();
 }

@@ -109,6 +109,12 @@ VOID KeBugCheck(ULONG BugCheckCode)
     KeBugCheckEx(BugCheckCode, 0, 0, 0, 0);
 }
 
+void kshim_fail_fast(ULONG code, const char *file, int line)
+{
+    kshim_stop("FAST_FAIL", "RtlFailFast(%lu) at %s:%d (Windows: bugcheck KERNEL_SECURITY_CHECK_FAILURE 0x139)",
+               (unsigned long)code, kshim_site_basename(file), line);
+}
+
 VOID DbgBreakPoint(VOID)
 {
     kshim_stop("BREAKPOINT", "DbgBreakPoint on thread '%s' (no debugger attached)",

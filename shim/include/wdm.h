@@ -34,6 +34,10 @@
 #include <ntstatus.h>
 
 #ifdef __cplusplus
+#include <string.h> /* memcpy and friends, declared by the WDK headers */
+#endif
+
+#ifdef __cplusplus
 extern "C" {
 #endif
 
@@ -1319,6 +1323,62 @@ typedef struct _WORK_QUEUE_ITEM {
 
 NTKERNELAPI VOID ExQueueWorkItem(_Inout_ PWORK_QUEUE_ITEM WorkItem, _In_ WORK_QUEUE_TYPE QueueType);
 
+
+/* =========================================================================================
+ * C library memory routines, fail-fast, bit scans, UUIDs
+ * ========================================================================================= */
+
+/* [DUPLICATED] memcpy, memmove, memset, memcmp: the WDK's headers declare them (drivers call
+   them directly). The names are parenthesised so that a function-like macro of the same
+   name (src/'s banned.h) still wins in the code that uses them. */
+#ifndef __cplusplus /* C++: <string.h>, included above */
+void *(memcpy)(void *destination, const void *source, size_t count);
+void *(memmove)(void *destination, const void *source, size_t count);
+void *(memset)(void *destination, int value, size_t count);
+int(memcmp)(const void *a, const void *b, size_t count);
+#endif
+
+/* [DUPLICATED] FAST_FAIL_* codes of RtlFailFast / __fastfail, WDK values (a selection). */
+#define FAST_FAIL_LEGACY_GS_VIOLATION 0
+#define FAST_FAIL_VTGUARD_CHECK_FAILURE 1
+#define FAST_FAIL_STACK_COOKIE_CHECK_FAILURE 2
+#define FAST_FAIL_CORRUPT_LIST_ENTRY 3
+#define FAST_FAIL_INCORRECT_STACK 4
+#define FAST_FAIL_INVALID_ARG 5
+#define FAST_FAIL_GS_COOKIE_INIT 6
+#define FAST_FAIL_FATAL_APP_EXIT 7
+#define FAST_FAIL_RANGE_CHECK_FAILURE 8
+#define FAST_FAIL_UNSAFE_REGISTRY_ACCESS 9
+#define FAST_FAIL_GUARD_ICALL_CHECK_FAILURE 10
+#define FAST_FAIL_INVALID_BUFFER_ACCESS 28
+#define FAST_FAIL_INVALID_REFERENCE_COUNT 38
+#define FAST_FAIL_INVALID_FAST_FAIL_CODE 0xFFFFFFFF
+
+/* [CUSTOMISED] RtlFailFast(Code) / __fastfail(Code): a named finding, the stop
+   FAST_FAIL naming the code (Windows: bugcheck KERNEL_SECURITY_CHECK_FAILURE 0x139). */
+DECLSPEC_NORETURN void kshim_fail_fast(ULONG code, const char *file, int line);
+#define RtlFailFast(Code) kshim_fail_fast((ULONG)(Code), __FILE__, __LINE__)
+#ifndef __fastfail
+#define __fastfail(Code) kshim_fail_fast((ULONG)(Code), __FILE__, __LINE__)
+#endif
+
+/* [DUPLICATED] RtlFindMostSignificantBit / RtlFindLeastSignificantBit: the index (0..63) of
+   the highest / lowest set bit of Set, or -1 if Set is 0. */
+KSHIM_INLINE CCHAR RtlFindMostSignificantBit(_In_ ULONGLONG Set)
+{
+    return Set == 0 ? (CCHAR)-1 : (CCHAR)(63 - __builtin_clzll(Set));
+}
+KSHIM_INLINE CCHAR RtlFindLeastSignificantBit(_In_ ULONGLONG Set)
+{
+    return Set == 0 ? (CCHAR)-1 : (CCHAR)__builtin_ctzll(Set);
+}
+
+/* [DUPLICATED] UUID (the GUID layout). */
+typedef GUID UUID;
+/* [CUSTOMISED] ExUuidCreate: a version-4 UUID. Returns STATUS_SUCCESS (never
+   RPC_NT_UUID_LOCAL_ONLY, which callers must also accept). IRQL == PASSIVE_LEVEL.
+   Deviation: the UUIDs are a fixed sequence from kshim_reset on, so that runs replay. */
+NTKERNELAPI NTSTATUS ExUuidCreate(_Out_ UUID *Uuid);
 
 /* =========================================================================================
  * Mutexes and executive spin locks (ke_mutex.c, ex_fastmutex.c, ex_spinlock.c)

@@ -23,7 +23,7 @@ dir=${1%/}
 
 layer_of() {
     case $1 in
-        kshim_stop.h|kshim_stop.c|kshim_stack.c|kshim_fault.c|dbg_print.c|rtl_string.c|rtl_strsafe.c) echo 1 ;;
+        kshim_stop.h|kshim_stop.c|kshim_stack.c|kshim_fault.c|dbg_print.c|rtl_string.c|rtl_strsafe.c|rtl_ip.c) echo 1 ;;
         ke_irql.h|ke_irql.c) echo 2 ;;
         ex_pool.h|ex_pool.c) echo 3 ;;
         *) echo 4 ;;

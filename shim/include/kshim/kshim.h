@@ -304,8 +304,8 @@ NTSTATUS kshim_registry_set_value(PCUNICODE_STRING KeyPath, const char *Name, UL
 
 /**
  * @brief Between runs: forget every owner (the calling thread's current owner, the owners of
- * listed work and of live pool allocations all become NULL, the harness) and empty the
- * registry fixture. The run hook stays set. Call it when no other simulated thread runs.
+ * listed work and of live pool allocations all become NULL, the harness), empty the
+ * registry fixture and restart ExUuidCreate's sequence. The run hook stays set. Call it when no other simulated thread runs.
  */
 void kshim_reset(void);
 
