@@ -290,7 +290,11 @@ static bool ipv6_parse(const char *s, const char **end, UCHAR out[16])
             return false;
         }
         words[count++] = (USHORT)value;
-        if (p[0] == ':' && p[1] == ':' && gap < 0) {
+        if (p[0] == ':' && p[1] == ':') {
+            if (gap >= 0) {
+                *end = p;
+                return false; /* "::" may appear once */
+            }
             gap = count;
             p += 2;
             continue;
