@@ -44,13 +44,20 @@ void kshim_stop(const char *name, const char *fmt, ...);
 /*
  * Stop names raised by the shim (the message names the routine and the object):
  *   IRQL            IRQL_RAISE_DOWNWARD, IRQL_LOWER_UPWARD, IRQL_INVALID, IRQL_TOO_HIGH
- *                   (a routine above its documented maximum, PAGED_CODE above APC_LEVEL)
+ *                   (a routine above its documented maximum, PAGED_CODE above APC_LEVEL),
+ *                   IRQL_NOT_RESTORED (a DPC routine returned at another IRQL)
  *   waits           WAIT_AT_RAISED_IRQL (above APC_LEVEL; a zero-timeout poll is allowed up
  *                   to DISPATCH_LEVEL), WAIT_INVALID_PARAMETER, DISPATCHER_OBJECT_INVALID
  *   spin locks      SPIN_LOCK_DOUBLE_ACQUIRE, SPIN_LOCK_NOT_HELD, SPIN_LOCK_WRONG_IRQL,
  *                   TOO_MANY_LOCKS_HELD
  *   push locks      PUSH_LOCK_RECURSIVE_ACQUIRE, PUSH_LOCK_NOT_HELD,
  *                   PUSH_LOCK_WITHOUT_CRITICAL_REGION; CRITICAL_REGION_UNBALANCED
+ *   mutexes         MUTEX_NOT_OWNER (KMUTEX), FAST_MUTEX_RECURSIVE_ACQUIRE,
+ *                   FAST_MUTEX_NOT_OWNER, FAST_MUTEX_WRONG_IRQL
+ *   EX_SPIN_LOCK    EX_SPIN_LOCK_WRONG_MODE, EX_SPIN_LOCK_NOT_HELD,
+ *                   EX_SPIN_LOCK_RECURSIVE_ACQUIRE (and SPIN_LOCK_WRONG_IRQL)
+ *   timers, DPCs    TIMER_INVALID, DPC_INVALID
+ *   registry        REGISTRY_QUERY_INVALID
  *   rundown         RUNDOWN_RELEASE_UNBALANCED
  *   pool            POOL_DOUBLE_FREE, POOL_FREE_UNKNOWN, POOL_FREE_WRONG_TAG,
  *                   POOL_FLAGS_INVALID (flags, POOL_TYPE or tag 0), POOL_RAISE_ON_FAILURE
@@ -61,7 +68,7 @@ void kshim_stop(const char *name, const char *fmt, ...);
  *   objects         INVALID_KERNEL_HANDLE, OBJECT_UNKNOWN, OBJECT_REFERENCE_UNDERFLOW,
  *                   DEVICE_OBJECT_UNKNOWN
  *   driver code     ASSERTION_FAILED, LIST_ENTRY_CORRUPTED, BUGCHECK (KeBugCheckEx),
- *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG
+ *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG, FAST_FAIL (RtlFailFast)
  *   harness         AUDIT_FAILED, FAULT_PLAN_MALFORMED, STOP_TRAP_MISUSE
  *   shim itself     POOL_INTERNAL, DBG_PRINT (out of memory)
  */
