@@ -89,15 +89,6 @@ static KIRQL raise_to_dispatch(struct _KTHREAD *self)
     return old;
 }
 
-static void lower_to(struct _KTHREAD *self, KIRQL irql, const char *routine)
-{
-    if (irql > self->irql) {
-        kshim_stop("IRQL_LOWER_UPWARD", "%s: to IRQL %u from lower IRQL %u on thread '%s'", routine,
-                   (unsigned)irql, (unsigned)self->irql, self->name);
-    }
-    kshim_set_irql(self, irql);
-}
-
 KIRQL ExAcquireSpinLockShared(PEX_SPIN_LOCK SpinLock)
 {
     struct _KTHREAD *self = kshim_current_thread();
@@ -123,7 +114,7 @@ VOID ExReleaseSpinLockShared(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql)
     struct _KTHREAD *self = kshim_current_thread();
     require_irql(self, SpinLock, "ExReleaseSpinLockShared", true);
     release(self, SpinLock, false, "ExReleaseSpinLockShared");
-    lower_to(self, OldIrql, "ExReleaseSpinLockShared");
+    kshim_lower_irql_checked(self, OldIrql, "ExReleaseSpinLockShared");
 }
 
 VOID ExReleaseSpinLockExclusive(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql)
@@ -131,7 +122,7 @@ VOID ExReleaseSpinLockExclusive(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql)
     struct _KTHREAD *self = kshim_current_thread();
     require_irql(self, SpinLock, "ExReleaseSpinLockExclusive", true);
     release(self, SpinLock, true, "ExReleaseSpinLockExclusive");
-    lower_to(self, OldIrql, "ExReleaseSpinLockExclusive");
+    kshim_lower_irql_checked(self, OldIrql, "ExReleaseSpinLockExclusive");
 }
 
 VOID ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK SpinLock)

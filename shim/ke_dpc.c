@@ -64,9 +64,7 @@ VOID KeInitializeThreadedDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVO
 static void dpc_thread_main(void *p)
 {
     dpc_entry_t *entry = p;
-    struct _KTHREAD *self = kshim_thread_object_create(KSHIM_THREAD_WORKER, "DPC", NULL);
-    kshim_thread_set_current(self);
-    kshim_dispatcher_set_background();
+    struct _KTHREAD *self = kshim_background_thread_begin("DPC");
 
     kshim_dispatcher_lock();
     bool run = !entry->removed;

@@ -87,6 +87,9 @@ const char *kshim_lock_kind_name(kshim_lock_kind_t kind);
 /* IRQL checks (ke_irql.c): stop IRQL_TOO_HIGH naming routine if the caller is above
    max_irql. */
 void kshim_require_irql_at_most(const char *routine, KIRQL max_irql);
+/* Lower the calling thread's IRQL to new_irql as a lock release does; stop IRQL_LOWER_UPWARD
+   naming routine if that would raise it. */
+void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine);
 /* Set the calling thread's IRQL without checks (used by lock routines). */
 void kshim_set_irql(struct _KTHREAD *self, KIRQL irql);
 

@@ -150,6 +150,14 @@ struct _KTHREAD *kshim_current_thread(void)
     return t;
 }
 
+struct _KTHREAD *kshim_background_thread_begin(const char *name)
+{
+    struct _KTHREAD *self = kshim_thread_object_create(KSHIM_THREAD_WORKER, name, NULL);
+    kshim_thread_set_current(self);
+    kshim_dispatcher_set_background();
+    return self;
+}
+
 const char *kshim_thread_current_name(void)
 {
     return kshim_current_thread()->name;

@@ -81,9 +81,7 @@ static bool detach_setting_locked(PKTIMER Timer)
 static void timer_thread_main(void *p)
 {
     timer_setting_t *setting = p;
-    struct _KTHREAD *self = kshim_thread_object_create(KSHIM_THREAD_WORKER, "timer", NULL);
-    kshim_thread_set_current(self);
-    kshim_dispatcher_set_background();
+    struct _KTHREAD *self = kshim_background_thread_begin("timer");
 
     kshim_dispatcher_lock();
     while (setting->timer != NULL) {

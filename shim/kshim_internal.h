@@ -37,6 +37,9 @@
    pool allocation with KSHIM_TAG_THREAD at that site. */
 struct _KTHREAD *kshim_thread_object_create(kshim_thread_kind_t kind, const char *name,
                                             const char *pool_site);
+/* On a new OS thread of the seam: become a background kernel thread (timers, DPCs) named
+   name; returns its object. */
+struct _KTHREAD *kshim_background_thread_begin(const char *name);
 /* Make object the calling OS thread's current kernel thread (NULL detaches). */
 void kshim_thread_set_current(struct _KTHREAD *object);
 /* THREAD_EXIT_* checks for a routine of `what` ("system thread", "work item") returning. */

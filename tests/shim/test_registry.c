@@ -34,6 +34,20 @@ static PWSTR w(int slot, const char *s)
     return buffers[slot];
 }
 
+/* A table of one RTL_QUERY_REGISTRY_DIRECT entry (and its terminator). */
+static void direct_entry(RTL_QUERY_REGISTRY_TABLE table[2], ULONG flags, const char *name, PVOID context)
+{
+    memset(table, 0, 2 * sizeof table[0]);
+    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT | flags;
+    table[0].Name = w(0, name);
+    table[0].EntryContext = context;
+}
+
+static NTSTATUS query_npitest(RTL_QUERY_REGISTRY_TABLE *table)
+{
+    return RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL);
+}
+
 static const char fixture_text[] =
     "# a driver's parameters\n"
     "MaxBindings = REG_DWORD 16\n"
@@ -102,7 +116,7 @@ NMR_TEST(direct_query_reads_dword_string_qword_and_binary_values)
     table[3].Name = w(3, "Blob");
     table[3].EntryContext = &blob;
     size_t pool = kshim_pool_live_count();
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_SUCCESS);
     CHECK_EQ(max_bindings, 16);
     CHECK(wide_equals(name.Buffer, "npi \"test\""));
@@ -177,7 +191,7 @@ NMR_TEST(subkey_entries_read_below_the_key_and_topkey_returns)
     table[3].Flags = RTL_QUERY_REGISTRY_DIRECT | RTL_QUERY_REGISTRY_REQUIRED;
     table[3].Name = w(3, "MaxBindings");
     table[3].EntryContext = &max_bindings;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_SUCCESS);
     CHECK_EQ(window, 0x40);
     CHECK_EQ(max_bindings, 16);
@@ -188,22 +202,19 @@ NMR_TEST(missing_value_takes_its_default_or_fails_when_required)
     load_fixture();
     ULONG value = 7, fallback = 42;
     RTL_QUERY_REGISTRY_TABLE table[2];
-    memset(table, 0, sizeof table);
-    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT;
-    table[0].Name = w(0, "Absent");
-    table[0].EntryContext = &value;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    direct_entry(table, 0, "Absent", &value);
+    CHECK_STATUS(query_npitest(table),
                  STATUS_SUCCESS);
     CHECK_EQ(value, 7); /* untouched */
     table[0].DefaultType = REG_DWORD;
     table[0].DefaultData = &fallback;
     table[0].DefaultLength = sizeof fallback;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_SUCCESS);
     CHECK_EQ(value, 42);
     table[0].DefaultType = REG_NONE;
     table[0].Flags |= RTL_QUERY_REGISTRY_REQUIRED;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_OBJECT_NAME_NOT_FOUND);
 }
 
@@ -212,15 +223,12 @@ NMR_TEST(typecheck_rejects_a_value_of_another_type)
     load_fixture();
     ULONG value = 0;
     RTL_QUERY_REGISTRY_TABLE table[2];
-    memset(table, 0, sizeof table);
-    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT | RTL_QUERY_REGISTRY_TYPECHECK;
-    table[0].Name = w(0, "Name"); /* a REG_SZ */
-    table[0].EntryContext = &value;
+    direct_entry(table, RTL_QUERY_REGISTRY_TYPECHECK, "Name", &value); /* a REG_SZ */
     table[0].DefaultType = (REG_DWORD << RTL_QUERY_REGISTRY_TYPECHECK_SHIFT) | REG_NONE;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_OBJECT_TYPE_MISMATCH);
     table[0].Name = w(0, "MaxBindings");
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_SUCCESS);
     CHECK_EQ(value, 16);
 }
@@ -230,10 +238,7 @@ NMR_TEST(absent_key_gives_object_name_not_found_unless_optional)
     load_fixture();
     ULONG value = 0;
     RTL_QUERY_REGISTRY_TABLE table[2];
-    memset(table, 0, sizeof table);
-    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT;
-    table[0].Name = w(0, "MaxBindings");
-    table[0].EntryContext = &value;
+    direct_entry(table, 0, "MaxBindings", &value);
     CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "otherdriver"), table, NULL, NULL),
                  STATUS_OBJECT_NAME_NOT_FOUND);
     CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES | RTL_REGISTRY_OPTIONAL,
@@ -247,11 +252,8 @@ NMR_TEST(direct_string_into_a_small_buffer_is_buffer_too_small)
     WCHAR small[4];
     UNICODE_STRING name = {0, sizeof small, small};
     RTL_QUERY_REGISTRY_TABLE table[2];
-    memset(table, 0, sizeof table);
-    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT;
-    table[0].Name = w(0, "Name");
-    table[0].EntryContext = &name;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    direct_entry(table, 0, "Name", &name);
+    CHECK_STATUS(query_npitest(table),
                  STATUS_BUFFER_TOO_SMALL);
 }
 
@@ -260,14 +262,11 @@ NMR_TEST(delete_flag_removes_the_value_after_the_query)
     load_fixture();
     ULONG value = 0;
     RTL_QUERY_REGISTRY_TABLE table[2];
-    memset(table, 0, sizeof table);
-    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT | RTL_QUERY_REGISTRY_DELETE | RTL_QUERY_REGISTRY_REQUIRED;
-    table[0].Name = w(0, "MaxBindings");
-    table[0].EntryContext = &value;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    direct_entry(table, RTL_QUERY_REGISTRY_DELETE | RTL_QUERY_REGISTRY_REQUIRED, "MaxBindings", &value);
+    CHECK_STATUS(query_npitest(table),
                  STATUS_SUCCESS);
     CHECK_EQ(value, 16);
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_OBJECT_NAME_NOT_FOUND);
 }
 
@@ -281,7 +280,7 @@ NMR_TEST(reset_empties_the_registry)
     table[0].Flags = RTL_QUERY_REGISTRY_DIRECT;
     table[0].Name = w(0, "MaxBindings");
     table[0].EntryContext = &value;
-    CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL),
+    CHECK_STATUS(query_npitest(table),
                  STATUS_OBJECT_NAME_NOT_FOUND);
 }
 
@@ -292,10 +291,7 @@ NMR_TEST(set_value_is_the_c_table_form_of_a_fixture)
     CHECK_STATUS(kshim_registry_set_value(&path, "MaxBindings", REG_DWORD, &sixteen, sizeof sixteen),
                  STATUS_SUCCESS);
     RTL_QUERY_REGISTRY_TABLE table[2];
-    memset(table, 0, sizeof table);
-    table[0].Flags = RTL_QUERY_REGISTRY_DIRECT | RTL_QUERY_REGISTRY_REQUIRED;
-    table[0].Name = w(0, "MaxBindings");
-    table[0].EntryContext = &value;
+    direct_entry(table, RTL_QUERY_REGISTRY_REQUIRED, "MaxBindings", &value);
     CHECK_STATUS(RtlQueryRegistryValues(RTL_REGISTRY_ABSOLUTE, path.Buffer, table, NULL, NULL),
                  STATUS_SUCCESS);
     CHECK_EQ(value, 16);
@@ -330,7 +326,7 @@ NMR_TEST(direct_entry_without_entry_context_stops)
         memset(table, 0, sizeof table);
         table[0].Flags = RTL_QUERY_REGISTRY_DIRECT;
         table[0].Name = w(0, "MaxBindings");
-        RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL);
+        query_npitest(table);
     });
 }
 
@@ -341,6 +337,6 @@ NMR_TEST(query_above_passive_level_stops)
         memset(table, 0, sizeof table);
         KIRQL old;
         KeRaiseIrql(APC_LEVEL, &old);
-        RtlQueryRegistryValues(RTL_REGISTRY_SERVICES, w(4, "npitest"), table, NULL, NULL);
+        query_npitest(table);
     });
 }
