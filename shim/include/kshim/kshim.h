@@ -33,7 +33,8 @@ extern "C" {
  * symbolized stack of the offending call ("    #<n> <pc> in <function> <file:line>" lines:
  * the sanitizer runtime's stack printer in sanitizer builds, else backtrace() symbolized by
  * llvm-symbolizer when it is on PATH, else module+offset), and calls abort(), so that a
- * fuzzer keeps the input and a test can expect the stop in a child. Every bugcheck
+ * fuzzer keeps the input and a test can expect the stop in a child. With KSHIM_STACK=raw in
+ * the environment the stack is not symbolized (module+offset only). Every bugcheck
  * (KeBugCheckEx), and so every NMR verifier stop, goes through here.
  * @param[in] name  Upper-case stop name, e.g. "SPIN_LOCK_DOUBLE_ACQUIRE".
  * @param[in] fmt   printf-style message.
