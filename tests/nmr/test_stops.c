@@ -289,6 +289,15 @@ NMR_ROLE_TEST(r4_ROLE_detach_PEER_complete_above_dispatch_level_stops)
 
 /* ---- R9: handle misuse ------------------------------------------------------------------- */
 
+/* The R9 message of a handle of the wrong kind: "passed a <passed> where a <required> is
+   required;". */
+static void check_wrong_kind(const char *function, const char *passed, const char *required)
+{
+    char message[160];
+    snprintf(message, sizeof message, "passed a %s where a %s is required;", passed, required);
+    check_stop_message(function, message);
+}
+
 #define NEVER_ISSUED "handle was never issued by the NMR;"
 #define STALE_REGISTRATION "stale handle: the registration already ended"
 #define DOUBLE_DEREGISTRATION "double deregistration: the registration is already deregistering;"
@@ -362,10 +371,11 @@ NMR_ROLE_TEST(r9_ROLE_handle_passed_to_deregister_PEER_stops)
     fake_bind_pair(pair);
     fake_role_t peer = fake_other_role(role);
     EXPECT_STOP(STOP("R9"), fake_deregister_handle(peer, self_of(role)->handle));
-    char message[128];
-    snprintf(message, sizeof message, "passed a %s registration handle where a %s registration "
-             "handle is required;", fake_role_name(role), fake_role_name(peer));
-    check_stop_message(function_of(peer, FAKE_FN_DEREGISTER), message);
+    check_wrong_kind(function_of(peer, FAKE_FN_DEREGISTER),
+                     role == FAKE_CLIENT ? "client registration handle"
+                                         : "provider registration handle",
+                     peer == FAKE_CLIENT ? "client registration handle"
+                                         : "provider registration handle");
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -375,9 +385,8 @@ NMR_TEST(r9_client_handle_passed_to_wait_for_provider_stops)
     fake_begin();
     register_alone_and_deregister(FAKE_CLIENT);
     EXPECT_STOP(STOP("R9"), NmrWaitForProviderDeregisterComplete(C1.handle));
-    check_stop_message("NmrWaitForProviderDeregisterComplete",
-                       "passed a client registration handle where a provider registration "
-                       "handle is required;");
+    check_wrong_kind("NmrWaitForProviderDeregisterComplete", "client registration handle",
+                     "provider registration handle");
     CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     fake_end();
 }
@@ -387,8 +396,8 @@ NMR_TEST(r9_binding_handle_passed_to_deregister_client_stops)
     fake_begin();
     fake_bind_pair(pair);
     EXPECT_STOP(STOP("R9"), NmrDeregisterClient(side_of(FAKE_CLIENT)->handle));
-    check_stop_message("NmrDeregisterClient", "passed a client-side binding handle where a "
-                                              "client registration handle is required;");
+    check_wrong_kind("NmrDeregisterClient", "client-side binding handle",
+                     "client registration handle");
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -398,8 +407,8 @@ NMR_TEST(r9_binding_handle_passed_to_wait_for_provider_stops)
     fake_begin();
     fake_bind_pair(pair);
     EXPECT_STOP(STOP("R9"), NmrWaitForProviderDeregisterComplete(side_of(FAKE_PROVIDER)->handle));
-    check_stop_message("NmrWaitForProviderDeregisterComplete", "passed a provider-side binding "
-                       "handle where a provider registration handle is required;");
+    check_wrong_kind("NmrWaitForProviderDeregisterComplete", "provider-side binding handle",
+                     "provider registration handle");
     fake_unbind_pair(pair);
     fake_end();
 }
@@ -410,10 +419,11 @@ NMR_ROLE_TEST(r9_registration_handle_passed_to_ROLE_detach_complete_stops)
     fake_begin();
     bind_and_deregister_pending(role);
     EXPECT_STOP(STOP("R9"), fake_complete_handle(role, self_of(role)->handle));
-    char message[128];
-    snprintf(message, sizeof message, "passed a %s registration handle where a %s-side binding "
-             "handle is required;", fake_role_name(role), fake_role_name(role));
-    check_stop_message(function_of(role, FAKE_FN_DETACH_COMPLETE), message);
+    check_wrong_kind(function_of(role, FAKE_FN_DETACH_COMPLETE),
+                     role == FAKE_CLIENT ? "client registration handle"
+                                         : "provider registration handle",
+                     role == FAKE_CLIENT ? "client-side binding handle"
+                                         : "provider-side binding handle");
     complete_wait_and_unregister_peer(role);
     fake_end();
 }
@@ -449,8 +459,8 @@ NMR_TEST(r9_registration_handle_passed_to_nmr_client_attach_provider_stops)
     fake_init_pair(pair);
     fake_register_ok(&C1); /* C1.handle is known when the provider arrives */
     EXPECT_STOP(STOP("R9"), register_provider_for_client_using_its_registration_handle());
-    check_stop_message("NmrClientAttachProvider", "passed a client registration handle where a "
-                                                  "client-side binding handle is required;");
+    check_wrong_kind("NmrClientAttachProvider", "client registration handle",
+                     "client-side binding handle");
     fake_unregister_ok(&C1);
     fake_end();
 }
