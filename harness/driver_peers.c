@@ -280,8 +280,12 @@ static NTSTATUS detach(peer_binding_t *b)
     if (b == NULL) {
         return STATUS_SUCCESS;
     }
+    static const char *const progress_names[] = {"attached", "in its detach callback",
+                                                 "detaching", "detached", "gone"};
     unsigned how = next_detach();
-    driver_binding_event(b->handle, "%s: detach callback, %s", b->peer->name, detach_names[how]);
+    nmr_other_side_progress_t driver_side = nmr_binding_other_side_progress(b->handle);
+    driver_binding_event(b->handle, "%s: detach callback, %s (driver side %s)", b->peer->name,
+                         detach_names[how], progress_names[driver_side]);
     KIRQL old_irql;
     KeAcquireSpinLock(&peers.lock, &old_irql);
     b->state = how == 0 ? PEER_COMPLETED : PEER_PENDING;

@@ -146,12 +146,30 @@ static nmr_rule_level_t verifier_level(driver_level_t level)
                                  : NMR_RULE_LEVEL_STOP;
 }
 
-void driver_rules_apply(nmr_verifier_config_t *config)
+/* The rules whose level the verifier applies itself (nmr_verifier_set_rule_level). */
+static bool enforced_by_verifier(const char *id)
 {
     static const char *const verifier_rules[] = {"R8", "R10", "A9", "D5.early"};
     for (size_t i = 0; i < sizeof verifier_rules / sizeof verifier_rules[0]; i++) {
-        nmr_verifier_set_rule_level(verifier_rules[i],
-                                    verifier_level(driver_rule_level(verifier_rules[i])));
+        if (strcmp(verifier_rules[i], id) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void driver_rules_apply(nmr_verifier_config_t *config)
+{
+    /* Every rule is offered to the verifier, which takes exactly the ones it calibrates:
+       a mismatch between this table and the verifier would be a silent wrong level. */
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        NTSTATUS status = nmr_verifier_set_rule_level(rules[i].id, verifier_level(rules[i].level));
+        if ((status == STATUS_SUCCESS) != enforced_by_verifier(rules[i].id)) {
+            fuzz_oracle_fail("harness: the verifier %s rule %s, which driver_rules.c %s",
+                             status == STATUS_SUCCESS ? "calibrates" : "does not calibrate",
+                             rules[i].id,
+                             enforced_by_verifier(rules[i].id) ? "leaves to it" : "enforces");
+        }
     }
     bool dispatch = driver_rule_level("D8") == LEVEL_STOP;
     config->detach_at_dispatch = dispatch;
