@@ -73,7 +73,7 @@ status_field() {
     sed -nE "s|.* $1: ([0-9]+).*|\\1|p" <<<"$2"
 }
 
-last_status_line() { tail -c 8192 "$1" 2>/dev/null | grep -a -E '^#[0-9]+' | tail -n 1; }
+last_status_line() { { tail -c 8192 "$1" 2>/dev/null | grep -a -E '^#[0-9]+' | tail -n 1; } || true; }
 
 fuzz_start() {
     local i=$1 seconds=$2 name=${T_NAME[$1]}
@@ -242,13 +242,6 @@ write_results() {
                 "${R_INIT_CORP[$i]:--}" "${R_CORPUS[$i]:--}" "${R_DETAIL[$i]:-}"
         done
     } >"$RUN_DIR/results.tsv"
-}
-
-# replay_hint <artifact>: the command that replays an artifact of this build.
-replay_hint() {
-    local build=""
-    [[ $BUILD_DIR == "$ROOT/build/fuzz" ]] || build=" --build $(show_path "$BUILD_DIR")"
-    printf './nmrkit replay%s %s' "$build" "$(show_path "$1")"
 }
 
 # engine_summary <index...>: the closing table and, per finding, its artifacts and replay

@@ -35,17 +35,21 @@ target_input_timeout() {
 }
 
 # reproduce_input <index> <file> <log> [runs]: replay one input with the target's replay program
-# (its timeline with -print, the stop and its stack, and the trace hash of every run), or with
+# (its timeline with -print, the stop and the stack of the abort, and the trace hash of every
+# run), or with
 # its fuzzer when there is no replay program. Returns the program's status; a hang is cut
 # off and reported as "nmrkit-replay: hang" in the log (status 124).
 reproduce_input() {
     local i=$1 file=$2 log=$3 runs=${4:-1} limit status=0
     limit=$(($(target_input_timeout "$i") + REPRODUCE_MARGIN_SECONDS))
     file=$(realpath -- "$file")
+    # A stop or oracle failure aborts: with handle_abort, ASan prints the stack of the abort.
+    # (The subshells end with "exit" so that the shell's "Aborted" notice goes to the log.)
+    local -x ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_abort=1"
     if [[ ${T_REPLAY[$i]} != - && -x ${T_REPLAY[$i]} ]]; then
-        timeout -k 5 "$limit" "${T_REPLAY[$i]}" -runs="$runs" -print "$file" >"$log" 2>&1 </dev/null || status=$?
+        (timeout -k 5 "$limit" "${T_REPLAY[$i]}" -runs="$runs" -print "$file"; exit $?) >"$log" 2>&1 </dev/null || status=$?
     elif [[ ${T_FUZZER[$i]} != - && -x ${T_FUZZER[$i]} ]]; then
-        timeout -k 5 "$limit" "${T_FUZZER[$i]}" -timeout="$(target_input_timeout "$i")" "$file" >"$log" 2>&1 </dev/null || status=$?
+        (timeout -k 5 "$limit" "${T_FUZZER[$i]}" -timeout="$(target_input_timeout "$i")" "$file"; exit $?) >"$log" 2>&1 </dev/null || status=$?
     else
         die "$EXIT_SETUP" "${T_NAME[$i]} has neither a replay program nor a fuzzer in $(show_path "$BUILD_DIR"): build it"
     fi

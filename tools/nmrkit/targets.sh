@@ -138,3 +138,10 @@ check_inputs() {
         ((size <= max)) || die "$EXIT_USAGE" "$command: $(show_path "$path") is $size bytes, more than ${T_NAME[$i]}'s max_len of $max: shrink it (./nmrkit minimize) or raise max_len in its .options"
     done
 }
+
+# replay_hint <artifact>: the command that replays an artifact of this build.
+replay_hint() {
+    local build=""
+    [[ $BUILD_DIR == "$ROOT/build/fuzz" ]] || build=" --build $(show_path "$BUILD_DIR")"
+    printf './nmrkit replay%s %s' "$build" "$(show_path "$1")"
+}

@@ -85,7 +85,7 @@ gate_replay() {
         gate_check "${T_NAME[$i]}" replay fail 0 "no corpus directory ${T_CORPUS[$i]}"
         return 0
     fi
-    timeout -k 5 1800 "${T_REPLAY[$i]}" -runs="$GATE_REPLAY_RUNS" "${T_CORPUS[$i]}" >"$log" 2>&1 </dev/null || status=$?
+    (timeout -k 5 1800 "${T_REPLAY[$i]}" -runs="$GATE_REPLAY_RUNS" "${T_CORPUS[$i]}"; exit $?) >"$log" 2>&1 </dev/null || status=$?
     local count
     count=$(find "${T_CORPUS[$i]}" -maxdepth 1 -type f | wc -l)
     if ((status == 0)); then
@@ -116,8 +116,8 @@ baseline_file() {
 
 gate_baseline() {
     local i=$1 file=$2 line tolerance features inputs committed problems=()
-    if [[ ${R_RESULT[$i]} != ok && ${R_RESULT[$i]} != FINDING ]]; then
-        gate_check "${T_NAME[$i]}" baseline skip 0 "the fuzz run did not complete (${R_RESULT[$i]})"
+    if [[ ${R_RESULT[$i]} != ok ]]; then
+        gate_check "${T_NAME[$i]}" baseline skip 0 "the fuzz run did not complete (${R_RESULT[$i]}): nothing to compare"
         return 0
     fi
     committed=$(find "${T_CORPUS[$i]}" -maxdepth 1 -type f 2>/dev/null | wc -l)
