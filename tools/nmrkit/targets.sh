@@ -119,24 +119,25 @@ target_max_len() {
 # larger than the target's max_len (libFuzzer would silently cut it, so its replay would not
 # be the input that was committed). One line per problem; exits EXIT_USAGE on the first.
 check_inputs() {
-    local command=$1 i=$2 path size max
+    local command=$1 i=$2 max type size path
     shift 2
     max=$(target_max_len "$i")
-    for path in "$@"; do
-        if [[ -d $path ]]; then
-            local entry
-            for entry in "$path"/* "$path"/.[!.]*; do
-                [[ -e $entry || -L $entry ]] || continue
-                [[ -d $entry ]] && die "$EXIT_USAGE" "$command: $(show_path "$entry") is a directory inside a corpus: move it out (corpora are flat)"
-                check_inputs "$command" "$i" "$entry"
-            done
-            continue
-        fi
-        [[ -f $path ]] || die "$EXIT_USAGE" "$command: $(show_path "$path") is not a regular file (a broken link or a device?): remove or replace it"
+    # One find per path: type (following links; N = dangling), size and name of each input.
+    while IFS=$'\t' read -r type size path; do
+        case $type in
+            f) ;;
+            d) die "$EXIT_USAGE" "$command: $(show_path "$path") is a directory inside a corpus: move it out (corpora are flat)" ;;
+            *) die "$EXIT_USAGE" "$command: $(show_path "$path") is not a regular file (a broken link or a device?): remove or replace it" ;;
+        esac
         [[ -r $path ]] || die "$EXIT_USAGE" "$command: $(show_path "$path") is not readable: fix its permissions"
-        size=$(stat -c %s -- "$path")
         ((size <= max)) || die "$EXIT_USAGE" "$command: $(show_path "$path") is $size bytes, more than ${T_NAME[$i]}'s max_len of $max: shrink it (./nmrkit minimize) or raise max_len in its .options"
-    done
+    done < <(for path in "$@"; do
+        if [[ -d $path ]]; then
+            find "$path" -mindepth 1 -maxdepth 1 -printf '%Y\t%s\t%p\n'
+        else
+            find "$path" -maxdepth 0 -printf '%Y\t%s\t%p\n'
+        fi
+    done)
 }
 
 # replay_hint <artifact>: the command that replays an artifact of this build.
