@@ -46,8 +46,11 @@ for target in $targets; do
     (cd "$SCRATCH" && "$out/$target" "${inputs[@]}") >"$SCRATCH/$target.log" 2>&1 ||
         { tail -n 30 "$SCRATCH/$target.log"; fail "$target ($engine) fails on its seed corpus"; }
     if [[ $engine == libfuzzer ]]; then
-        grep -q "Executed .*${inputs[-1]##*/}" "$SCRATCH/$target.log" || fail "$target: the last seed did not run"
+        ran=$(grep -c '^Executed .* in [0-9]* ms$' "$SCRATCH/$target.log" || true)
+    else
+        ran=$(grep -c '^Execution successful' "$SCRATCH/$target.log" || true)
     fi
+    ((ran == ${#inputs[@]})) || fail "$target ($engine): $ran of ${#inputs[@]} seeds reported as run"
     echo "$target ($engine): ${#inputs[@]} seeds run"
 done
 if [[ $engine == afl ]]; then

@@ -4,7 +4,8 @@
 #:
 #: The only command that changes corpus/: it takes the committed inputs of TARGET and the
 #: scratch corpora of every run (<build>/nmrkit-runs/*/TARGET/corpus, and each --from DIR),
-#: and keeps the smallest set that reaches the same coverage, named by the SHA-1 of their
+#: and keeps the smallest set that reaches the same edge coverage (-use_counters=0 unless the
+#: target's .options say otherwise), named by the SHA-1 of their
 #: content. regress-* files (regression inputs of fixed bugs) are always kept, unchanged.
 #: Before corpus/TARGET is touched, every input of the new set must replay 4 times with the
 #: same trace hash and without a finding; otherwise nothing changes. Crash artifacts are
@@ -61,6 +62,9 @@ cmd_merge() {
     find "$corpus" -maxdepth 1 -type f ! -name 'regress-*' -exec cp -- {} "$work/committed/" \;
     local flags=() line
     while IFS= read -r line; do flags+=("$line"); done < <(target_flags "$i")
+    # Edge coverage alone decides (fuzz/README.md): with hit counters a merge keeps ten times
+    # the inputs for the same lines. An options file may still say otherwise.
+    [[ " ${flags[*]}" == *" -use_counters="* ]] || flags+=(-use_counters=0)
     say "merge: $(show_path "$corpus") with ${#sources[@]} work corpus(es)"
     if ! (cd -- "$work" && "${T_FUZZER[$i]}" "${flags[@]}" -merge=1 "$work/new" "$work/committed" "${sources[@]}") \
         >"$work/merge.log" 2>&1 </dev/null; then
