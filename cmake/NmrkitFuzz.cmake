@@ -106,7 +106,7 @@ function(nmrkit_add_fuzz_target name)
   # (a) replay program: no fuzzing runtime, builds with gcc and clang.
   add_executable(${name}_replay ${sources} "${NMRKIT_FUZZ_SOURCE_DIR}/fuzz_replay_main.c")
   nmrkit_target_defaults(${name}_replay)
-  target_link_libraries(${name}_replay PRIVATE nmrkit_fuzz_support ${ARG_LIBRARIES})
+  target_link_libraries(${name}_replay PRIVATE nmrkit_harness ${ARG_LIBRARIES})
   nmrkit_fuzz_output_directory(${name}_replay)
 
   # (b) libFuzzer binary.
@@ -114,7 +114,7 @@ function(nmrkit_add_fuzz_target name)
   if(NMRKIT_FUZZ)
     add_executable(${name} ${sources})
     nmrkit_target_defaults(${name})
-    target_link_libraries(${name} PRIVATE nmrkit_fuzz_support ${ARG_LIBRARIES})
+    target_link_libraries(${name} PRIVATE nmrkit_harness ${ARG_LIBRARIES})
     separate_arguments(engine NATIVE_COMMAND "${NMRKIT_LIB_FUZZING_ENGINE}")
     target_link_options(${name} PRIVATE ${engine})
     nmrkit_fuzz_output_directory(${name})

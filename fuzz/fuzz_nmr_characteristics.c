@@ -90,7 +90,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define MAX_ROLE 3       /* clients, and providers */
 #define MAX_MODULES 6
@@ -161,7 +161,6 @@ static const char *const module_names[2][MAX_ROLE] = {{"P0", "P1", "P2"}, {"C0",
 static struct world {
     fuzz_input_t in;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
     unsigned client_count, provider_count;
     module_t clients[MAX_ROLE];
     module_t providers[MAX_ROLE];
@@ -183,13 +182,6 @@ static struct world {
 /* Oracle failures                                                                            */
 /* ------------------------------------------------------------------------------------------ */
 
-__attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fuzz_oracle_failv("", true, fmt, ap);
-}
-
 static unsigned pair_index(const module_t *client, const module_t *provider)
 {
     return client->index * MAX_ROLE + provider->index;
@@ -200,11 +192,11 @@ static module_t *module_from_context(PVOID context, bool is_client, const char *
     module_t *m = context;
     module_t *array = is_client ? w.clients : w.providers;
     if (m < array || m >= array + MAX_ROLE || m->magic != MODULE_MAGIC) {
-        oracle_fail("%s received a context that is not one of the %s modules", callback,
+        fuzz_oracle_fail("%s received a context that is not one of the %s modules", callback,
                     is_client ? "client" : "provider");
     }
     if (!m->registering && !m->registered) {
-        oracle_fail("%s reached %s, which is not registered", callback, m->name);
+        fuzz_oracle_fail("%s reached %s, which is not registered", callback, m->name);
     }
     return m;
 }
@@ -222,7 +214,7 @@ static module_t *module_from_instance(PNPI_REGISTRATION_INSTANCE instance, bool 
             return &array[i];
         }
     }
-    oracle_fail("%s received a registration instance that is not a %s's own embedded one",
+    fuzz_oracle_fail("%s received a registration instance that is not a %s's own embedded one",
                 callback, is_client ? "client" : "provider");
 }
 
@@ -232,12 +224,12 @@ static pair_side_t *side_from_context(PVOID context, bool is_client, const char 
     const char *base = (const char *)w.pairs;
     const char *p = (const char *)s;
     if (p < base || p >= base + sizeof w.pairs) {
-        oracle_fail("%s received a binding context that is not one of ours", callback);
+        fuzz_oracle_fail("%s received a binding context that is not one of ours", callback);
     }
     size_t offset = (size_t)(p - base) % sizeof(pair_t);
     size_t expected = offsetof(pair_t, side) + (is_client ? 0 : sizeof(pair_side_t));
     if (offset != expected || s->is_client != is_client) {
-        oracle_fail("%s received the binding context of the other side", callback);
+        fuzz_oracle_fail("%s received the binding context of the other side", callback);
     }
     return s;
 }
@@ -265,31 +257,31 @@ static NTSTATUS client_attach_provider(HANDLE binding_handle, PVOID client_conte
     fuzz_trace_event("ClientAttachProvider %s <- %s (binding %s)", c->name, p->name,
                      pair_name(index));
     if (w.registering != c && w.registering != p) {
-        oracle_fail("ClientAttachProvider %s <- %s outside the registration of either",
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s outside the registration of either",
                     c->name, p->name);
     }
     module_t *peer = w.registering == c ? p : c;
     if (!peer->registered || peer->deregistering) {
-        oracle_fail("ClientAttachProvider %s <- %s: peer %s is not registered and active",
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s: peer %s is not registered and active",
                     c->name, p->name, peer->name);
     }
     if (c->npi != p->npi) {
-        oracle_fail("ClientAttachProvider %s <- %s across NPIs %u and %u", c->name, p->name,
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s across NPIs %u and %u", c->name, p->name,
                     c->npi, p->npi);
     }
     if (peer->reg_order <= w.last_peer_order) {
-        oracle_fail("ClientAttachProvider %s <- %s: peers not reached in registration order",
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s: peers not reached in registration order",
                     c->name, p->name);
     }
     w.last_peer_order = peer->reg_order;
     if (pair->attach++ != 0) {
-        oracle_fail("ClientAttachProvider %s <- %s called twice", c->name, p->name);
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s called twice", c->name, p->name);
     }
     if (binding_handle == NULL) {
-        oracle_fail("ClientAttachProvider %s <- %s: NULL binding handle", c->name, p->name);
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s: NULL binding handle", c->name, p->name);
     }
     if (provider_instance->NpiId == NULL || !IsEqualGUID(provider_instance->NpiId, &npi_ids[c->npi])) {
-        oracle_fail("ClientAttachProvider %s <- %s: provider instance NpiId changed", c->name,
+        fuzz_oracle_fail("ClientAttachProvider %s <- %s: provider instance NpiId changed", c->name,
                     p->name);
     }
 
@@ -304,15 +296,15 @@ static NTSTATUS client_attach_provider(HANDLE binding_handle, PVOID client_conte
     fuzz_trace_leave();
     w.attaching = NULL;
     if (status != STATUS_SUCCESS) {
-        oracle_fail("NmrClientAttachProvider %s <- %s returned %s, the provider accepted",
+        fuzz_oracle_fail("NmrClientAttachProvider %s <- %s returned %s, the provider accepted",
                     c->name, p->name, fuzz_status_str(status));
     }
     if (pair->provider_attach != 1) {
-        oracle_fail("NmrClientAttachProvider %s <- %s called ProviderAttachClient %u time(s)",
+        fuzz_oracle_fail("NmrClientAttachProvider %s <- %s called ProviderAttachClient %u time(s)",
                     c->name, p->name, pair->provider_attach);
     }
     if (provider_context != &pair->side[1] || provider_dispatch != &p->dispatch) {
-        oracle_fail("NmrClientAttachProvider %s <- %s: out values are not the provider's",
+        fuzz_oracle_fail("NmrClientAttachProvider %s <- %s: out values are not the provider's",
                     c->name, p->name);
     }
     pair->attached = true;
@@ -335,17 +327,17 @@ static NTSTATUS provider_attach_client(HANDLE binding_handle, PVOID provider_con
     fuzz_trace_enter();
     fuzz_trace_event("ProviderAttachClient %s <- %s", p->name, c->name);
     if (w.attaching != pair) {
-        oracle_fail("ProviderAttachClient %s <- %s outside that pair's NmrClientAttachProvider",
+        fuzz_oracle_fail("ProviderAttachClient %s <- %s outside that pair's NmrClientAttachProvider",
                     p->name, c->name);
     }
     if (pair->provider_attach++ != 0) {
-        oracle_fail("ProviderAttachClient %s <- %s called twice", p->name, c->name);
+        fuzz_oracle_fail("ProviderAttachClient %s <- %s called twice", p->name, c->name);
     }
     if (binding_handle == NULL) {
-        oracle_fail("ProviderAttachClient %s <- %s: NULL binding handle", p->name, c->name);
+        fuzz_oracle_fail("ProviderAttachClient %s <- %s: NULL binding handle", p->name, c->name);
     }
     if (client_binding_context != &pair->side[0] || client_dispatch != &c->dispatch) {
-        oracle_fail("ProviderAttachClient %s <- %s: not the client's binding context/dispatch",
+        fuzz_oracle_fail("ProviderAttachClient %s <- %s: not the client's binding context/dispatch",
                     p->name, c->name);
     }
     *provider_binding_context = &pair->side[1];
@@ -364,16 +356,16 @@ static NTSTATUS detach(PVOID binding_context, bool is_client)
     fuzz_trace_event("%s %s", callback, pair_name(s->pair));
     fuzz_trace_leave();
     if (!pair->attached) {
-        oracle_fail("%s %s: the binding never attached", callback, pair_name(s->pair));
+        fuzz_oracle_fail("%s %s: the binding never attached", callback, pair_name(s->pair));
     }
     const module_t *c = &w.clients[s->pair / MAX_ROLE];
     const module_t *p = &w.providers[s->pair % MAX_ROLE];
     if (w.deregistering != c && w.deregistering != p) {
-        oracle_fail("%s %s outside the deregistration of either module", callback,
+        fuzz_oracle_fail("%s %s outside the deregistration of either module", callback,
                     pair_name(s->pair));
     }
     if (pair->detach[is_client ? 0 : 1]++ != 0) {
-        oracle_fail("%s %s called twice", callback, pair_name(s->pair));
+        fuzz_oracle_fail("%s %s called twice", callback, pair_name(s->pair));
     }
     return STATUS_SUCCESS;
 }
@@ -401,14 +393,14 @@ static void cleanup(PVOID binding_context, bool is_client)
     const module_t *m =
         is_client ? &w.clients[s->pair / MAX_ROLE] : &w.providers[s->pair % MAX_ROLE];
     if (!m->has_cleanup) {
-        oracle_fail("%s %s: the module registered no cleanup callback", callback,
+        fuzz_oracle_fail("%s %s: the module registered no cleanup callback", callback,
                     pair_name(s->pair));
     }
     if (pair->detach[0] != 1 || pair->detach[1] != 1) {
-        oracle_fail("%s %s before both sides detached", callback, pair_name(s->pair));
+        fuzz_oracle_fail("%s %s before both sides detached", callback, pair_name(s->pair));
     }
     if (pair->cleanup[is_client ? 0 : 1]++ != 0) {
-        oracle_fail("%s %s called twice", callback, pair_name(s->pair));
+        fuzz_oracle_fail("%s %s called twice", callback, pair_name(s->pair));
     }
 }
 
@@ -577,13 +569,13 @@ static void check_warnings(const char *what, const module_t *m, ULONG before)
     ULONG after = nmr_verifier_warning_count();
     unsigned expected = m ? m->expected_warnings : 0;
     if (after - before != expected) {
-        oracle_fail("%s %s: %lu verifier warning(s), predicted %u", what, m ? m->name : "",
+        fuzz_oracle_fail("%s %s: %lu verifier warning(s), predicted %u", what, m ? m->name : "",
                     (unsigned long)(after - before), expected);
     }
     if (expected != 0) {
         const char *rule = nmr_verifier_last_warning_rule();
         if (rule == NULL || strcmp(rule, "R10") != 0) {
-            oracle_fail("%s %s: last warning is %s, predicted R10", what, m->name,
+            fuzz_oracle_fail("%s %s: last warning is %s, predicted R10", what, m->name,
                         rule ? rule : "(none)");
         }
     }
@@ -629,24 +621,24 @@ static void do_register(module_t *m)
     w.registering = NULL;
     m->registering = false;
     if (status != m->expected_status) {
-        oracle_fail("%s %s returned %s, predicted %s", function, m->name,
+        fuzz_oracle_fail("%s %s returned %s, predicted %s", function, m->name,
                     fuzz_status_str(status), fuzz_status_str(m->expected_status));
     }
     check_warnings(function, m, before);
     if (status != STATUS_SUCCESS) {
         if (m->handle != UNWRITTEN) {
-            oracle_fail("%s %s failed but wrote the handle", function, m->name);
+            fuzz_oracle_fail("%s %s failed but wrote the handle", function, m->name);
         }
         fuzz_trace_event("%s -> %s, %u warning(s)", function, fuzz_status_str(status),
                          m->expected_warnings);
         return;
     }
     if (m->handle == UNWRITTEN || m->handle == NULL) {
-        oracle_fail("%s %s succeeded without writing a handle", function, m->name);
+        fuzz_oracle_fail("%s %s succeeded without writing a handle", function, m->name);
     }
     for (unsigned i = 0; i < w.handle_counter; i++) {
         if (w.handles[i] == m->handle) {
-            oracle_fail("%s %s returned a handle already issued in this input", function,
+            fuzz_oracle_fail("%s %s returned a handle already issued in this input", function,
                         m->name);
         }
     }
@@ -665,7 +657,7 @@ static void do_register(module_t *m)
         const module_t *p = m->is_client ? peer : m;
         bool expected = peer->registered && c->npi == p->npi;
         if (w.pairs[pair_index(c, p)].attached != expected) {
-            oracle_fail("%s %s: binding %s-%s %s", function, m->name, c->name, p->name,
+            fuzz_oracle_fail("%s %s: binding %s-%s %s", function, m->name, c->name, p->name,
                         expected ? "was not attached" : "was attached");
         }
     }
@@ -683,7 +675,7 @@ static void do_deregister(module_t *m)
     w.deregistering = NULL;
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_PENDING) {
-        oracle_fail("%s %s returned %s, not STATUS_PENDING", function, m->name,
+        fuzz_oracle_fail("%s %s returned %s, not STATUS_PENDING", function, m->name,
                     fuzz_status_str(status));
     }
     check_warnings(function, NULL, before);
@@ -697,12 +689,12 @@ static void do_deregister(module_t *m)
             continue;
         }
         if (pair->detach[0] != 1 || pair->detach[1] != 1) {
-            oracle_fail("%s %s returned with binding %s-%s detached %u/%u times", function,
+            fuzz_oracle_fail("%s %s returned with binding %s-%s detached %u/%u times", function,
                         m->name, c->name, p->name, pair->detach[0], pair->detach[1]);
         }
         if (pair->cleanup[0] != (unsigned)c->has_cleanup ||
             pair->cleanup[1] != (unsigned)p->has_cleanup) {
-            oracle_fail("%s %s returned with binding %s-%s cleaned up %u/%u times", function,
+            fuzz_oracle_fail("%s %s returned with binding %s-%s cleaned up %u/%u times", function,
                         m->name, c->name, p->name, pair->cleanup[0], pair->cleanup[1]);
         }
     }
@@ -720,10 +712,10 @@ static void do_wait(module_t *m)
                                    : NmrWaitForProviderDeregisterComplete(m->handle);
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_SUCCESS) {
-        oracle_fail("%s %s returned %s", function, m->name, fuzz_status_str(status));
+        fuzz_oracle_fail("%s %s returned %s", function, m->name, fuzz_status_str(status));
     }
     if (w.callbacks != callbacks) {
-        oracle_fail("%s %s made a callback, every binding was already cleaned up", function,
+        fuzz_oracle_fail("%s %s made a callback, every binding was already cleaned up", function,
                     m->name);
     }
     check_warnings(function, NULL, before);
@@ -742,7 +734,7 @@ static void final_check(void)
             if (pair->attach != n || pair->provider_attach != n || pair->detach[0] != n ||
                 pair->detach[1] != n || pair->cleanup[0] != (bound && c->has_cleanup) ||
                 pair->cleanup[1] != (bound && p->has_cleanup)) {
-                oracle_fail("binding %s-%s: attach %u/%u detach %u/%u cleanup %u/%u, "
+                fuzz_oracle_fail("binding %s-%s: attach %u/%u detach %u/%u cleanup %u/%u, "
                             "predicted %s",
                             c->name, p->name, pair->attach, pair->provider_attach,
                             pair->detach[0], pair->detach[1], pair->cleanup[0],
@@ -751,7 +743,7 @@ static void final_check(void)
         }
     }
     if (nmr_verifier_warning_count() != w.expected_warnings) {
-        oracle_fail("%lu verifier warning(s) in the input, predicted %lu",
+        fuzz_oracle_fail("%lu verifier warning(s) in the input, predicted %lu",
                     (unsigned long)nmr_verifier_warning_count(), w.expected_warnings);
     }
 }
@@ -779,12 +771,8 @@ static void world_reset(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_state_coverage_install(); /* registrar states as extra coverage */
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_oracle_configure(NULL, true);
+    fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
@@ -803,7 +791,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.config.detach_at_dispatch = (header >> 6) & 1;
     w.config.cleanup_at_dispatch = (header >> 7) & 1;
     nmr_verifier_set_config(&w.config);
-    w.pool_baseline = kshim_pool_live_count();
 
     unsigned clients = 0, providers = 0;
     for (unsigned k = 0; k < w.client_count + w.provider_count; k++) {
@@ -841,17 +828,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_trace_set_thread("main");
     final_check();
-    if (nmr_live_object_count() != 0) {
-        oracle_fail("%lu live object(s) after every wait returned",
-                    (unsigned long)nmr_live_object_count());
-    }
-    nmr_check_invariants();
-    kshim_audit(w.pool_baseline);
-    leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) after the audit", (unsigned long)leftover);
-    }
-    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_run_audit(NULL, 0);
+    fuzz_run_end();
     fuzz_trace_event("audit ok: %u registration(s), %u callback(s), %u warning(s)",
                      w.reg_counter, (unsigned)w.callbacks, (unsigned)w.expected_warnings);
     return 0;

@@ -146,7 +146,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define SLOTS 2          /* modules per role */
 #define MODULES (2 * SLOTS)
@@ -163,9 +163,6 @@
 /* Pool tags of the modules' binding contexts ("FzCb", "FzPb" in a debugger). */
 #define TAG_CLIENT_CONTEXT KSHIM_POOL_TAG('F', 'z', 'C', 'b')
 #define TAG_PROVIDER_CONTEXT KSHIM_POOL_TAG('F', 'z', 'P', 'b')
-/* Pool tags of the registrar (docs/behaviour.md, "Pool tags"). */
-#define TAG_NMR_REGISTRATION KSHIM_POOL_TAG('N', 'm', 'R', 'g')
-#define TAG_NMR_BINDING KSHIM_POOL_TAG('N', 'm', 'B', 'd')
 
 #define CONTEXT_MAGIC 0x43747846u /* "FxtC" */
 
@@ -481,7 +478,6 @@ static struct world {
     unsigned op_index;
     unsigned npi_count;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
     unsigned long reg_counter;
     unsigned long expected_warnings;
     const char *expected_warning_rule;
@@ -542,20 +538,17 @@ static struct world {
     size_t printed_length;
 } w;
 
+/* Oracle failures name the operation of the input they happened in. */
+static void operation_context(char *buffer, size_t size)
+{
+    snprintf(buffer, size, " (operation %u)", w.op_index);
+}
+
 static kshim_stop_trap_t trap;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Oracle failures, tracing                                                                   */
 /* ------------------------------------------------------------------------------------------ */
-
-__attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
-{
-    char context[48];
-    snprintf(context, sizeof context, " (operation %u)", w.op_index);
-    va_list ap;
-    va_start(ap, fmt);
-    fuzz_oracle_failv(context, true, fmt, ap);
-}
 
 static void enter(void)
 {
@@ -704,14 +697,14 @@ static unsigned handle_new(HANDLE handle, entity_kind_t kind, unsigned index, un
                            const char *what)
 {
     if (handle == NULL) {
-        oracle_fail("%s: the NMR gave a NULL handle", what);
+        fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
     }
     if (handle_find(handle) != NULL) {
-        oracle_fail("%s: handle h%u was issued before in this input (never reused)", what,
+        fuzz_oracle_fail("%s: handle h%u was issued before in this input (never reused)", what,
                     handle_ordinal(handle));
     }
     if (w.handle_count == MAX_HANDLES) {
-        oracle_fail("harness: handle table full");
+        fuzz_oracle_fail("harness: handle table full");
     }
     handle_entry_t *e = &w.handles[w.handle_count++];
     e->handle = handle;
@@ -752,7 +745,7 @@ static bool call_in_progress(unsigned id)
 static call_frame_t *call_begin(const char *name)
 {
     if (w.frame_count == MAX_FRAMES) {
-        oracle_fail("harness: NMR calls nested too deeply");
+        fuzz_oracle_fail("harness: NMR calls nested too deeply");
     }
     call_frame_t *frame = &w.frames[w.frame_count++];
     frame->id = ++w.next_call_id;
@@ -763,21 +756,21 @@ static call_frame_t *call_begin(const char *name)
 static void call_end(call_frame_t *frame)
 {
     if (frame != &w.frames[w.frame_count - 1]) {
-        oracle_fail("harness: call frames out of order");
+        fuzz_oracle_fail("harness: call frames out of order");
     }
     if (w.expect.armed) {
-        oracle_fail("%s returned, but STOP %s was predicted (%s)", frame->name,
+        fuzz_oracle_fail("%s returned, but STOP %s was predicted (%s)", frame->name,
                     w.expect.outcome.rule, w.expect.outcome.why);
     }
     for (unsigned i = 0; i < w.record_count; i++) {
         const record_t *r = &w.records[i];
         if (r->state == R_DETACHING && r->detach_owner == frame->id &&
             (r->side[0].state == S_QUEUED || r->side[1].state == S_QUEUED)) {
-            oracle_fail("%s returned without calling the %s detach of binding b%u", frame->name,
+            fuzz_oracle_fail("%s returned without calling the %s detach of binding b%u", frame->name,
                         r->side[0].state == S_QUEUED ? "client" : "provider", i);
         }
         if (r->state == R_CLEANING && r->completer == frame->id) {
-            oracle_fail("%s completed binding b%u but returned without its cleanup", frame->name,
+            fuzz_oracle_fail("%s completed binding b%u but returned without its cleanup", frame->name,
                         i);
         }
     }
@@ -804,7 +797,7 @@ static bool stop_allowed(const outcome_t *o)
 static void callout_push(unsigned record)
 {
     if (w.callout_count == MAX_CALLOUTS) {
-        oracle_fail("harness: callbacks nested too deeply");
+        fuzz_oracle_fail("harness: callbacks nested too deeply");
     }
     w.callouts[w.callout_count++] = (callout_t){record};
 }
@@ -819,12 +812,12 @@ static void callout_pop(void)
 static void callback_entry(const char *callback, const record_t *r)
 {
     if (w.expect.armed) {
-        oracle_fail("the NMR called %s (binding b%u) although STOP %s was predicted first (%s)",
+        fuzz_oracle_fail("the NMR called %s (binding b%u) although STOP %s was predicted first (%s)",
                     callback, record_index(r), w.expect.outcome.rule, w.expect.outcome.why);
     }
     if (w.change.pending && w.change.module->gen == w.change.gen &&
         record_names(r, w.change.module)) {
-        oracle_fail("the NMR called %s of binding b%u although %s changed its %s: STOP %s was "
+        fuzz_oracle_fail("the NMR called %s of binding b%u although %s changed its %s: STOP %s was "
                     "due before any callout into its bindings",
                     callback, record_index(r), w.change.module->name,
                     strcmp(w.change.rule, "R1") == 0 ? "characteristics" : "NpiId/ModuleId",
@@ -1082,7 +1075,7 @@ static void context_create(record_t *r, unsigned which)
         ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof *c,
                         which == 0 ? TAG_CLIENT_CONTEXT : TAG_PROVIDER_CONTEXT);
     if (c == NULL) {
-        oracle_fail("harness: a binding context allocation failed (no fault plan is armed)");
+        fuzz_oracle_fail("harness: a binding context allocation failed (no fault plan is armed)");
     }
     c->magic = CONTEXT_MAGIC;
     c->record = record_index(r);
@@ -1108,18 +1101,18 @@ static record_t *record_from_context(PVOID context, unsigned which, const char *
             const module_context_t *c = context;
             if (side->context_pooled &&
                 (c->magic != CONTEXT_MAGIC || c->record != i || c->which != which)) {
-                oracle_fail("%s: the binding context of b%u was overwritten", callback, i);
+                fuzz_oracle_fail("%s: the binding context of b%u was overwritten", callback, i);
             }
             return &w.records[i];
         }
     }
     for (unsigned i = 0; i < w.record_count; i++) {
         if (w.records[i].side[which].context == context && context != NULL) {
-            oracle_fail("%s received the binding context of b%u, which its module freed",
+            fuzz_oracle_fail("%s received the binding context of b%u, which its module freed",
                         callback, i);
         }
     }
-    oracle_fail("%s received a binding context that no %s gave the NMR", callback,
+    fuzz_oracle_fail("%s received a binding context that no %s gave the NMR", callback,
                 which == 0 ? "client" : "provider");
 }
 
@@ -1176,7 +1169,7 @@ static void lower_to(KIRQL old)
 static void check_status(const char *function, NTSTATUS status, const outcome_t *o)
 {
     if (status != o->status) {
-        oracle_fail("%s returned %s, predicted %s", function, fuzz_status_str(status),
+        fuzz_oracle_fail("%s returned %s, predicted %s", function, fuzz_status_str(status),
                     fuzz_status_str(o->status));
     }
     if (o->warn) {
@@ -1445,27 +1438,27 @@ static NTSTATUS do_attach(const module_t *actor, HANDLE handle, unsigned irql_va
     if (null_outs) {
         check_status(function, status, &o);
         if (provider_called) {
-            oracle_fail("%s with NULL out parameters called ProviderAttachClient", function);
+            fuzz_oracle_fail("%s with NULL out parameters called ProviderAttachClient", function);
         }
     } else {
         if (!provider_called) {
-            oracle_fail("%s returned %s without calling ProviderAttachClient", function,
+            fuzz_oracle_fail("%s returned %s without calling ProviderAttachClient", function,
                         fuzz_status_str(status));
         }
         if (status != w.provider_result[depth].status) {
-            oracle_fail("%s returned %s, but ProviderAttachClient returned %s", function,
+            fuzz_oracle_fail("%s returned %s, but ProviderAttachClient returned %s", function,
                         fuzz_status_str(status), fuzz_status_str(w.provider_result[depth].status));
         }
         if (status == STATUS_SUCCESS) {
             if (provider_context != r->side[1].context ||
                 provider_dispatch != &record_module(r, 1)->dispatch) {
-                oracle_fail("%s returned STATUS_SUCCESS without the provider's context and "
+                fuzz_oracle_fail("%s returned STATUS_SUCCESS without the provider's context and "
                             "dispatch",
                             function);
             }
         } else if (provider_context != (PVOID)&forged_anchor[1] ||
                    provider_dispatch != (const VOID *)&forged_anchor[1]) {
-            oracle_fail("%s wrote its out parameters on %s", function, fuzz_status_str(status));
+            fuzz_oracle_fail("%s wrote its out parameters on %s", function, fuzz_status_str(status));
         }
     }
     r->attach_called = true;
@@ -1657,7 +1650,7 @@ static void do_register(module_t *m, const action_t *a)
         record_t *r = &w.records[reg->first + reg->next];
         if (record_module_current(r, 0) && record_module(r, 0)->state != M_DEREGISTERING &&
             record_module_current(r, 1) && record_module(r, 1)->state != M_DEREGISTERING) {
-            oracle_fail("%s(%s) returned without the attach of proposal b%u (%s-%s)", function,
+            fuzz_oracle_fail("%s(%s) returned without the attach of proposal b%u (%s-%s)", function,
                         m->name, reg->first + reg->next, record_module(r, 0)->name,
                         record_module(r, 1)->name);
         }
@@ -1731,7 +1724,7 @@ static module_t *module_from_registration_context(PVOID context, role_t role, co
             return &w.modules[i];
         }
     }
-    oracle_fail("%s received a registration context that is not the %s's own", callback,
+    fuzz_oracle_fail("%s received a registration context that is not the %s's own", callback,
                 role == ROLE_CLIENT ? "client" : "provider");
 }
 
@@ -1743,15 +1736,15 @@ static void check_module_id(const NPI_REGISTRATION_INSTANCE *instance, module_t 
     PNPI_MODULEID seen = (PNPI_MODULEID)instance->ModuleId;
     bool valid = peer->module_id.Type == MIT_GUID || peer->module_id.Type == MIT_IF_LUID;
     if ((bool)NmrIsEqualNpiModuleId(seen, &peer->module_id) != valid) {
-        oracle_fail("%s: NmrIsEqualNpiModuleId of %s's module id with itself is %s", callback,
+        fuzz_oracle_fail("%s: NmrIsEqualNpiModuleId of %s's module id with itself is %s", callback,
                     peer->name, valid ? "FALSE" : "TRUE");
     }
     module_t *other = module_at(peer->role, peer->slot + 1);
     if (other->gen != 0 && NmrIsEqualNpiModuleId(seen, &other->module_id)) {
-        oracle_fail("%s: %s's module id equals %s's", callback, peer->name, other->name);
+        fuzz_oracle_fail("%s: %s's module id equals %s's", callback, peer->name, other->name);
     }
     if (peer->gen > 1 && NmrIsEqualNpiModuleId(seen, &peer->previous_id)) {
-        oracle_fail("%s: %s's module id equals the one of its previous registration", callback,
+        fuzz_oracle_fail("%s: %s's module id equals the one of its previous registration", callback,
                     peer->name);
     }
 }
@@ -1785,14 +1778,14 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
         }
     }
     if (p == NULL) {
-        oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
+        fuzz_oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
                     c->name);
     }
     /* The attach belongs to the innermost NmrRegister* in progress: its next proposal whose
        sides are both still active. */
     reg_frame_t *reg = w.reg_depth ? &w.regs[w.reg_depth - 1] : NULL;
     if (reg == NULL || (reg->module != c && reg->module != p)) {
-        oracle_fail("%s %s-%s outside NmrRegister* of either module", cb, c->name, p->name);
+        fuzz_oracle_fail("%s %s-%s outside NmrRegister* of either module", cb, c->name, p->name);
     }
     record_t *r = NULL;
     while (reg->next < reg->count) {
@@ -1807,7 +1800,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
         break;
     }
     if (r == NULL || record_module(r, 0) != c || record_module(r, 1) != p) {
-        oracle_fail("%s %s-%s not predicted here (next proposal: %s)", cb, c->name, p->name,
+        fuzz_oracle_fail("%s %s-%s not predicted here (next proposal: %s)", cb, c->name, p->name,
                     r ? "another pair" : "none");
     }
     reg->next++;
@@ -1815,7 +1808,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     callback_entry(cb, r);
     enter();
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        oracle_fail("%s called at IRQL %s", cb, kshim_irql_name(KeGetCurrentIrql()));
+        fuzz_oracle_fail("%s called at IRQL %s", cb, kshim_irql_name(KeGetCurrentIrql()));
     }
     check_module_id(ProviderRegistrationInstance, p, cb);
     r->state = R_ATTACHING;
@@ -1921,15 +1914,15 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
     callback_entry(cb, r);
     enter();
     if (r->state != R_DETACHING || side->state != S_QUEUED) {
-        oracle_fail("%s for binding b%u whose detach was not requested or already entered", cb,
+        fuzz_oracle_fail("%s for binding b%u whose detach was not requested or already entered", cb,
                     record_index(r));
     }
     if (!call_in_progress(r->detach_owner)) {
-        oracle_fail("%s for binding b%u outside the call that requested its detach", cb,
+        fuzz_oracle_fail("%s for binding b%u outside the call that requested its detach", cb,
                     record_index(r));
     }
     if (!record_module_current(r, 0) || !record_module_current(r, 1)) {
-        oracle_fail("%s for binding b%u reached a module after its wait returned", cb,
+        fuzz_oracle_fail("%s for binding b%u reached a module after its wait returned", cb,
                     record_index(r));
     }
     side->state = S_IN_DETACH;
@@ -1999,15 +1992,15 @@ static void cleanup_callback(PVOID context, unsigned which)
     callback_entry(cb, r);
     enter();
     if (r->state != R_CLEANING || !side->cleanup_expected || side->cleaned) {
-        oracle_fail("%s for binding b%u: not due (both sides complete, once per side with a "
+        fuzz_oracle_fail("%s for binding b%u: not due (both sides complete, once per side with a "
                     "cleanup callback)",
                     cb, record_index(r));
     }
     if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
-        oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, record_index(r));
+        fuzz_oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, record_index(r));
     }
     if (!call_in_progress(r->completer)) {
-        oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
+        fuzz_oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
                     record_index(r));
     }
     callout_push(record_index(r));
@@ -2068,7 +2061,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     module_t *p = module_from_registration_context(ProviderContext, ROLE_PROVIDER, cb);
     if (w.attach_depth == 0 || w.frame_count == 0 ||
         strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
-        oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
+        fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     unsigned depth = w.attach_depth - 1;
     record_t *r = &w.records[w.attaches[depth]];
@@ -2077,28 +2070,28 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     callback_entry(cb, r);
     enter();
     if (record_module(r, 1) != p || KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        oracle_fail("%s reached %s at %s; the attach is for b%u (%s)", cb, p->name,
+        fuzz_oracle_fail("%s reached %s at %s; the attach is for b%u (%s)", cb, p->name,
                     kshim_irql_name(KeGetCurrentIrql()), record_index(r), record_module(r, 1)->name);
     }
     if (ClientRegistrationInstance != instance_of(c) ||
         ClientBindingContext != r->side[0].context || ClientDispatch != r->client_dispatch) {
-        oracle_fail("%s of %s did not receive %s's instance, binding context and dispatch", cb,
+        fuzz_oracle_fail("%s of %s did not receive %s's instance, binding context and dispatch", cb,
                     p->name, c->name);
     }
     check_module_id(ClientRegistrationInstance, c, cb);
     if (ProviderBindingContext == NULL || ProviderDispatch == NULL) {
-        oracle_fail("%s received NULL out parameters", cb);
+        fuzz_oracle_fail("%s received NULL out parameters", cb);
     }
     if (r->side[1].handle_ordinal == 0) {
         r->side[1].handle = NmrBindingHandle;
         r->side[1].handle_ordinal =
             handle_new(NmrBindingHandle, E_PROVIDER_SIDE, record_index(r), 0, cb);
     } else if (r->side[1].handle != NmrBindingHandle) {
-        oracle_fail("%s: the provider-side handle of b%u changed between attempts", cb,
+        fuzz_oracle_fail("%s: the provider-side handle of b%u changed between attempts", cb,
                     record_index(r));
     }
     if (NmrBindingHandle == r->side[0].handle) {
-        oracle_fail("%s received the client-side handle; the sides differ", cb);
+        fuzz_oracle_fail("%s received the client-side handle; the sides differ", cb);
     }
     fuzz_trace_event("provider handle h%u", r->side[1].handle_ordinal);
     callout_push(record_index(r));
@@ -2430,13 +2423,13 @@ static void check_warnings(void)
     ULONG warnings = nmr_verifier_warning_count();
     if (warnings != w.expected_warnings) {
         const char *rule = nmr_verifier_last_warning_rule();
-        oracle_fail("%lu verifier warning(s), predicted %lu (last: %s)", (unsigned long)warnings,
+        fuzz_oracle_fail("%lu verifier warning(s), predicted %lu (last: %s)", (unsigned long)warnings,
                     w.expected_warnings, rule ? rule : "none");
     }
     if (warnings != 0) {
         const char *rule = nmr_verifier_last_warning_rule();
         if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
-            oracle_fail("last verifier warning is %s, predicted %s", rule ? rule : "none",
+            fuzz_oracle_fail("last verifier warning is %s, predicted %s", rule ? rule : "none",
                         w.expected_warning_rule);
         }
     }
@@ -2446,12 +2439,12 @@ static void check_after_operation(void)
 {
     if (w.frame_count != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
         KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", w.frame_count,
+        fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", w.frame_count,
                     w.callout_count, kshim_irql_name(KeGetCurrentIrql()));
     }
     unsigned long live = nmr_live_object_count();
     if (live != model_live(false)) {
-        oracle_fail("nmr_live_object_count() is %lu, the model has %lu", live, model_live(false));
+        fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu", live, model_live(false));
     }
     check_warnings();
     nmr_check_invariants();
@@ -2521,7 +2514,7 @@ static void check_caught_stop(void)
 {
     const kshim_stop_record_t *rec = &trap.record;
     if (!rec->bugcheck || rec->bugcheck_code != NMR_INVALID_STATE) {
-        oracle_fail("unexpected stop: %s", rec->line);
+        fuzz_oracle_fail("unexpected stop: %s", rec->line);
     }
     const char *rule = (const char *)rec->bugcheck_parameters[0];
     outcome_t o;
@@ -2530,22 +2523,22 @@ static void check_caught_stop(void)
     } else if (w.change.pending) {
         o = stop(w.change.rule, NULL, w.change.module, "changed while registered");
     } else {
-        oracle_fail("unexpected verifier stop %s: %s", rule, w.printed);
+        fuzz_oracle_fail("unexpected verifier stop %s: %s", rule, w.printed);
     }
     if (strcmp(rule, o.rule) != 0) {
-        oracle_fail("verifier stop %s, predicted %s (%s): %s", rule, o.rule, o.why, w.printed);
+        fuzz_oracle_fail("verifier stop %s, predicted %s (%s): %s", rule, o.rule, o.why, w.printed);
     }
     if (o.parameter4 == 1) {
         expect_warning(o.rule); /* a fatal warning is counted before it stops */
     }
     if (rec->bugcheck_parameters[3] != o.parameter4) {
-        oracle_fail("STOP %s with parameter 4 = %lu, predicted %lu", rule,
+        fuzz_oracle_fail("STOP %s with parameter 4 = %lu, predicted %lu", rule,
                     (unsigned long)rec->bugcheck_parameters[3], (unsigned long)o.parameter4);
     }
     /* The trap recorded what this thread printed since the operation began: what the sink
        put in the timeline. */
     if (!rec->printed_truncated && strcmp(rec->printed, w.printed) != 0) {
-        oracle_fail("the stop trap recorded other output than the DbgPrint sink: %.200s",
+        fuzz_oracle_fail("the stop trap recorded other output than the DbgPrint sink: %.200s",
                     rec->printed);
     }
     /* The verifier's line: the last "*** NMR VERIFIER STOP" of the operation's output. */
@@ -2554,13 +2547,13 @@ static void check_caught_stop(void)
         line = p;
     }
     if (line == NULL) {
-        oracle_fail("STOP %s printed no verifier line", rule);
+        fuzz_oracle_fail("STOP %s printed no verifier line", rule);
     }
     char prefix[160];
     snprintf(prefix, sizeof prefix, "*** NMR VERIFIER STOP %s: %s%s", rule,
              o.function ? o.function : "", o.function ? ": " : "");
     if (strncmp(line, prefix, strlen(prefix)) != 0) {
-        oracle_fail("the verifier line does not start with \"%s\": %.200s", prefix, line);
+        fuzz_oracle_fail("the verifier line does not start with \"%s\": %.200s", prefix, line);
     }
     if (o.function == NULL) {
         /* A change is detected at a callout into one of the module's bindings or at its
@@ -2581,7 +2574,7 @@ static void check_caught_stop(void)
                                    : "NmrWaitForProviderDeregisterComplete";
         if (!known || (strncmp(function, "NmrWait", 7) == 0 &&
                        strncmp(function, own_wait, strlen(own_wait)) != 0)) {
-            oracle_fail("STOP %s for %s's change detected in %.60s, not at one of its callouts "
+            fuzz_oracle_fail("STOP %s for %s's change detected in %.60s, not at one of its callouts "
                         "or its wait",
                         rule, o.module->name, function);
         }
@@ -2597,7 +2590,7 @@ static void check_caught_stop(void)
     char first[1024];
     snprintf(first, sizeof first, "%.*s", (int)(line_length < 1000 ? line_length : 1000), line);
     if (strstr(first, named) == NULL) {
-        oracle_fail("the verifier line of STOP %s does not name \"%s\": %s", rule, named, first);
+        fuzz_oracle_fail("the verifier line of STOP %s does not name \"%s\": %s", rule, named, first);
     }
     if (strcmp(rule, "D4") == 0) {
         unsigned listed = 0;
@@ -2606,7 +2599,7 @@ static void check_caught_stop(void)
             listed++;
         }
         if (listed != outstanding(o.module)) {
-            oracle_fail("the D4 report lists %u binding(s), %s has %u unfinished", listed,
+            fuzz_oracle_fail("the D4 report lists %u binding(s), %s has %u unfinished", listed,
                         o.module->name, outstanding(o.module));
         }
     }
@@ -2637,13 +2630,13 @@ static void recover_after_stop(void)
     unsigned long lower = model_live(false), upper = model_live(true);
     ULONG dropped = nmr_reset();
     if (dropped < lower || dropped > upper) {
-        oracle_fail("nmr_reset() after STOP dropped %lu object(s); the model has %lu certainly "
+        fuzz_oracle_fail("nmr_reset() after STOP dropped %lu object(s); the model has %lu certainly "
                     "and %lu possibly live",
                     (unsigned long)dropped, lower, upper);
     }
-    if (nmr_live_object_count() != 0 || kshim_pool_live_count_by_tag(TAG_NMR_REGISTRATION) != 0 ||
-        kshim_pool_live_count_by_tag(TAG_NMR_BINDING) != 0) {
-        oracle_fail("nmr_reset() left registrar objects behind");
+    if (nmr_live_object_count() != 0 || kshim_pool_live_count_by_tag(FUZZ_TAG_NMR_REGISTRATION) != 0 ||
+        kshim_pool_live_count_by_tag(FUZZ_TAG_NMR_BINDING) != 0) {
+        fuzz_oracle_fail("nmr_reset() left registrar objects behind");
     }
     nmr_check_invariants();
     for (unsigned i = 0; i < w.record_count; i++) {
@@ -2667,12 +2660,8 @@ static void world_reset(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_state_coverage_install();
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_oracle_configure(operation_context, true);
+    fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
@@ -2689,7 +2678,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w.config.warnings_are_printed = TRUE; /* to the sink: the timeline */
     w.config.hang_timeout_ms = HANG_TIMEOUT_MS;
     nmr_verifier_set_config(&w.config);
-    w.pool_baseline = kshim_pool_live_count();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("config: npis=%u detach_at_dispatch=%u cleanup_at_dispatch=%u "
                      "provider_detach_first=%u warnings_are_fatal=%u",
@@ -2712,32 +2700,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         recover_after_stop();
     } else {
         if (w.change.pending) {
-            oracle_fail("%s changed its %s, but no STOP %s came by the end of its registration",
+            fuzz_oracle_fail("%s changed its %s, but no STOP %s came by the end of its registration",
                         w.change.module->name, strcmp(w.change.rule, "R1") == 0
                                                    ? "characteristics"
                                                    : "NpiId or ModuleId",
                         w.change.rule);
         }
-        if (nmr_live_object_count() != 0) {
-            oracle_fail("teardown: %lu live object(s) after every wait returned",
-                        (unsigned long)nmr_live_object_count());
-        }
         check_warnings();
-        nmr_check_invariants();
-        leftover = nmr_reset();
-        if (leftover != 0) {
-            oracle_fail("nmr_reset() found %lu live object(s) after teardown",
-                        (unsigned long)leftover);
-        }
     }
-    if (kshim_pool_live_count_by_tag(TAG_CLIENT_CONTEXT) != 0 ||
-        kshim_pool_live_count_by_tag(TAG_PROVIDER_CONTEXT) != 0) {
-        oracle_fail("binding contexts of the modules leaked");
-    }
-    kshim_audit(w.pool_baseline);
+    static const fuzz_pool_tag_t module_tags[] = {
+        {TAG_CLIENT_CONTEXT, "client binding context(s)"},
+        {TAG_PROVIDER_CONTEXT, "provider binding context(s)"},
+    };
+    fuzz_run_audit(module_tags, sizeof module_tags / sizeof module_tags[0]);
+    fuzz_run_end();
     kshim_dbg_print_set_sink(NULL, NULL);
     fuzz_input_finish(&w.in);
-    kshim_pool_forget_freed();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u binding record(s), %u warning(s)%s", w.record_count,
                      (unsigned)w.expected_warnings, stopped ? ", after a caught stop" : "");

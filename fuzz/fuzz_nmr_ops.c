@@ -114,7 +114,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define MAX_CLIENTS 4
 #define MAX_PROVIDERS 4
@@ -292,7 +292,6 @@ static struct world {
     unsigned op_index;
     unsigned npi_count;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
     unsigned long reg_counter;
     unsigned long callbacks;       /* callbacks received, all modules */
     unsigned long expected_warnings;
@@ -344,6 +343,12 @@ static struct world {
     unsigned handle_epoch; /* handle_table entries of other epochs are empty */
 } w;
 
+/* Oracle failures name the operation of the input they happened in. */
+static void operation_context(char *buffer, size_t size)
+{
+    snprintf(buffer, size, " (operation %u)", w.op_index);
+}
+
 /* Outside `w` so that the per-input reset does not clear them: records are initialised
    when used, handle entries belong to the epoch (input) that wrote them. */
 static record_t binding_records[MAX_RECORDS];
@@ -353,15 +358,6 @@ static unsigned handle_epoch_counter;
 /* ------------------------------------------------------------------------------------------ */
 /* Oracle failures and tracing                                                                */
 /* ------------------------------------------------------------------------------------------ */
-
-__attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
-{
-    char context[32];
-    snprintf(context, sizeof context, " (operation %u)", w.op_index);
-    va_list ap;
-    va_start(ap, fmt);
-    fuzz_oracle_failv(context, true, fmt, ap);
-}
 
 static module_t *client_slot(unsigned i)
 {
@@ -408,14 +404,14 @@ static unsigned handle_lookup(HANDLE handle)
 static unsigned handle_new(HANDLE handle, const char *what)
 {
     if (handle == NULL) {
-        oracle_fail("%s: the NMR gave a NULL handle", what);
+        fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
     }
     if (handle_lookup(handle) != 0) {
-        oracle_fail("%s: handle h%u was issued before in this input (handles are never reused)",
+        fuzz_oracle_fail("%s: handle h%u was issued before in this input (handles are never reused)",
                     what, handle_lookup(handle));
     }
     if (w.handle_count + 1 >= HANDLE_TABLE_SIZE / 2) {
-        oracle_fail("harness: handle table full");
+        fuzz_oracle_fail("harness: handle table full");
     }
     size_t i = handle_slot(handle);
     while (handle_table[i].epoch == w.handle_epoch) {
@@ -434,7 +430,7 @@ static unsigned handle_new(HANDLE handle, const char *what)
 static call_frame_t *call_begin(const char *name, bool may_allocate)
 {
     if (w.frame_count == MAX_FRAMES) {
-        oracle_fail("harness: NMR calls nested too deeply");
+        fuzz_oracle_fail("harness: NMR calls nested too deeply");
     }
     call_frame_t *frame = &w.frames[w.frame_count++];
     frame->id = ++w.next_call_id;
@@ -470,17 +466,17 @@ static KIRQL current_call_irql(void)
 static void call_end(call_frame_t *frame)
 {
     if (frame != &w.frames[w.frame_count - 1]) {
-        oracle_fail("harness: call frames out of order");
+        fuzz_oracle_fail("harness: call frames out of order");
     }
     if (KeGetCurrentIrql() != frame->irql) {
-        oracle_fail("%s returned at IRQL %s; it was called at %s", frame->name,
+        fuzz_oracle_fail("%s returned at IRQL %s; it was called at %s", frame->name,
                     kshim_irql_name(KeGetCurrentIrql()), kshim_irql_name(frame->irql));
     }
     /* Fallible calls made by this call itself, not by a register nested inside it. */
     unsigned long own = (kshim_fault_eligible_calls() - frame->eligible_before) -
                         (w.eligible_attributed - frame->attributed_before);
     if (!frame->may_allocate && own != 0) {
-        oracle_fail("%s made %lu fallible allocation(s); only NmrRegister* may allocate",
+        fuzz_oracle_fail("%s made %lu fallible allocation(s); only NmrRegister* may allocate",
                     frame->name, own);
     }
     if (frame->may_allocate) {
@@ -494,12 +490,12 @@ static void call_end(call_frame_t *frame)
         }
         if (r->detach_requested && r->detach_owner == frame->id &&
             (r->side[0].state == SIDE_IDLE || r->side[1].state == SIDE_IDLE)) {
-            oracle_fail("%s returned but binding b%u (%s-%s) was not detached on the %s side",
+            fuzz_oracle_fail("%s returned but binding b%u (%s-%s) was not detached on the %s side",
                         frame->name, i, w.clients[r->client].name, w.providers[r->provider].name,
                         r->side[0].state == SIDE_IDLE ? "client" : "provider");
         }
         if (r->both_done && r->completer == frame->id && !r->destroyed) {
-            oracle_fail("%s completed the last side of binding b%u (%s-%s) but returned without "
+            fuzz_oracle_fail("%s completed the last side of binding b%u (%s-%s) but returned without "
                         "its %s cleanup",
                         frame->name, i, w.clients[r->client].name, w.providers[r->provider].name,
                         r->side[0].cleanup_expected && !r->side[0].cleaned ? "client"
@@ -516,7 +512,7 @@ static void call_end(call_frame_t *frame)
 static void live_add(record_t *r)
 {
     if (w.live_count == MAX_LIVE) {
-        oracle_fail("harness: more than %d live bindings", MAX_LIVE);
+        fuzz_oracle_fail("harness: more than %d live bindings", MAX_LIVE);
     }
     w.live[w.live_count++] = record_index(r);
 }
@@ -620,7 +616,7 @@ static module_t *module_from_context(PVOID context, bool client, const char *cal
             return &array[i];
         }
     }
-    oracle_fail("%s received a registration context that is not the %s's own", callback,
+    fuzz_oracle_fail("%s received a registration context that is not the %s's own", callback,
                 client ? "client" : "provider");
 }
 
@@ -631,13 +627,13 @@ static side_t *side_from_context(PVOID context, unsigned which, const char *call
     size_t expected_offset = offsetof(record_t, side) + which * sizeof(side_t);
     if (address < base || address >= base + w.record_count * sizeof(record_t) ||
         (address - base) % sizeof(record_t) != expected_offset) {
-        oracle_fail("%s received a binding context that is not one this %s gave the NMR",
+        fuzz_oracle_fail("%s received a binding context that is not one this %s gave the NMR",
                     callback, which == 0 ? "client" : "provider");
     }
     record_t *r = &w.records[(address - base) / sizeof(record_t)];
     side_t *side = &r->side[which];
     if (r->state == RECORD_FREE || side->magic != SIDE_MAGIC) {
-        oracle_fail("%s received a binding context that was never attached", callback);
+        fuzz_oracle_fail("%s received a binding context that was never attached", callback);
     }
     return side;
 }
@@ -649,7 +645,7 @@ static void check_module_alive(const record_t *r, unsigned which, const char *ca
     const module_t *m = which == 0 ? &w.clients[r->client] : &w.providers[r->provider];
     unsigned gen = which == 0 ? r->client_gen : r->provider_gen;
     if (m->gen != gen || m->state == MODULE_FREE) {
-        oracle_fail("%s for binding b%u reached %s after its wait returned", callback,
+        fuzz_oracle_fail("%s for binding b%u reached %s after its wait returned", callback,
                     record_index(r), m->name);
     }
 }
@@ -658,7 +654,7 @@ static void check_irql(KIRQL expected, const char *callback)
 {
     KIRQL irql = KeGetCurrentIrql();
     if (irql != expected) {
-        oracle_fail("%s called at IRQL %s, expected %s", callback, kshim_irql_name(irql),
+        fuzz_oracle_fail("%s called at IRQL %s, expected %s", callback, kshim_irql_name(irql),
                     kshim_irql_name(expected));
     }
 }
@@ -722,20 +718,20 @@ static NTSTATUS attach_attempt(record_t *r, const dispatch_table_t *dispatch)
     w.attach = saved;
 
     if (done.provider_calls != 1) {
-        oracle_fail("NmrClientAttachProvider called ProviderAttachClient %u times (expected once)",
+        fuzz_oracle_fail("NmrClientAttachProvider called ProviderAttachClient %u times (expected once)",
                     done.provider_calls);
     }
     if (status != done.provider_status) {
-        oracle_fail("NmrClientAttachProvider returned %s but ProviderAttachClient returned %s",
+        fuzz_oracle_fail("NmrClientAttachProvider returned %s but ProviderAttachClient returned %s",
                     fuzz_status_str(status), fuzz_status_str(done.provider_status));
     }
     if (status == STATUS_SUCCESS) {
         if (provider_context != &r->side[1] || provider_dispatch != &p->dispatch[0]) {
-            oracle_fail("NmrClientAttachProvider returned STATUS_SUCCESS without the provider's "
+            fuzz_oracle_fail("NmrClientAttachProvider returned STATUS_SUCCESS without the provider's "
                         "binding context and dispatch");
         }
     } else if (provider_context != UNWRITTEN || provider_dispatch != UNWRITTEN) {
-        oracle_fail("NmrClientAttachProvider wrote its out parameters on %s",
+        fuzz_oracle_fail("NmrClientAttachProvider wrote its out parameters on %s",
                     fuzz_status_str(status));
     }
     if (!NT_SUCCESS(status) && status != STATUS_NOINTERFACE) {
@@ -778,7 +774,7 @@ static void do_deregister(module_t *m, bool at_dispatch)
         KeLowerIrql(old_irql);
     }
     if (status != STATUS_PENDING) {
-        oracle_fail("%s returned %s; it always returns STATUS_PENDING", function,
+        fuzz_oracle_fail("%s returned %s; it always returns STATUS_PENDING", function,
                     fuzz_status_str(status));
     }
 }
@@ -889,7 +885,7 @@ static void run_hook_action(void)
 static record_t *record_new(module_t *c, module_t *p, HANDLE client_handle)
 {
     if (w.record_count == MAX_RECORDS) {
-        oracle_fail("harness: binding table full (register should have been skipped)");
+        fuzz_oracle_fail("harness: binding table full (register should have been skipped)");
     }
     record_t *r = &w.records[w.record_count++];
     memset(r, 0, sizeof *r);
@@ -924,7 +920,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
         }
     }
     if (!p) {
-        oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
+        fuzz_oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
                     c->name);
     }
     fuzz_trace_event("%s %s <- %s", cb, c->name, p->name);
@@ -932,34 +928,34 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     check_irql(PASSIVE_LEVEL, cb);
     struct reg_frame *reg = w.reg_depth ? &w.regs[w.reg_depth - 1] : NULL;
     if (!reg || (reg->module != c && reg->module != p)) {
-        oracle_fail("%s %s-%s outside NmrRegister* of either module", cb, c->name, p->name);
+        fuzz_oracle_fail("%s %s-%s outside NmrRegister* of either module", cb, c->name, p->name);
     }
     module_t *registering = reg->module;
     module_t *peer = registering == c ? p : c;
     if (registering->state != MODULE_REGISTERING) {
-        oracle_fail("harness: registering module in state %d", registering->state);
+        fuzz_oracle_fail("harness: registering module in state %d", registering->state);
     }
     /* A peer still inside its own NmrRegister* (an outer frame) is already registered. */
     if (peer->state != MODULE_REGISTERED && peer->state != MODULE_REGISTERING) {
-        oracle_fail("%s %s-%s: %s is %s", cb, c->name, p->name, peer->name,
+        fuzz_oracle_fail("%s %s-%s: %s is %s", cb, c->name, p->name, peer->name,
                     peer->state == MODULE_DEREGISTERING ? "deregistering (no attach may start)"
                                                         : "not registered");
     }
     if (c->npi != p->npi || !IsEqualGUID(ProviderRegistrationInstance->NpiId,
                                          c->chars.client.ClientRegistrationInstance.NpiId)) {
-        oracle_fail("%s %s-%s: different NPIs bound (NPI %u and %u)", cb, c->name, p->name, c->npi,
+        fuzz_oracle_fail("%s %s-%s: different NPIs bound (NPI %u and %u)", cb, c->name, p->name, c->npi,
                     p->npi);
     }
     if (registering->handle != UNWRITTEN) {
-        oracle_fail("%s: the registration handle of %s was written before its attaches returned",
+        fuzz_oracle_fail("%s: the registration handle of %s was written before its attaches returned",
                     cb, registering->name);
     }
     if (reg->next >= reg->expected_count || reg->expected[reg->next] != peer) {
         if (reg->next < reg->expected_count) {
-            oracle_fail("%s %s-%s out of order: expected the attach with %s next", cb, c->name,
+            fuzz_oracle_fail("%s %s-%s out of order: expected the attach with %s next", cb, c->name,
                         p->name, reg->expected[reg->next]->name);
         }
-        oracle_fail("%s %s-%s not expected (already attached, or no such attach predicted)", cb,
+        fuzz_oracle_fail("%s %s-%s not expected (already attached, or no such attach predicted)", cb,
                     c->name, p->name);
     }
     reg->next++;
@@ -1006,29 +1002,29 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
                      w.providers[r->provider].name);
     callback_enter();
     if (r->state != RECORD_ATTACHED) {
-        oracle_fail("%s for binding b%u whose attach %s", cb, side->record,
+        fuzz_oracle_fail("%s for binding b%u whose attach %s", cb, side->record,
                     r->state == RECORD_PROPOSED ? "has not returned yet" : "failed");
     }
     check_module_alive(r, 0, cb);
     check_module_alive(r, 1, cb);
     if (!r->detach_requested) {
-        oracle_fail("%s for binding b%u although neither module is deregistering", cb,
+        fuzz_oracle_fail("%s for binding b%u although neither module is deregistering", cb,
                     side->record);
     }
     if (side->state != SIDE_IDLE) {
-        oracle_fail("%s called twice for binding b%u", cb, side->record);
+        fuzz_oracle_fail("%s called twice for binding b%u", cb, side->record);
     }
     if (!call_in_progress(r->detach_owner)) {
-        oracle_fail("%s for binding b%u after the call that started the detach returned", cb,
+        fuzz_oracle_fail("%s for binding b%u after the call that started the detach returned", cb,
                     side->record);
     }
     bool this_goes_first = (which == 0) != (w.config.provider_detach_first != FALSE);
     if (this_goes_first && other->state != SIDE_IDLE) {
-        oracle_fail("%s for binding b%u after the other side's detach (order: %s first)", cb,
+        fuzz_oracle_fail("%s for binding b%u after the other side's detach (order: %s first)", cb,
                     side->record, w.config.provider_detach_first ? "provider" : "client");
     }
     if (!this_goes_first && other->state == SIDE_IDLE) {
-        oracle_fail("%s for binding b%u before the other side's detach (order: %s first)", cb,
+        fuzz_oracle_fail("%s for binding b%u before the other side's detach (order: %s first)", cb,
                     side->record, w.config.provider_detach_first ? "provider" : "client");
     }
     check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
@@ -1072,25 +1068,25 @@ static void cleanup_callback(PVOID context, unsigned which)
     fuzz_trace_event("%s b%u", cb, side->record);
     callback_enter();
     if (r->state != RECORD_ATTACHED) {
-        oracle_fail("%s for binding b%u that never attached", cb, side->record);
+        fuzz_oracle_fail("%s for binding b%u that never attached", cb, side->record);
     }
     check_module_alive(r, which, cb);
     if (!r->both_done) {
-        oracle_fail("%s for binding b%u before both sides completed detach (client %d, provider %d)",
+        fuzz_oracle_fail("%s for binding b%u before both sides completed detach (client %d, provider %d)",
                     cb, side->record, r->side[0].state, r->side[1].state);
     }
     if (!side->cleanup_expected) {
-        oracle_fail("%s for binding b%u whose module registered no cleanup callback", cb,
+        fuzz_oracle_fail("%s for binding b%u whose module registered no cleanup callback", cb,
                     side->record);
     }
     if (side->cleaned) {
-        oracle_fail("%s called twice for binding b%u", cb, side->record);
+        fuzz_oracle_fail("%s called twice for binding b%u", cb, side->record);
     }
     if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
-        oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, side->record);
+        fuzz_oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, side->record);
     }
     if (!call_in_progress(r->completer)) {
-        oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
+        fuzz_oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
                     side->record);
     }
     check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
@@ -1123,38 +1119,38 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     callback_enter();
     if (!r || w.frame_count == 0 ||
         strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
-        oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
+        fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     module_t *c = &w.clients[r->client];
     check_irql(PASSIVE_LEVEL, cb);
     if (p->index != r->provider || p->gen != r->provider_gen) {
-        oracle_fail("%s reached %s; the client is attaching to %s", cb, p->name,
+        fuzz_oracle_fail("%s reached %s; the client is attaching to %s", cb, p->name,
                     w.providers[r->provider].name);
     }
     if (p->state != MODULE_REGISTERED && p->state != MODULE_DEREGISTERING &&
         p->state != MODULE_REGISTERING) {
-        oracle_fail("%s reached %s, which is not registered", cb, p->name);
+        fuzz_oracle_fail("%s reached %s, which is not registered", cb, p->name);
     }
     if (ClientRegistrationInstance != &c->chars.client.ClientRegistrationInstance) {
-        oracle_fail("%s of %s received a registration instance that is not %s's own", cb, p->name,
+        fuzz_oracle_fail("%s of %s received a registration instance that is not %s's own", cb, p->name,
                     c->name);
     }
     if (ClientBindingContext != &r->side[0] || ClientDispatch != w.attach.dispatch) {
-        oracle_fail("%s of %s did not receive the client's binding context and dispatch", cb,
+        fuzz_oracle_fail("%s of %s did not receive the client's binding context and dispatch", cb,
                     p->name);
     }
     if (NmrBindingHandle == r->side[0].handle) {
-        oracle_fail("%s received the client-side binding handle; the sides differ", cb);
+        fuzz_oracle_fail("%s received the client-side binding handle; the sides differ", cb);
     }
     if (r->side[1].handle == NULL) {
         r->side[1].handle = NmrBindingHandle;
         r->side[1].handle_ordinal = handle_new(NmrBindingHandle, "ProviderAttachClient binding handle");
     } else if (r->side[1].handle != NmrBindingHandle) {
-        oracle_fail("%s: the provider-side handle of binding b%u changed between attempts", cb,
+        fuzz_oracle_fail("%s: the provider-side handle of binding b%u changed between attempts", cb,
                     record_index(r));
     }
     if (ProviderBindingContext == NULL || ProviderDispatch == NULL) {
-        oracle_fail("%s received NULL out parameters", cb);
+        fuzz_oracle_fail("%s received NULL out parameters", cb);
     }
     w.attach.provider_calls++;
     fuzz_trace_event("provider handle h%u", r->side[1].handle_ordinal);
@@ -1363,27 +1359,27 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
         fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     }
     if (injected != (status == STATUS_INSUFFICIENT_RESOURCES)) {
-        oracle_fail("%s returned %s although %s", function, fuzz_status_str(status),
+        fuzz_oracle_fail("%s returned %s although %s", function, fuzz_status_str(status),
                     injected ? "an allocation failure was injected during the call"
                              : "no failure was injected");
     }
     if (injected) {
         if (w.callbacks != callbacks_before) {
-            oracle_fail("%s failed with STATUS_INSUFFICIENT_RESOURCES after making %lu callback(s)",
+            fuzz_oracle_fail("%s failed with STATUS_INSUFFICIENT_RESOURCES after making %lu callback(s)",
                         function, w.callbacks - callbacks_before);
         }
         if (nmr_live_object_count() != live_before) {
-            oracle_fail("%s failed but left %lu object(s) behind", function,
+            fuzz_oracle_fail("%s failed but left %lu object(s) behind", function,
                         nmr_live_object_count() - live_before);
         }
         m->state = MODULE_FREE;
         return;
     }
     if (status != STATUS_SUCCESS) {
-        oracle_fail("%s returned %s for valid characteristics", function, fuzz_status_str(status));
+        fuzz_oracle_fail("%s returned %s for valid characteristics", function, fuzz_status_str(status));
     }
     if (reg->next != reg->expected_count) {
-        oracle_fail("%s returned without attaching to %s (predicted %u attach(es), saw %u)",
+        fuzz_oracle_fail("%s returned without attaching to %s (predicted %u attach(es), saw %u)",
                     function, reg->expected[reg->next]->name, reg->expected_count, reg->next);
     }
     m->state = MODULE_REGISTERED;
@@ -1498,7 +1494,7 @@ static void do_wait(module_t *m, bool force)
         }
         fuzz_trace_set_thread(saved);
         if (outstanding_bindings(m) != 0) {
-            oracle_fail("%s(%s): %u binding(s) still not cleaned up after completing every "
+            fuzz_oracle_fail("%s(%s): %u binding(s) still not cleaned up after completing every "
                         "pending detach",
                         function, m->name, outstanding_bindings(m));
         }
@@ -1513,11 +1509,11 @@ static void do_wait(module_t *m, bool force)
     fuzz_trace_leave();
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_SUCCESS) {
-        oracle_fail("%s(%s) returned %s after deregistration with every binding cleaned up",
+        fuzz_oracle_fail("%s(%s) returned %s after deregistration with every binding cleaned up",
                     function, m->name, fuzz_status_str(status));
     }
     if (w.callbacks != callbacks_before) {
-        oracle_fail("%s(%s) made callbacks although every binding was cleaned up", function,
+        fuzz_oracle_fail("%s(%s) made callbacks although every binding was cleaned up", function,
                     m->name);
     }
     m->state = MODULE_FREE;
@@ -1542,7 +1538,7 @@ static void op_wait(bool client)
         fuzz_trace_leave();
         fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
         if (status != STATUS_INVALID_PARAMETER) {
-            oracle_fail("%s before NmrDeregister* returned %s, expected STATUS_INVALID_PARAMETER",
+            fuzz_oracle_fail("%s before NmrDeregister* returned %s, expected STATUS_INVALID_PARAMETER",
                         function, fuzz_status_str(status));
         }
         expect_warning("R8");
@@ -1598,35 +1594,35 @@ static void op_hook(void)
 static void check_after_operation(void)
 {
     if (w.frame_count != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        oracle_fail("harness: operation left %u call frame(s) or IRQL %s", w.frame_count,
+        fuzz_oracle_fail("harness: operation left %u call frame(s) or IRQL %s", w.frame_count,
                     kshim_irql_name(KeGetCurrentIrql()));
     }
     for (unsigned k = 0; k < w.live_count; k++) {
         const record_t *r = &w.records[w.live[k]];
         unsigned i = w.live[k];
         if (r->state == RECORD_PROPOSED) {
-            oracle_fail("binding b%u: ClientAttachProvider never returned", i);
+            fuzz_oracle_fail("binding b%u: ClientAttachProvider never returned", i);
         }
         if (r->state == RECORD_ATTACHED && (r->side[0].state == SIDE_IN_DETACH ||
                                             r->side[1].state == SIDE_IN_DETACH)) {
-            oracle_fail("binding b%u: a detach callback never returned", i);
+            fuzz_oracle_fail("binding b%u: a detach callback never returned", i);
         }
     }
     unsigned long live = nmr_live_object_count();
     if (live != model_live_objects()) {
-        oracle_fail("nmr_live_object_count() is %lu, the model has %lu live object(s)", live,
+        fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu live object(s)", live,
                     model_live_objects());
     }
     ULONG warnings = nmr_verifier_warning_count();
     if (warnings != w.expected_warnings) {
         const char *rule = nmr_verifier_last_warning_rule();
-        oracle_fail("%lu verifier warning(s), expected %lu (last: %s)", (unsigned long)warnings,
+        fuzz_oracle_fail("%lu verifier warning(s), expected %lu (last: %s)", (unsigned long)warnings,
                     w.expected_warnings, rule ? rule : "none");
     }
     if (warnings != 0) {
         const char *rule = nmr_verifier_last_warning_rule();
         if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
-            oracle_fail("last verifier warning is %s, expected %s", rule ? rule : "none",
+            fuzz_oracle_fail("last verifier warning is %s, expected %s", rule ? rule : "none",
                         w.expected_warning_rule);
         }
     }
@@ -1699,12 +1695,8 @@ static void world_reset(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_state_coverage_install(); /* registrar states as extra coverage */
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_oracle_configure(operation_context, true);
+    fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);
     fuzz_trace_reset();
@@ -1728,7 +1720,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         plan.mode = fault_mode == 1 ? KSHIM_FAULT_TRANSIENT : KSHIM_FAULT_PERSISTENT;
         plan.nth = 1u + fault[1];
     }
-    w.pool_baseline = kshim_pool_live_count();
     kshim_fault_set_plan(&plan);
 
     fuzz_trace_set_thread("main");
@@ -1778,22 +1769,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_trace_set_thread("main");
     fuzz_trace_event("end of input after %u operation(s): teardown", w.op_index);
     teardown();
-    kshim_fault_set_plan(NULL);
-
     if (w.live_count != 0) {
-        oracle_fail("teardown: binding b%u was never cleaned up", w.live[0]);
+        fuzz_oracle_fail("teardown: binding b%u was never cleaned up", w.live[0]);
     }
-    if (nmr_live_object_count() != 0) {
-        oracle_fail("teardown: %lu live object(s) after every wait returned",
-                    (unsigned long)nmr_live_object_count());
-    }
-    nmr_check_invariants();
-    kshim_audit(w.pool_baseline);
-    leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) after teardown", (unsigned long)leftover);
-    }
-    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_run_audit(NULL, 0);
+    fuzz_run_end();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u callback(s), %u binding record(s), %u warning(s)",
                      (unsigned)w.callbacks, w.record_count, (unsigned)w.expected_warnings);

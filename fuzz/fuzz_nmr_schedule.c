@@ -148,7 +148,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
-#include "fuzz_state_coverage.h"
+#include "fuzz_run.h"
 
 #define SLOT_COUNT 4        /* C0 C1 P0 P1 */
 #define MAX_WORKERS 3
@@ -165,9 +165,6 @@
 
 /* Pool tag of the modules' binding contexts ("FzSc" in memory order). */
 #define CONTEXT_TAG 'cSzF'
-/* The registrar's own tags (docs/behaviour.md, "Pool tags"). */
-#define NMR_REGISTRATION_TAG 'gRmN'
-#define NMR_BINDING_TAG 'dBmN'
 
 /* ------------------------------------------------------------------------------------------ */
 /* Model                                                                                      */
@@ -341,7 +338,6 @@ static struct world {
     unsigned npi_count;
     bool completer;
     nmr_verifier_config_t config;
-    size_t pool_baseline;
 
     worker_t workers[MAX_WORKERS];
     slot_t slots[SLOT_COUNT];
@@ -420,14 +416,11 @@ static unsigned previous_epoch_count;
 
 static const char *label_name(void);
 
-__attribute__((noreturn, format(printf, 1, 2))) static void oracle_fail(const char *fmt, ...)
+/* Oracle failures name the simulated thread they happened on; with real threads the
+   recent-event ring is not a consistent picture, so it is left out. */
+static void thread_context(char *buffer, size_t size)
 {
-    char context[64];
-    snprintf(context, sizeof context, " (thread %s)", label_name());
-    va_list ap;
-    va_start(ap, fmt);
-    /* With real threads the recent-event ring is not a consistent picture: omit it. */
-    fuzz_oracle_failv(context, w.deterministic, fmt, ap);
+    snprintf(buffer, size, " (thread %s)", label_name());
 }
 
 static unsigned long stamp(void)
@@ -449,7 +442,7 @@ static label_t *current_label(void)
         }
     }
     if (free_entry == NULL) {
-        oracle_fail("harness: more than %d simulated threads at once", MAX_LABELS);
+        fuzz_oracle_fail("harness: more than %d simulated threads at once", MAX_LABELS);
     }
     free_entry->thread = self;
     free_entry->name = "?";
@@ -644,7 +637,7 @@ static epoch_t *epoch_from_context(PVOID context, bool client, const char *callb
     uintptr_t base = (uintptr_t)&w.epochs[0], p = (uintptr_t)context;
     if (p < base || p >= base + sizeof(w.epochs) || (p - base) % sizeof(epoch_t) != 0 ||
         e->index >= atomic_load(&w.epoch_count) || e->is_client != client) {
-        oracle_fail("%s: context %p is not a %s registration context of this input", callback,
+        fuzz_oracle_fail("%s: context %p is not a %s registration context of this input", callback,
                     context, client ? "client" : "provider");
     }
     return e;
@@ -655,7 +648,7 @@ static side_ctx_t *side_from_context(PVOID context, unsigned side, const char *c
     side_ctx_t *ctx = context;
     if (ctx == NULL || ctx->magic != CONTEXT_MAGIC || ctx->side != side ||
         ctx->pair >= atomic_load(&w.pair_count)) {
-        oracle_fail("%s: %p is not a live %s binding context (freed, or another side's)",
+        fuzz_oracle_fail("%s: %p is not a live %s binding context (freed, or another side's)",
                     callback, context, side == 0 ? "client" : "provider");
     }
     return ctx;
@@ -666,7 +659,7 @@ static void callback_enter(epoch_t *e, const char *callback)
 {
     atomic_fetch_add(&w.callbacks, 1);
     if (atomic_load(&e->waited)) {
-        oracle_fail("%s reached %s%u (registration #%u of the slot) after its "
+        fuzz_oracle_fail("%s reached %s%u (registration #%u of the slot) after its "
                     "NmrWaitFor*DeregisterComplete returned",
                     callback, epoch_role(e), e->slot & 1, e->gen);
     }
@@ -740,7 +733,7 @@ static void complete_side(side_ctx_t *ctx, const char *by)
     unsigned pair = ctx->pair;
     unsigned char expected = SIDE_PENDING;
     if (!atomic_compare_exchange_strong(&p->side[side], &expected, SIDE_COMPLETE)) {
-        oracle_fail("pair b%u: completing the %s side (%s) found it %s, not pending", pair,
+        fuzz_oracle_fail("pair b%u: completing the %s side (%s) found it %s, not pending", pair,
                     side == 0 ? "client" : "provider", by, side_state_names[expected]);
     }
     TRACE("%s(b%u %s side) [%s]",
@@ -785,7 +778,7 @@ static VOID work_item_routine(PDEVICE_OBJECT device, PVOID context)
 {
     side_ctx_t *ctx = context;
     if (ctx == NULL || ctx->magic != CONTEXT_MAGIC) {
-        oracle_fail("work item: %p is not a live binding context", context);
+        fuzz_oracle_fail("work item: %p is not a live binding context", context);
     }
     unsigned serial = ctx->item_serial;
     label_set(work_item_names[serial % 16]);
@@ -819,17 +812,17 @@ static bool declines(const epoch_t *self, const epoch_t *peer)
 static void check_attach_pair(const epoch_t *c, const epoch_t *p, const char *callback)
 {
     if (c->npi != p->npi) {
-        oracle_fail("%s: C%u#%u (NPI %u) and P%u#%u (NPI %u) bind across NPIs", callback,
+        fuzz_oracle_fail("%s: C%u#%u (NPI %u) and P%u#%u (NPI %u) bind across NPIs", callback,
                     c->slot & 1, c->gen, c->npi, p->slot & 1, p->gen, p->npi);
     }
     if (atomic_load(&p->waited) || atomic_load(&c->waited)) {
-        oracle_fail("%s: C%u#%u with P%u#%u, one of which already ended its registration",
+        fuzz_oracle_fail("%s: C%u#%u with P%u#%u, one of which already ended its registration",
                     callback, c->slot & 1, c->gen, p->slot & 1, p->gen);
     }
     unsigned long c_dereg = atomic_load(&c->dereg_done), p_dereg = atomic_load(&p->dereg_done);
     if ((p_dereg != 0 && p_dereg < atomic_load(&c->reg_start)) ||
         (c_dereg != 0 && c_dereg < atomic_load(&p->reg_start))) {
-        oracle_fail("%s: C%u#%u with P%u#%u, but one had finished NmrDeregister* before the "
+        fuzz_oracle_fail("%s: C%u#%u with P%u#%u, but one had finished NmrDeregister* before the "
                     "other began NmrRegister*",
                     callback, c->slot & 1, c->gen, p->slot & 1, p->gen);
     }
@@ -843,7 +836,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     callback_enter(c, callback);
     epoch_t *p = epoch_from_instance(ProviderRegistrationInstance, false);
     if (p == NULL) {
-        oracle_fail("%s: C%u#%u received a provider instance %p that is no provider "
+        fuzz_oracle_fail("%s: C%u#%u received a provider instance %p that is no provider "
                     "registration's own",
                     callback, c->slot & 1, c->gen, (const void *)ProviderRegistrationInstance);
     }
@@ -851,7 +844,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     trace_enter();
     unsigned char was = atomic_exchange(&w.attach_called[c->index][p->index], 1);
     if (was) {
-        oracle_fail("%s: C%u#%u and P%u#%u attach a second time", callback, c->slot & 1, c->gen,
+        fuzz_oracle_fail("%s: C%u#%u and P%u#%u attach a second time", callback, c->slot & 1, c->gen,
                     p->slot & 1, p->gen);
     }
     check_attach_pair(c, p, callback);
@@ -869,7 +862,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     }
     side_ctx_t *ctx = context_new(pair, c->index, 0);
     if (ctx == NULL) {
-        oracle_fail("%s: binding context allocation failed without a fault plan", callback);
+        fuzz_oracle_fail("%s: binding context allocation failed without a fault plan", callback);
     }
     PVOID provider_context = NULL;
     const VOID *provider_dispatch = NULL;
@@ -885,7 +878,7 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
         side_ctx_t *pctx = side_from_context(provider_context, 1, "NmrClientAttachProvider");
         const dispatch_table_t *pd = provider_dispatch;
         if (pctx->pair != pair || pd != dispatch_of(p) || pd->magic != DISPATCH_MAGIC) {
-            oracle_fail("NmrClientAttachProvider: b%u returned another binding's provider "
+            fuzz_oracle_fail("NmrClientAttachProvider: b%u returned another binding's provider "
                         "context or dispatch",
                         pair);
         }
@@ -896,12 +889,12 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
         }
     } else if (status == STATUS_NOINTERFACE) {
         if (!declines(p, c)) {
-            oracle_fail("NmrClientAttachProvider: STATUS_NOINTERFACE but P%u#%u accepts C%u#%u",
+            fuzz_oracle_fail("NmrClientAttachProvider: STATUS_NOINTERFACE but P%u#%u accepts C%u#%u",
                         p->slot & 1, p->gen, c->slot & 1, c->gen);
         }
         context_free(ctx);
     } else {
-        oracle_fail("NmrClientAttachProvider returned %s; the provider only accepts or declines",
+        fuzz_oracle_fail("NmrClientAttachProvider returned %s; the provider only accepts or declines",
                     fuzz_status_str(status));
     }
     trace_leave();
@@ -924,14 +917,14 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     callback_enter(p, callback);
     epoch_t *c = epoch_from_instance(ClientRegistrationInstance, true);
     if (c == NULL) {
-        oracle_fail("%s: P%u#%u received a client instance that is no client registration's own",
+        fuzz_oracle_fail("%s: P%u#%u received a client instance that is no client registration's own",
                     callback, p->slot & 1, p->gen);
     }
     side_ctx_t *cctx = side_from_context(ClientBindingContext, 0, callback);
     const pair_t *pr = &w.pairs[cctx->pair];
     if (pr->client_epoch != c->index || pr->provider_epoch != p->index ||
         ClientDispatch != dispatch_of(c)) {
-        oracle_fail("%s: P%u#%u got C%u#%u's instance with another binding's client context or "
+        fuzz_oracle_fail("%s: P%u#%u got C%u#%u's instance with another binding's client context or "
                     "dispatch",
                     callback, p->slot & 1, p->gen, c->slot & 1, c->gen);
     }
@@ -945,7 +938,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     }
     side_ctx_t *ctx = context_new(cctx->pair, p->index, 1);
     if (ctx == NULL) {
-        oracle_fail("%s: binding context allocation failed without a fault plan", callback);
+        fuzz_oracle_fail("%s: binding context allocation failed without a fault plan", callback);
     }
     ctx->binding_handle = NmrBindingHandle;
     atomic_store(&w.pairs[cctx->pair].side[1], SIDE_ATTACHED);
@@ -972,16 +965,16 @@ static NTSTATUS detach_callback(PVOID context, unsigned side)
           (unsigned)KeGetCurrentIrql());
     trace_enter();
     if (!atomic_load(&pr->attach_returned)) {
-        oracle_fail("%s: b%u detached before its ClientAttachProvider returned", callback, pair);
+        fuzz_oracle_fail("%s: b%u detached before its ClientAttachProvider returned", callback, pair);
     }
     const epoch_t *c = &w.epochs[pr->client_epoch], *p = &w.epochs[pr->provider_epoch];
     if (atomic_load(&c->dereg_start) == 0 && atomic_load(&p->dereg_start) == 0) {
-        oracle_fail("%s: b%u detached while neither C%u#%u nor P%u#%u began deregistering",
+        fuzz_oracle_fail("%s: b%u detached while neither C%u#%u nor P%u#%u began deregistering",
                     callback, pair, c->slot & 1, c->gen, p->slot & 1, p->gen);
     }
     unsigned char expected = SIDE_ATTACHED;
     if (!atomic_compare_exchange_strong(&pr->side[side], &expected, SIDE_DETACHING)) {
-        oracle_fail("%s: b%u's %s side is %s: a second detach, or one for a binding that never "
+        fuzz_oracle_fail("%s: b%u's %s side is %s: a second detach, or one for a binding that never "
                     "attached",
                     callback, pair, side == 0 ? "client" : "provider",
                     side_state_names[expected]);
@@ -993,7 +986,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned side)
     if (mode == DETACH_WORK_ITEM) {
         PIO_WORKITEM item = IoAllocateWorkItem(fuzz_device);
         if (item == NULL) {
-            oracle_fail("%s: IoAllocateWorkItem failed without a fault plan", callback);
+            fuzz_oracle_fail("%s: IoAllocateWorkItem failed without a fault plan", callback);
         }
         unsigned serial = atomic_fetch_add(&w.work_items, 1);
         ctx->item_serial = serial;
@@ -1051,16 +1044,16 @@ static void cleanup_callback(PVOID context, unsigned side)
     callback_enter(e, callback);
     TRACE("%s %s%u#%u (b%u)", callback, epoch_role(e), e->slot & 1, e->gen, ctx->pair);
     if (!e->has_cleanup) {
-        oracle_fail("%s: called for %s%u#%u, which registered no cleanup callback", callback,
+        fuzz_oracle_fail("%s: called for %s%u#%u, which registered no cleanup callback", callback,
                     epoch_role(e), e->slot & 1, e->gen);
     }
     unsigned char client = atomic_load(&pr->side[0]), provider = atomic_load(&pr->side[1]);
     if (client != SIDE_COMPLETE || provider != SIDE_COMPLETE) {
-        oracle_fail("%s: b%u cleaned up while its client side is %s and its provider side %s",
+        fuzz_oracle_fail("%s: b%u cleaned up while its client side is %s and its provider side %s",
                     callback, ctx->pair, side_state_names[client], side_state_names[provider]);
     }
     if (atomic_fetch_add(&pr->cleaned[side], 1) != 0) {
-        oracle_fail("%s: b%u's %s side cleaned up twice", callback, ctx->pair,
+        fuzz_oracle_fail("%s: b%u's %s side cleaned up twice", callback, ctx->pair,
                     side == 0 ? "client" : "provider");
     }
     atomic_fetch_add(&e->cleaned, 1);
@@ -1153,7 +1146,7 @@ static void check_attaches_after_register(const epoch_t *e)
         }
         const epoch_t *c = e->is_client ? e : f, *p = e->is_client ? f : e;
         if (!atomic_load(&w.attach_called[c->index][p->index])) {
-            oracle_fail("%s returned, but C%u#%u and P%u#%u (same NPI, both registered, "
+            fuzz_oracle_fail("%s returned, but C%u#%u and P%u#%u (same NPI, both registered, "
                         "neither deregistering) never got ClientAttachProvider",
                         e->is_client ? "NmrRegisterClient" : "NmrRegisterProvider", c->slot & 1,
                         c->gen, p->slot & 1, p->gen);
@@ -1187,7 +1180,7 @@ static void do_register(worker_t *wk, unsigned slot_index, uint8_t behaviour)
     trace_leave();
     TRACE("-> %s", fuzz_status_str(status));
     if (status != STATUS_SUCCESS || handle == NULL) {
-        oracle_fail("%s(%s#%u) returned %s (handle %p) without a fault plan", function, s->name,
+        fuzz_oracle_fail("%s(%s#%u) returned %s (handle %p) without a fault plan", function, s->name,
                     e->gen, fuzz_status_str(status), (void *)handle);
     }
     e->handle = handle;
@@ -1217,7 +1210,7 @@ static void do_deregister(worker_t *wk, unsigned slot_index, bool at_dispatch)
     trace_leave();
     TRACE("-> %s", fuzz_status_str(status));
     if (status != STATUS_PENDING) {
-        oracle_fail("%s(%s#%u) returned %s, not STATUS_PENDING", function, s->name, e->gen,
+        fuzz_oracle_fail("%s(%s#%u) returned %s, not STATUS_PENDING", function, s->name, e->gen,
                     fuzz_status_str(status));
     }
     s->state = SLOT_DEREGISTERING;
@@ -1234,15 +1227,15 @@ static void wait_returned(epoch_t *e)
     unsigned cleaned = atomic_load(&e->cleaned), running = atomic_load(&e->in_callback);
     const char *name = slot_names[e->slot];
     if (running != 0) {
-        oracle_fail("NmrWaitFor*(%s#%u) returned while %u of its callbacks still run", name,
+        fuzz_oracle_fail("NmrWaitFor*(%s#%u) returned while %u of its callbacks still run", name,
                     e->gen, running);
     }
     if (detached != attached) {
-        oracle_fail("NmrWaitFor*(%s#%u) returned after %u detach(es) for %u attached binding(s)",
+        fuzz_oracle_fail("NmrWaitFor*(%s#%u) returned after %u detach(es) for %u attached binding(s)",
                     name, e->gen, detached, attached);
     }
     if (cleaned != (e->has_cleanup ? attached : 0)) {
-        oracle_fail("NmrWaitFor*(%s#%u) returned after %u cleanup(s) for %u attached binding(s) "
+        fuzz_oracle_fail("NmrWaitFor*(%s#%u) returned after %u cleanup(s) for %u attached binding(s) "
                     "(cleanup callback %s)",
                     name, e->gen, cleaned, attached, e->has_cleanup ? "registered" : "absent");
     }
@@ -1250,7 +1243,7 @@ static void wait_returned(epoch_t *e)
         next = ctx->next_unclean;
         unsigned char state = atomic_load(&w.pairs[ctx->pair].side[ctx->side]);
         if (state != SIDE_COMPLETE) {
-            oracle_fail("NmrWaitFor*(%s#%u) returned while b%u's %s side is %s", name, e->gen,
+            fuzz_oracle_fail("NmrWaitFor*(%s#%u) returned while b%u's %s side is %s", name, e->gen,
                         ctx->pair, ctx->side == 0 ? "client" : "provider",
                         side_state_names[state]);
         }
@@ -1274,7 +1267,7 @@ static void do_wait(worker_t *wk, unsigned slot_index)
     trace_leave();
     TRACE("-> %s", fuzz_status_str(status));
     if (status != STATUS_SUCCESS) {
-        oracle_fail("%s(%s#%u) returned %s after the deregistration", function, s->name, e->gen,
+        fuzz_oracle_fail("%s(%s#%u) returned %s after the deregistration", function, s->name, e->gen,
                     fuzz_status_str(status));
     }
     wait_returned(e);
@@ -1375,7 +1368,7 @@ static void worker_main(void *arg)
         drain_queue("drained at the end of the thread");
     }
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        oracle_fail("%s ends at IRQL %u", wk->name, (unsigned)KeGetCurrentIrql());
+        fuzz_oracle_fail("%s ends at IRQL %u", wk->name, (unsigned)KeGetCurrentIrql());
     }
     TRACE("%s ends", wk->name);
     label_release();
@@ -1389,7 +1382,7 @@ static void completer_main(void *arg)
         NTSTATUS status =
             KeWaitForSingleObject(&w.queue_event, Executive, KernelMode, FALSE, NULL);
         if (status != STATUS_SUCCESS) {
-            oracle_fail("completer: KeWaitForSingleObject returned %s", fuzz_status_str(status));
+            fuzz_oracle_fail("completer: KeWaitForSingleObject returned %s", fuzz_status_str(status));
         }
         drain_queue("completer");
         if (atomic_load(&w.completer_stop)) {
@@ -1535,24 +1528,13 @@ static void unload_residents(void)
     }
 }
 
-static void audit_pool_tag(ULONG tag, const char *what)
-{
-    size_t live = kshim_pool_live_count_by_tag(tag);
-    if (live != 0) {
-        kshim_pool_audit_print();
-        oracle_fail("end of input: %zu %s left in pool (tag '%c%c%c%c')", live, what,
-                    (char)(tag & 0xff), (char)((tag >> 8) & 0xff), (char)((tag >> 16) & 0xff),
-                    (char)(tag >> 24));
-    }
-}
-
 static void audit(void)
 {
     unsigned epochs = atomic_load(&w.epoch_count);
     for (unsigned i = 0; i < epochs; i++) {
         const epoch_t *e = &w.epochs[i];
         if (!atomic_load(&e->waited)) {
-            oracle_fail("end of input: %s#%u was never waited for", slot_names[e->slot], e->gen);
+            fuzz_oracle_fail("end of input: %s#%u was never waited for", slot_names[e->slot], e->gen);
         }
     }
     unsigned pairs = atomic_load(&w.pair_count);
@@ -1565,13 +1547,13 @@ static void audit(void)
         }
         attached++;
         if (c != SIDE_COMPLETE || v != SIDE_COMPLETE) {
-            oracle_fail("end of input: b%u has its client side %s and its provider side %s", i,
+            fuzz_oracle_fail("end of input: b%u has its client side %s and its provider side %s", i,
                         side_state_names[c], side_state_names[v]);
         }
         for (unsigned side = 0; side < 2; side++) {
             const epoch_t *e = &w.epochs[side == 0 ? p->client_epoch : p->provider_epoch];
             if (atomic_load(&p->cleaned[side]) != (e->has_cleanup ? 1u : 0u)) {
-                oracle_fail("end of input: b%u's %s side got %u cleanup(s)", i,
+                fuzz_oracle_fail("end of input: b%u's %s side got %u cleanup(s)", i,
                             side == 0 ? "client" : "provider",
                             (unsigned)atomic_load(&p->cleaned[side]));
             }
@@ -1579,27 +1561,11 @@ static void audit(void)
     }
     if (nmr_verifier_warning_count() != 0) {
         const char *rule = nmr_verifier_last_warning_rule();
-        oracle_fail("end of input: %lu verifier warning(s) (last %s) from contract-abiding modules",
+        fuzz_oracle_fail("end of input: %lu verifier warning(s) (last %s) from contract-abiding modules",
                     (unsigned long)nmr_verifier_warning_count(), rule ? rule : "?");
     }
-    if (kshim_pending_work_count() != 0) {
-        oracle_fail("end of input: %zu work item(s) still pending after the drain",
-                    kshim_pending_work_count());
-    }
-    ULONG live = nmr_live_object_count();
-    if (live != 0) {
-        oracle_fail("end of input: nmr_live_object_count() is %lu after every wait returned",
-                    (unsigned long)live);
-    }
-    nmr_check_invariants();
-    if (kshim_pool_live_count() != w.pool_baseline) {
-        /* Name the culprit by tag (the per-tag count walks every record: only on failure). */
-        audit_pool_tag(CONTEXT_TAG, "binding context(s)");
-        audit_pool_tag(KSHIM_TAG_WORK_ITEM, "work item(s)");
-        audit_pool_tag(NMR_BINDING_TAG, "registrar binding(s)");
-        audit_pool_tag(NMR_REGISTRATION_TAG, "registrar registration(s)");
-    }
-    kshim_audit(w.pool_baseline);
+    static const fuzz_pool_tag_t module_tags[] = {{CONTEXT_TAG, "binding context(s)"}};
+    fuzz_run_audit(module_tags, 1);
     if (w.deterministic) {
         uint64_t sched = kshim_sched_trace_hash();
         TRACE_MAIN("audit ok: %u binding(s) attached of %u attempt(s), %u callback(s), %u work "
@@ -1615,21 +1581,16 @@ static void audit(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_state_coverage_install(); /* registrar states as extra coverage */
-    ULONG leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) before the input started",
-                    (unsigned long)leftover);
-    }
+    fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic());
     kshim_sched_reset();
-    kshim_fault_set_plan(NULL);
     if (fuzz_device == NULL) {
         NTSTATUS status = IoCreateDevice(&fuzz_driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE,
                                          &fuzz_device);
         if (status != STATUS_SUCCESS) {
-            oracle_fail("harness: IoCreateDevice returned %s", fuzz_status_str(status));
+            fuzz_oracle_fail("harness: IoCreateDevice returned %s", fuzz_status_str(status));
         }
     }
+    fuzz_run_begin(); /* after the device: it lives as long as the process */
     kshim_sched_set_deadlock_hook(on_deadlock);
     schedule_input.taken = 0; /* counted in every "~ X runs" event, the first one included */
     w.deterministic = kshim_sched_is_deterministic();
@@ -1671,7 +1632,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w.workers[i].name = worker_names[i];
         w.workers[i].results = 0xcbf29ce484222325ull;
     }
-    w.pool_baseline = kshim_pool_live_count();
 
     TRACE_MAIN("config: workers=%u npis=%u completer=%s detach_at_dispatch=%u "
                "cleanup_at_dispatch=%u provider_detach_first=%u; %u operation byte(s)",
@@ -1722,11 +1682,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kshim_sched_set_chooser(NULL, NULL);
     kshim_sched_set_schedule(NULL, 0);
     fuzz_input_finish(&schedule_input.in);
-    leftover = nmr_reset();
-    if (leftover != 0) {
-        oracle_fail("nmr_reset() found %lu live object(s) after the audit", (unsigned long)leftover);
-    }
-    kshim_pool_forget_freed(); /* malloc/free balance per input: libFuzzer's leak check stays cheap */
+    fuzz_run_end();
     label_release();
     kshim_sched_reset();
     return 0;

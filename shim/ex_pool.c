@@ -29,6 +29,7 @@ typedef struct pool_record {
     bool live;  /* false: tombstone */
     bool paged; /* POOL_FLAG_PAGED / PagedPool */
     uint64_t serial;
+    const void *owner;      /* kshim_owner_current() of the allocating thread */
     const char *alloc_site; /* "<file>:<line>" as passed (use kshim_site_basename) */
     const char *free_site;
 } pool_record_t;
@@ -173,6 +174,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
         return NULL;
     }
     memset(p, zero ? 0 : FILL_UNINITIALIZED, bytes);
+    const void *owner = kshim_owner_current();
 
     pthread_mutex_lock(&pool_mutex);
     pool_record_t *r = find_record((uintptr_t)p);
@@ -203,6 +205,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     r->live = true;
     r->paged = paged;
     r->serial = next_serial++;
+    r->owner = owner;
     r->alloc_site = site;
     r->free_site = NULL;
     live_count++;
@@ -456,15 +459,15 @@ static int by_serial(const void *a, const void *b)
     return ra->serial < rb->serial ? -1 : ra->serial > rb->serial;
 }
 
-size_t kshim_pool_audit_print(void)
+/* Pool lock held: the live records (of owner only, if only_owner), oldest first, in a C-heap
+   array the caller frees; *count is set. */
+static pool_record_t **live_records_locked(bool only_owner, const void *owner, size_t *count)
 {
-    pthread_mutex_lock(&pool_mutex);
-    size_t n = live_count;
-    pool_record_t **live = calloc(n ? n : 1, sizeof *live);
+    pool_record_t **live = calloc(live_count ? live_count : 1, sizeof *live);
     size_t k = 0;
     for (size_t b = 0; live && b < bucket_count; b++) {
         for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
-            if (r->live && k < n) {
+            if (r->live && k < live_count && (!only_owner || r->owner == owner)) {
                 live[k++] = r;
             }
         }
@@ -472,6 +475,56 @@ size_t kshim_pool_audit_print(void)
     if (live) {
         qsort(live, k, sizeof *live, by_serial);
     }
+    *count = k;
+    return live;
+}
+
+typedef struct owned_allocation {
+    ULONG tag;
+    size_t size;
+    const char *site;
+} owned_allocation_t;
+
+size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *context)
+{
+    pthread_mutex_lock(&pool_mutex);
+    size_t k;
+    pool_record_t **live = live_records_locked(true, owner, &k);
+    owned_allocation_t *copy = fn != NULL && k != 0 ? malloc(k * sizeof *copy) : NULL;
+    if (live == NULL || (fn != NULL && k != 0 && copy == NULL)) {
+        pthread_mutex_unlock(&pool_mutex);
+        kshim_stop("POOL_INTERNAL", "kshim_owner_live_pool: out of memory");
+    }
+    for (size_t i = 0; copy != NULL && i < k; i++) {
+        copy[i] = (owned_allocation_t){live[i]->tag, live[i]->size,
+                                       kshim_site_basename(live[i]->alloc_site)};
+    }
+    pthread_mutex_unlock(&pool_mutex);
+    free(live);
+    for (size_t i = 0; copy != NULL && i < k; i++) {
+        fn(context, copy[i].tag, copy[i].size, copy[i].site);
+    }
+    free(copy);
+    return k;
+}
+
+void kshim_pool_forget_owners(void)
+{
+    pthread_mutex_lock(&pool_mutex);
+    for (size_t b = 0; b < bucket_count; b++) {
+        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
+            r->owner = NULL;
+        }
+    }
+    pthread_mutex_unlock(&pool_mutex);
+}
+
+size_t kshim_pool_audit_print(void)
+{
+    pthread_mutex_lock(&pool_mutex);
+    size_t n = live_count;
+    size_t k;
+    pool_record_t **live = live_records_locked(false, NULL, &k);
     fprintf(stderr, "kshim pool audit: %zu live allocation(s)\n", n);
     for (size_t i = 0; i < k; i++) {
         char tag[5];

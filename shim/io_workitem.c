@@ -52,6 +52,7 @@ typedef struct work_job {
     PWORKER_THREAD_ROUTINE ex_routine;
     PVOID io_object;
     PVOID context;
+    kshim_owned_work_t owned; /* listed from queuing until the routine returns */
 } work_job_t;
 
 static void check_item(const char *routine, PIO_WORKITEM item)
@@ -64,8 +65,7 @@ static void check_item(const char *routine, PIO_WORKITEM item)
 
 static void worker_main(void *p)
 {
-    work_job_t job = *(work_job_t *)p;
-    free(p);
+    work_job_t *job = p;
     struct _KTHREAD *self = kshim_thread_object_create(KSHIM_THREAD_WORKER, "work item", NULL);
     kshim_thread_set_current(self);
 
@@ -74,49 +74,66 @@ static void worker_main(void *p)
         kshim_dispatcher_set_wait_reason("work item (held by kshim_work_hold)", NULL);
         kshim_dispatcher_block(NULL);
     }
-    if (job.io_item) {
-        job.io_item->state = WORK_ITEM_IDLE;
+    if (job->io_item) {
+        job->io_item->state = WORK_ITEM_IDLE;
     } else {
-        job.ex_item->List.Flink = NULL;
+        job->ex_item->List.Flink = NULL;
     }
+    job->owned.running = true;
     kshim_dispatcher_unlock();
 
-    if (job.routine) {
-        job.routine((PDEVICE_OBJECT)job.io_object, job.context);
-    } else if (job.routine_ex) {
-        job.routine_ex(job.io_object, job.context, job.io_item);
+    kshim_owned_work_run_begin(&job->owned);
+    if (job->routine) {
+        job->routine((PDEVICE_OBJECT)job->io_object, job->context);
+    } else if (job->routine_ex) {
+        job->routine_ex(job->io_object, job->context, job->io_item);
     } else {
-        job.ex_routine(job.context);
+        job->ex_routine(job->context);
     }
-    kshim_thread_exit_checks(self, "work item", job.ex_routine ? "ExQueueWorkItem routine"
-                                                               : "IoQueueWorkItem routine");
+    kshim_thread_exit_checks(self, "work item", job->ex_routine ? "ExQueueWorkItem routine"
+                                                                : "IoQueueWorkItem routine");
+    kshim_owner_swap(NULL);
     kshim_dispatcher_lock();
+    kshim_owned_work_unlist_locked(&job->owned);
     kshim_pending_work_done_locked();
     kshim_thread_terminate_locked(self, STATUS_SUCCESS);
     kshim_dispatcher_unlock();
     kshim_thread_set_current(NULL);
+    free(job);
+}
+
+/* A heap copy of job for its worker (freed by the worker). */
+static work_job_t *job_copy(const char *routine, const work_job_t *job)
+{
+    work_job_t *copy = malloc(sizeof *copy);
+    if (copy == NULL) {
+        kshim_stop("THREAD_CREATE_FAILED", "%s: out of memory", routine);
+    }
+    *copy = *job;
+    copy->owned = (kshim_owned_work_t){0};
+    return copy;
 }
 
 static void queue_io(const char *routine, PIO_WORKITEM IoWorkItem, work_job_t *job)
 {
     kshim_require_irql_at_most(routine, DISPATCH_LEVEL);
     check_item(routine, IoWorkItem);
+    work_job_t *copy = job_copy(routine, job);
+    copy->io_item = IoWorkItem;
+    copy->io_object = IoWorkItem->io_object;
     kshim_dispatcher_lock();
     if (IoWorkItem->state == WORK_ITEM_QUEUED) {
         kshim_dispatcher_unlock();
+        free(copy);
         kshim_stop("WORK_ITEM_QUEUED_TWICE", "%s: work item %p (allocated at %s) is already queued",
                    routine, (void *)IoWorkItem, kshim_site_basename(IoWorkItem->site));
     }
     IoWorkItem->state = WORK_ITEM_QUEUED;
+    kshim_owned_work_list_locked(&copy->owned, KSHIM_WORK_IO_WORK_ITEM,
+                                 copy->routine != NULL ? (const void *)copy->routine
+                                                       : (const void *)copy->routine_ex);
     kshim_pending_work_add_locked();
     kshim_dispatcher_unlock();
-    work_job_t *copy = malloc(sizeof *copy);
-    if (copy == NULL) {
-        kshim_stop("THREAD_CREATE_FAILED", "%s: out of memory", routine);
-    }
-    *copy = *job;
-    copy->io_item = IoWorkItem;
-    copy->io_object = IoWorkItem->io_object;
     kshim_dispatcher_thread_create(worker_main, copy, false);
 }
 
@@ -214,22 +231,20 @@ VOID ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType)
     (void)QueueType;
     const char *routine = "ExQueueWorkItem";
     kshim_require_irql_at_most(routine, DISPATCH_LEVEL);
+    work_job_t *job = job_copy(routine, &(work_job_t){.ex_item = WorkItem,
+                                                     .ex_routine = WorkItem->WorkerRoutine,
+                                                     .context = WorkItem->Parameter});
     kshim_dispatcher_lock();
     if (WorkItem->List.Flink != NULL) {
         kshim_dispatcher_unlock();
+        free(job);
         kshim_stop("WORK_ITEM_QUEUED_TWICE",
                    "%s: work queue item %p is already queued (or was not set up with ExInitializeWorkItem)",
                    routine, (void *)WorkItem);
     }
     WorkItem->List.Flink = &WorkItem->List;
+    kshim_owned_work_list_locked(&job->owned, KSHIM_WORK_EX_WORK_ITEM, (const void *)job->ex_routine);
     kshim_pending_work_add_locked();
     kshim_dispatcher_unlock();
-    work_job_t *job = calloc(1, sizeof *job);
-    if (job == NULL) {
-        kshim_stop("THREAD_CREATE_FAILED", "%s: out of memory", routine);
-    }
-    job->ex_item = WorkItem;
-    job->ex_routine = WorkItem->WorkerRoutine;
-    job->context = WorkItem->Parameter;
     kshim_dispatcher_thread_create(worker_main, job, false);
 }

@@ -28,6 +28,10 @@
 /* "<basename>:<line>" view of a KSHIM_SITE string (a pointer into the same literal). */
 const char *kshim_site_basename(const char *site);
 
+/* Print the calling thread's stack, symbolized, on stderr (kshim_stack.c), leaving out the
+   innermost `skip` frames of the caller (the stop machinery). */
+void kshim_stack_print(unsigned skip);
+
 /* Stop trap (kshim_stop.c): DbgPrint* hands every formatted message here first, so that an
    armed trap records what its thread printed before the stop. */
 void kshim_stop_trap_note_print(const char *text, size_t length);
@@ -78,6 +82,8 @@ struct _KTHREAD {
     int critical_region_depth;
     unsigned held_count;
     kshim_held_lock_t held[KSHIM_MAX_HELD_LOCKS];
+    const void *owner;         /* kshim_owner_current: whose work this thread does (NULL:
+                                  the harness) */
     jmp_buf *terminate_target; /* PsTerminateSystemThread longjmps here (system threads) */
     NTSTATUS exit_status_request; /* PsTerminateSystemThread's ExitStatus */
 };
@@ -151,6 +157,36 @@ void kshim_pending_work_add_locked(void);
 void kshim_pending_work_done_locked(void);
 /* kshim_work_hold in effect? Dispatcher lock held. */
 bool kshim_work_is_held_locked(void);
+
+/* ---- owner attribution (kshim_owner.c) ------------------------------------------------- */
+
+/*
+ * One piece of work (a system thread, a queued work item, a set timer, a queued DPC) and its
+ * owner, listed from the moment it is queued, set or started until its routine has returned
+ * (or, for a timer or DPC, until it is neither pending nor running). Embedded in the object
+ * that carries the work. Every field: Protected by: dispatcher lock.
+ */
+typedef struct kshim_owned_work {
+    struct kshim_owned_work *next;
+    struct kshim_owned_work *prev;
+    const void *owner;
+    kshim_work_kind_t kind;
+    const void *routine;
+    bool listed;
+    bool running;
+} kshim_owned_work_t;
+
+/* Dispatcher lock held: list work for the calling thread's current owner (no-op if listed). */
+void kshim_owned_work_list_locked(kshim_owned_work_t *work, kshim_work_kind_t kind,
+                                  const void *routine);
+/* Dispatcher lock held: take work off the list (no-op if not listed). */
+void kshim_owned_work_unlist_locked(kshim_owned_work_t *work);
+/* On the thread about to run work's routine (dispatcher lock not held): make its owner
+   current and call the run hook. Returns the owner that was current before. */
+const void *kshim_owned_work_run_begin(const kshim_owned_work_t *work);
+/* Forget every owner (kshim_reset). */
+void kshim_owner_forget_all(void);
+void kshim_pool_forget_owners(void);
 
 /* ---- formatting (dbg_print.c) --------------------------------------------------------- */
 

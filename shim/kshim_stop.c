@@ -168,6 +168,7 @@ void kshim_stop(const char *name, const char *fmt, ...)
     /* One write(): concurrent stops of several threads do not interleave within a line. */
     ssize_t ignored = write(STDERR_FILENO, line, len);
     (void)ignored;
+    kshim_stack_print(1); /* from the caller of kshim_stop: the offending call */
     abort();
 }
 

@@ -151,30 +151,37 @@ typedef struct system_thread_start {
     struct _KTHREAD *object;
     PKSTART_ROUTINE routine;
     PVOID context;
+    kshim_owned_work_t owned; /* listed from creation until the routine ends */
 } system_thread_start_t;
 
 static void system_thread_main(void *p)
 {
-    system_thread_start_t start = *(system_thread_start_t *)p;
-    free(p);
-    struct _KTHREAD *self = start.object;
+    system_thread_start_t *start = p;
+    struct _KTHREAD *self = start->object;
     kshim_thread_set_current(self);
+    kshim_dispatcher_lock();
+    start->owned.running = true;
+    kshim_dispatcher_unlock();
+    kshim_owned_work_run_begin(&start->owned);
     jmp_buf terminate;
     volatile NTSTATUS exit_status = STATUS_SUCCESS;
     int jumped = setjmp(terminate);
     if (jumped == 0) {
         self->terminate_target = &terminate;
-        start.routine(start.context);
+        start->routine(start->context);
     } else {
         exit_status = self->exit_status_request;
     }
     self->terminate_target = NULL;
     kshim_thread_exit_checks(self, "system thread", "PsCreateSystemThread start routine");
+    kshim_owner_swap(NULL);
     kshim_dispatcher_lock();
+    kshim_owned_work_unlist_locked(&start->owned);
     kshim_pending_work_done_locked();
     kshim_thread_terminate_locked(self, exit_status);
     kshim_dispatcher_unlock();
     kshim_thread_set_current(NULL);
+    free(start);
 }
 
 NTSTATUS kshim_PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
@@ -189,7 +196,7 @@ NTSTATUS kshim_PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
     if (kshim_fault_should_fail(site, KSHIM_TAG_THREAD)) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    system_thread_start_t *start = malloc(sizeof *start);
+    system_thread_start_t *start = calloc(1, sizeof *start);
     if (start == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "PsCreateSystemThread: out of memory");
     }
@@ -202,6 +209,7 @@ NTSTATUS kshim_PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
     kshim_dispatcher_lock();
     object->references++; /* the handle's */
     *ThreadHandle = handle_insert_locked(object);
+    kshim_owned_work_list_locked(&start->owned, KSHIM_WORK_SYSTEM_THREAD, (const void *)StartRoutine);
     kshim_pending_work_add_locked();
     kshim_dispatcher_unlock();
     if (ClientId) {

@@ -29,8 +29,12 @@ extern "C" {
 /**
  * @brief Report a kernel-contract violation and abort.
  *
- * Prints one line "*** KSHIM STOP <name>: <message>" on stderr (unbuffered) and calls
- * abort(), so that a fuzzer keeps the input and a test can expect the stop in a child.
+ * Prints one line "*** KSHIM STOP <name>: <message>" on stderr (unbuffered), then the
+ * symbolized stack of the offending call ("    #<n> <pc> in <function> <file:line>" lines:
+ * the sanitizer runtime's stack printer in sanitizer builds, else backtrace() symbolized by
+ * llvm-symbolizer when it is on PATH, else module+offset), and calls abort(), so that a
+ * fuzzer keeps the input and a test can expect the stop in a child. Every bugcheck
+ * (KeBugCheckEx), and so every NMR verifier stop, goes through here.
  * @param[in] name  Upper-case stop name, e.g. "SPIN_LOCK_DOUBLE_ACQUIRE".
  * @param[in] fmt   printf-style message.
  */
@@ -192,6 +196,76 @@ const char *kshim_thread_current_name(void);
  * "HIGH" (HIGH_LEVEL), "DIRQL" for the levels in between.
  */
 const char *kshim_irql_name(KIRQL irql);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Owners: whose work and pool this is                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * An owner is an opaque cookie a harness chooses (for example the driver under test); the
+ * shim never looks inside it. Each simulated thread has a current owner (NULL: the harness).
+ * Work queued, set or started while an owner is current belongs to that owner, and its
+ * routine runs with that owner current: system threads (PsCreateSystemThread), executive and
+ * I/O work items, DPCs (owner taken when queued) and timers (owner taken when set). Pool
+ * allocated while an owner is current is that owner's until it is freed. An I/O work item
+ * holds its owner until its routine returns, as on Windows an I/O work item holds the driver.
+ * kshim_reset() forgets every owner.
+ */
+
+/**
+ * @brief Make owner the calling simulated thread's current owner.
+ * @return The owner that was current before (restore it with another swap).
+ */
+const void *kshim_owner_swap(const void *owner);
+
+/** @brief The calling simulated thread's current owner (NULL: the harness). */
+const void *kshim_owner_current(void);
+
+/** What a piece of owned work is. */
+typedef enum kshim_work_kind {
+    KSHIM_WORK_SYSTEM_THREAD, /* PsCreateSystemThread: from creation until its routine ends */
+    KSHIM_WORK_EX_WORK_ITEM,  /* ExQueueWorkItem: from queuing until its routine returns */
+    KSHIM_WORK_IO_WORK_ITEM,  /* IoQueueWorkItem[Ex]: from queuing until its routine returns */
+    KSHIM_WORK_DPC,           /* KeInsertQueueDpc: while queued or running */
+    KSHIM_WORK_TIMER,         /* KeSetTimer[Ex]: while set (a periodic timer until cancelled)
+                                 or while its DPC runs */
+} kshim_work_kind_t;
+
+/** Visitor of kshim_owner_live_work: routine is the work's routine (start routine, worker
+    routine, deferred routine); running is true once it has started and not yet returned. */
+typedef void kshim_owner_work_fn(void *context, kshim_work_kind_t kind, const void *routine,
+                                 bool running);
+
+/**
+ * @brief Visit each piece of owner's work that is queued, set or running, oldest first.
+ * fn is called after the shim's locks are released; it may be NULL (count only).
+ * @return How many there were.
+ */
+size_t kshim_owner_live_work(const void *owner, kshim_owner_work_fn *fn, void *context);
+
+/** Called (when set) on the thread that runs it, just before a routine of an owner's work
+    starts, with that owner already current. Not called for work of the NULL owner. */
+typedef void kshim_owner_run_hook_fn(const void *owner, kshim_work_kind_t kind, const void *routine);
+
+/** @brief Set the run hook (NULL removes it). The hook must not block. */
+void kshim_set_owner_run_hook(kshim_owner_run_hook_fn *hook);
+
+/** Visitor of kshim_owner_live_pool: one outstanding allocation (tag, size, "file.c:line"). */
+typedef void kshim_owner_pool_fn(void *context, ULONG tag, size_t size, const char *site);
+
+/**
+ * @brief Visit each outstanding pool allocation made while owner was current, oldest first.
+ * fn is called after the pool lock is released; it may be NULL (count only).
+ * @return The number of such allocations.
+ */
+size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *context);
+
+/**
+ * @brief Between runs: forget every owner (the calling thread's current owner, the owners of
+ * listed work and of live pool allocations all become NULL, the harness) and empty the
+ * registry fixture. The run hook stays set. Call it when no other simulated thread runs.
+ */
+void kshim_reset(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Fault injection: the one choke point every fallible shim call consults                     */

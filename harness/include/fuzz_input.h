@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_input.h - harness helpers shared by nmrkit's fuzz targets: a byte-stream reader
- * with labelled takes (timeline input lines, and an encoder from text back to bytes) and
- * a trace recorder.
+ * fuzz_input.h - the byte-stream reader of the harness library (harness/): labelled takes
+ * that print as timeline input lines and that the encoder (fuzz_encode.h) turns back from
+ * text into bytes. The trace recorder is fuzz_trace.h.
  *
  * The reader turns the fuzzer's input into small decisions. It never fails: once the
  * input runs out every take returns zero (false, choice 0), so a truncated input decodes
@@ -24,17 +24,7 @@
  * runnable threads) are encoded against the range of that run, which is the same as the
  * range of the decoded run because the runs make the same decisions.
  *
- * The recorder receives one event per harness action (an NMR call, a callback a module
- * received, a status, an injected fault). Every event is folded into a 64-bit FNV-1a
- * hash, which the replay program compares between runs of the same input (a difference
- * is nondeterminism in the core, the shim or the harness). With an output stream set
- * (replay -print), every event is also printed as one timeline line:
- *     <seq> <thread> <indent><text>
- * The last FUZZ_TRACE_RECENT events are kept, so an oracle failure can show how the
- * input got there.
- *
- * This is not a fuzz engine and knows nothing of NMR (except NTSTATUS names for
- * printing). It depends on libc only.
+ * This is not a fuzz engine and knows nothing of NMR. It depends on libc only.
  */
 #pragma once
 
@@ -43,6 +33,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The reader's companions: its input lines go to the trace's timeline, its takes run in the
+   encoder's encode mode, and the targets that read it report through the oracle. Included here
+   so that code written against the former one-file header keeps building. */
+#include "fuzz_encode.h"
+#include "fuzz_oracle.h"
+#include "fuzz_status.h"
+#include "fuzz_trace.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -161,106 +159,6 @@ void fuzz_input_keep_lines(bool keep);
 
 /** @brief Print the input line being assembled, if any (at the end of every run). */
 void fuzz_input_flush_line(void);
-
-/*
- * The encoder. fuzz_encode_begin parses the text and puts the takes in encode mode; the
- * caller then runs the target once (LLVMFuzzerTestOneInput with an empty input: while
- * encoding, readers ignore their bytes) and calls fuzz_encode_end for the bytes. Errors
- * (syntax, a label the target does not take there, a value out of range, an unknown
- * reader, tokens left over) come back as "<source>:<line>: <message>" in error.
- * Targets must therefore read every decision through a reader, and decide nothing from
- * the input's size or bytes directly (fuzz_input_exhausted is the way to test for the end;
- * fuzz_input_remaining then counts the text tokens left, not bytes).
- */
-bool fuzz_encode_begin(const char *text, size_t size, const char *source, char *error,
-                       size_t error_size);
-/** @brief The encoded input (malloc'ed, the caller frees it); false with an error. Ends
- *  encode mode. */
-bool fuzz_encode_end(uint8_t **bytes, size_t *size, char *error, size_t error_size);
-/** @brief While encoding: the bytes encoded so far (for a run that stops at an oracle
- *  failure: they reproduce it). Leaves encode mode on. */
-bool fuzz_encode_partial(uint8_t **bytes, size_t *size);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Trace recorder                                                                             */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Events kept for fuzz_trace_print_recent. */
-#define FUZZ_TRACE_RECENT 48
-/** Longest printed event text; longer text is cut (the hash still covers all of it). */
-#define FUZZ_TRACE_LINE_MAX 200
-
-/**
- * @brief Start a new trace: hash reset to the FNV-1a offset basis, sequence number 0,
- * thread "main", depth 0, recent events forgotten. The output stream is kept.
- */
-void fuzz_trace_reset(void);
-
-/** @brief Print every following event to out (NULL: record and hash only). */
-void fuzz_trace_set_output(FILE *out);
-
-/** @brief The stream set by fuzz_trace_set_output, or NULL. */
-FILE *fuzz_trace_output(void);
-
-/**
- * @brief Name the logical thread that the following events happen on (a static string,
- * not copied; part of the hash).
- */
-void fuzz_trace_set_thread(const char *thread);
-
-/** @brief Current logical thread name. */
-const char *fuzz_trace_thread(void);
-
-/** @brief Indent following events one level deeper (entering a call or callback). */
-void fuzz_trace_enter(void);
-
-/** @brief Undo one fuzz_trace_enter. */
-void fuzz_trace_leave(void);
-
-/**
- * @brief Record one event. fmt is a restricted printf format, and every argument is part
- * of the hash:
- *   %d int   %u unsigned   %x unsigned (hex)   %s const char * (NULL prints "(null)")
- *   %% a percent sign
- * No flags, widths or length modifiers (an unknown conversion is printed literally).
- * NTSTATUS values go through fuzz_status_str. Pointers and other run-dependent values
- * must not be passed (they would make the hash differ between runs); map them to small
- * ordinals first.
- */
-__attribute__((format(printf, 1, 2))) void fuzz_trace_event(const char *fmt, ...);
-
-/**
- * @brief Fold every following event into the trace hash (default: off). The replay engine
- * turns it on to compare runs of one input; libFuzzer runs never read the hash, so they
- * skip its cost (events are still recorded for fuzz_trace_print_recent).
- */
-void fuzz_trace_set_hashing(bool on);
-
-/** @brief FNV-1a hash of every event since fuzz_trace_reset (with hashing on). */
-uint64_t fuzz_trace_hash(void);
-
-/** @brief Events recorded since fuzz_trace_reset. */
-unsigned long fuzz_trace_event_count(void);
-
-/** @brief Print the last FUZZ_TRACE_RECENT events (oldest first) to out. */
-void fuzz_trace_print_recent(FILE *out);
-
-/**
- * @brief An oracle found a bug: print "*** FUZZ ORACLE: <message><context>" on stderr, then
- * (if show_recent) the last events of the input, and abort so the fuzzer keeps the input.
- * @param context Appended to the message, e.g. " (operation 3)"; may be "".
- */
-__attribute__((noreturn)) void fuzz_oracle_failv(const char *context, bool show_recent,
-                                                 const char *format, va_list arguments);
-
-/** @brief Name of a common NTSTATUS value ("STATUS_PENDING"), or NULL if unknown. */
-const char *fuzz_status_name(int32_t status);
-
-/**
- * @brief fuzz_status_name, or "0x%08x" for an unknown value (formatted into one of a few
- * rotating static buffers: valid until the fourth following call).
- */
-const char *fuzz_status_str(int32_t status);
 
 #ifdef __cplusplus
 }
