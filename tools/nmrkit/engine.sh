@@ -147,6 +147,8 @@ progress_line() {
     local i=$1 line elapsed findings
     line=$(last_status_line "$RUN_DIR/${T_NAME[$i]}/fuzz.log")
     elapsed=$((SECONDS - E_START[i]))
+    # libFuzzer checks its budget between inputs and may run a moment past it.
+    ((elapsed <= ENGINE_SECONDS)) || elapsed=$ENGINE_SECONDS
     findings=$(findings_of "$i" | wc -l)
     printf '  %-28s %5ss/%-5s exec/s %-7s corpus %-6s features %-7s findings %s' "${T_NAME[$i]}" \
         "$elapsed" "$ENGINE_SECONDS" "$(status_field 'exec/s' "$line")" "$(status_field corp "$line")" \
