@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-#: gate [TARGET...] [--seconds N] [--out DIR] [--jobs N] [--build DIR] [--baseline FILE]
-#:      [--update-baseline] [--no-coverage]
+#: gate [TARGET...] [--seconds N] [--out DIR] [--jobs N] [--build DIR] [OPTIONS]
 #:     the merge gate: replay, fuzz, baseline and coverage checks; JUnit XML and SARIF 2.1.0
 #:
+#: OPTIONS: --baseline FILE, --update-baseline, --no-coverage (below).
 #: Checks, per target (a JUnit testcase each, classname = target):
 #:   replay    every committed input and regression file (corpus/<target>/, regress-* included)
 #:             replays 4 times without a finding and with the same trace hash each time
