@@ -77,3 +77,13 @@ writable_dir() {
 
 # print_help_of <file>: the usage block at the top of a command file (its "#:" lines).
 print_help_of() { sed -n 's/^#: \{0,1\}//p' "$1"; }
+
+# need_paths <command> <what is wanted> <path...>: at least one path, and each must exist.
+need_paths() {
+    local command=$1 wanted=$2 path
+    shift 2
+    (($# > 0)) || usage_error "$command" "$command: give the $wanted"
+    for path in "$@"; do
+        [[ -e $path ]] || usage_error "$command" "$command: $path does not exist"
+    done
+}

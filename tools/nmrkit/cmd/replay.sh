@@ -35,11 +35,7 @@ cmd_replay() {
             *) paths+=("$1"); shift ;;
         esac
     done
-    ((${#paths[@]} > 0)) || usage_error replay "replay: give the files or directories to replay"
-    local path
-    for path in "${paths[@]}"; do
-        [[ -e $path ]] || usage_error replay "replay: $path does not exist"
-    done
+    need_paths replay "files or directories to replay" "${paths[@]}"
     use_build replay "$build"
     local files=() file i log status passed=0 failed=0 finding
     mapfile -t files < <(expand_inputs "${paths[@]}")

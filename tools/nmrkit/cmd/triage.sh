@@ -30,11 +30,7 @@ cmd_triage() {
             *) dirs+=("$1"); shift ;;
         esac
     done
-    ((${#dirs[@]} > 0)) || usage_error triage "triage: give the directories of crash files"
-    local dir
-    for dir in "${dirs[@]}"; do
-        [[ -e $dir ]] || usage_error triage "triage: $dir does not exist"
-    done
+    need_paths triage "directories of crash files" "${dirs[@]}"
     use_build triage "$build"
     local files=()
     mapfile -t files < <(expand_inputs "${dirs[@]}" | grep -E '/(crash|timeout|leak|oom|minimized)-[^/]*$' || true)
