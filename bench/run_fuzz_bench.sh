@@ -32,7 +32,7 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 manifest="$build_dir/fuzz/targets.tsv"
-empty="$build_dir/fuzz/bench_fuzz_empty"
+empty="$build_dir/bench/bench_fuzz_empty"
 
 # Configure when the tree has no fuzzer binaries yet (the fuzz preset for its own directory,
 # the same settings by hand for any other).

@@ -68,7 +68,9 @@ run_one() {
   if [[ -n $corpus ]]; then
     cp "$corpus"/* "$scratch"/
   fi
-  if ! "${pin[@]}" "$build_dir/fuzz/$name" "$@" -detect_leaks=0 -max_total_time="$seconds" \
+  local binary="$build_dir/bench/$name"
+  [[ $name == bench_* ]] || binary="$build_dir/fuzz/$name"
+  if ! "${pin[@]}" "$binary" "$@" -detect_leaks=0 -max_total_time="$seconds" \
       -print_final_stats=1 "$scratch" >"$log" 2>&1; then
     echo "== $name exited with a failure; last lines of its log:" >&2
     tail -n 20 "$log" >&2

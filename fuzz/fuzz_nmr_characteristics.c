@@ -90,6 +90,8 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
+#include "fuzz_handles.h"
 #include "fuzz_run.h"
 
 #define MAX_ROLE 3       /* clients, and providers */
@@ -129,10 +131,7 @@ typedef struct module {
     NPIID npi_copy;
     NPI_MODULEID module_id;
     npi_data_t data;
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     uint32_t dispatch; /* the module's dispatch table (contents irrelevant) */
 } module_t;
 
@@ -169,8 +168,6 @@ static struct world {
     pair_t pairs[MAX_ROLE * MAX_ROLE]; /* [client * MAX_ROLE + provider] */
     unsigned long expected_warnings;
     unsigned reg_counter;
-    unsigned handle_counter;
-    HANDLE handles[MAX_MODULES];
     module_t *registering;          /* module inside NmrRegister* */
     unsigned last_peer_order;       /* peers of the current register reached so far */
     pair_t *attaching;              /* pair whose ClientAttachProvider is running */
@@ -636,14 +633,9 @@ static void do_register(module_t *m)
     if (m->handle == UNWRITTEN || m->handle == NULL) {
         fuzz_oracle_fail("%s %s succeeded without writing a handle", function, m->name);
     }
-    for (unsigned i = 0; i < w.handle_counter; i++) {
-        if (w.handles[i] == m->handle) {
-            fuzz_oracle_fail("%s %s returned a handle already issued in this input", function,
-                        m->name);
-        }
-    }
-    w.handles[w.handle_counter++] = m->handle;
-    m->handle_ordinal = w.handle_counter;
+    char what[64];
+    snprintf(what, sizeof what, "%s %s", function, m->name);
+    m->handle_ordinal = fuzz_handle_issue(m->handle, what);
     m->registered = true;
     m->reg_order = ++w.reg_counter;
     fuzz_trace_event("%s -> %s, handle h%u, %u warning(s)", function, fuzz_status_str(status),
@@ -671,7 +663,7 @@ static void do_deregister(module_t *m)
     ULONG before = nmr_verifier_warning_count();
     w.deregistering = m;
     m->deregistering = true;
-    NTSTATUS status = m->is_client ? NmrDeregisterClient(m->handle) : NmrDeregisterProvider(m->handle);
+    NTSTATUS status = fuzz_module_deregister(m->is_client, m->handle);
     w.deregistering = NULL;
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_PENDING) {
@@ -708,8 +700,7 @@ static void do_wait(module_t *m)
     fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
     ULONG before = nmr_verifier_warning_count();
     unsigned long callbacks = w.callbacks;
-    NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
-                                   : NmrWaitForProviderDeregisterComplete(m->handle);
+    NTSTATUS status = fuzz_module_wait(m->is_client, m->handle);
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
     if (status != STATUS_SUCCESS) {
         fuzz_oracle_fail("%s %s returned %s", function, m->name, fuzz_status_str(status));

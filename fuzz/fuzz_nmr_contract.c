@@ -128,7 +128,7 @@
  *     build/<preset>/fuzz/fuzz_nmr_contract_replay [-runs=N] [-print] corpus/fuzz_nmr_contract
  * Fuzzing (fuzz preset):
  *     build/fuzz/fuzz/fuzz_nmr_contract -max_len=256 /tmp/nmr-contract corpus/fuzz_nmr_contract
- * Seeds: python3 fuzz/fuzz_nmr_contract_seeds.py DIR.
+ * Seeds: fuzz/examples/fuzz_nmr_contract-*.txt (text inputs; -encode=OUT turns one into bytes).
  * Target functions: every NMR function of netioddk.h and every verifier stop and warning a
  * module can cause (src/nmr_*.c: nmr_verifier_stop, nmr_verifier_warn, the D4 report).
  */
@@ -146,14 +146,17 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
+#include "fuzz_calls.h"
+#include "fuzz_handles.h"
 #include "fuzz_run.h"
+#include "fuzz_warnings.h"
 
 #define SLOTS 2          /* modules per role */
 #define MODULES (2 * SLOTS)
 #define MAX_OPS 64
 #define MAX_RECORDS 96   /* binding records (proposals) per input */
 #define MAX_HANDLES 320  /* handles the modules have seen per input (<= 64 + 2 * 96) */
-#define MAX_FRAMES 24
 #define MAX_CALLOUTS 16
 #define MAX_ATTACHES 8   /* NmrClientAttachProvider calls in progress (nested) */
 #define MAX_HOOKS 2       /* hooks armed at a time */
@@ -313,10 +316,7 @@ typedef struct module {
     NPI_MODULEID module_id;   /* the module's own ModuleId (R3 may change it) */
     NPI_MODULEID registered_id; /* ModuleId at registration: what the verifier prints */
     NPI_MODULEID previous_id; /* ModuleId of the slot's previous registration (each differs) */
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     int dispatch;             /* its dispatch table: only the address matters */
 } module_t;
 
@@ -383,11 +383,6 @@ typedef struct handle_entry {
     unsigned index; /* registration: module index (role * SLOTS + slot); binding: record */
     unsigned gen;   /* registration: its generation */
 } handle_entry_t;
-
-typedef struct call_frame {
-    unsigned id;
-    const char *name;
-} call_frame_t;
 
 /* A callback in progress on the thread (for D11). */
 typedef struct callout {
@@ -479,8 +474,6 @@ static struct world {
     unsigned npi_count;
     nmr_verifier_config_t config;
     unsigned long reg_counter;
-    unsigned long expected_warnings;
-    const char *expected_warning_rule;
 
     module_t modules[MODULES]; /* C0 C1 P0 P1 */
     record_t records[MAX_RECORDS];
@@ -488,9 +481,6 @@ static struct world {
     handle_entry_t handles[MAX_HANDLES];
     unsigned handle_count;
 
-    call_frame_t frames[MAX_FRAMES];
-    unsigned frame_count;
-    unsigned next_call_id;
     callout_t callouts[MAX_CALLOUTS];
     unsigned callout_count;
     reg_frame_t regs[2];
@@ -668,50 +658,30 @@ static unsigned long model_live(bool possibly)
     return n;
 }
 
-static void expect_warning(const char *rule)
-{
-    w.expected_warnings++;
-    w.expected_warning_rule = rule;
-}
-
 /* ---- handles ------------------------------------------------------------------------------ */
 
+/* What a module knows of each handle it was given, by ledger ordinal (fuzz_handles.h). */
 static handle_entry_t *handle_find(HANDLE handle)
 {
-    for (unsigned i = 0; i < w.handle_count; i++) {
-        if (w.handles[i].handle == handle) {
-            return &w.handles[i];
-        }
-    }
-    return NULL;
+    unsigned ordinal = fuzz_handle_ordinal(handle);
+    return ordinal != 0 ? &w.handles[ordinal - 1] : NULL;
 }
 
-static unsigned handle_ordinal(HANDLE handle)
-{
-    const handle_entry_t *e = handle_find(handle);
-    return e ? (unsigned)(e - w.handles) + 1 : 0;
-}
-
-/* A handle the NMR just gave a module: never NULL, never seen before in this input. */
+/* A handle the NMR just gave a module: entered in the ledger, which checks it. */
 static unsigned handle_new(HANDLE handle, entity_kind_t kind, unsigned index, unsigned gen,
                            const char *what)
 {
-    if (handle == NULL) {
-        fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
+    unsigned ordinal = fuzz_handle_issue(handle, what);
+    if (ordinal > MAX_HANDLES) {
+        fuzz_oracle_fail("harness: more than %u handles in one input", MAX_HANDLES);
     }
-    if (handle_find(handle) != NULL) {
-        fuzz_oracle_fail("%s: handle h%u was issued before in this input (never reused)", what,
-                    handle_ordinal(handle));
-    }
-    if (w.handle_count == MAX_HANDLES) {
-        fuzz_oracle_fail("harness: handle table full");
-    }
-    handle_entry_t *e = &w.handles[w.handle_count++];
+    handle_entry_t *e = &w.handles[ordinal - 1];
     e->handle = handle;
     e->kind = kind;
     e->index = index;
     e->gen = gen;
-    return w.handle_count;
+    w.handle_count = ordinal;
+    return ordinal;
 }
 
 static bool entry_live(const handle_entry_t *e)
@@ -727,37 +697,9 @@ static bool entry_live(const handle_entry_t *e)
 /* Calls: frames, callouts and expected stops                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-static unsigned current_call_id(void)
+static void call_end(fuzz_call_t *frame)
 {
-    return w.frame_count ? w.frames[w.frame_count - 1].id : 0;
-}
-
-static bool call_in_progress(unsigned id)
-{
-    for (unsigned i = 0; i < w.frame_count; i++) {
-        if (w.frames[i].id == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static call_frame_t *call_begin(const char *name)
-{
-    if (w.frame_count == MAX_FRAMES) {
-        fuzz_oracle_fail("harness: NMR calls nested too deeply");
-    }
-    call_frame_t *frame = &w.frames[w.frame_count++];
-    frame->id = ++w.next_call_id;
-    frame->name = name;
-    return frame;
-}
-
-static void call_end(call_frame_t *frame)
-{
-    if (frame != &w.frames[w.frame_count - 1]) {
-        fuzz_oracle_fail("harness: call frames out of order");
-    }
+    fuzz_call_end(frame);
     if (w.expect.armed) {
         fuzz_oracle_fail("%s returned, but STOP %s was predicted (%s)", frame->name,
                     w.expect.outcome.rule, w.expect.outcome.why);
@@ -774,7 +716,6 @@ static void call_end(call_frame_t *frame)
                         i);
         }
     }
-    w.frame_count--;
 }
 
 /* A predicted stop: it must come before anything else happens. */
@@ -1124,7 +1065,7 @@ static void record_done_check(record_t *r)
 {
     if (r->side[0].state == S_DONE && r->side[1].state == S_DONE && r->state == R_DETACHING) {
         r->state = R_CLEANING;
-        r->completer = current_call_id();
+        r->completer = fuzz_call_current_id();
         if ((!r->side[0].cleanup_expected || r->side[0].cleaned) &&
             (!r->side[1].cleanup_expected || r->side[1].cleaned)) {
             r->state = R_GONE;
@@ -1173,7 +1114,7 @@ static void check_status(const char *function, NTSTATUS status, const outcome_t 
                     fuzz_status_str(o->status));
     }
     if (o->warn) {
-        expect_warning(o->rule);
+        fuzz_warning_expect(o->rule);
     }
 }
 
@@ -1255,7 +1196,7 @@ static bool choose_handle(unsigned variant, unsigned pick, entity_kind_t expecte
 
 static void trace_handle_call(const char *function, const module_t *actor, HANDLE handle)
 {
-    unsigned ordinal = handle_ordinal(handle);
+    unsigned ordinal = fuzz_handle_ordinal(handle);
     if (ordinal != 0) {
         fuzz_trace_event("%s(h%u) by %s at %s", function, ordinal, actor->name,
                          kshim_irql_name(KeGetCurrentIrql()));
@@ -1280,7 +1221,7 @@ static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     } else {
@@ -1293,8 +1234,7 @@ static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
             }
         }
     }
-    NTSTATUS status = actor->role == ROLE_CLIENT ? NmrDeregisterClient(handle)
-                                                 : NmrDeregisterProvider(handle);
+    NTSTATUS status = fuzz_module_deregister(actor->role == ROLE_CLIENT, handle);
     call_end(frame);
     leave();
     lower_to(old);
@@ -1323,12 +1263,11 @@ static void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant, bool 
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     }
-    NTSTATUS status = actor->role == ROLE_CLIENT ? NmrWaitForClientDeregisterComplete(handle)
-                                                 : NmrWaitForProviderDeregisterComplete(handle);
+    NTSTATUS status = fuzz_module_wait(actor->role == ROLE_CLIENT, handle);
     call_end(frame);
     leave();
     lower_to(old);
@@ -1356,7 +1295,7 @@ static void do_complete(bool client_function, const module_t *actor, HANDLE hand
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     } else if (side->state == S_IN_DETACH) {
@@ -1414,7 +1353,7 @@ static NTSTATUS do_attach(const module_t *actor, HANDLE handle, unsigned irql_va
     }
     trace_handle_call(function, actor, handle);
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     unsigned depth = w.attach_depth;
     if (o.stop) {
         expect_stop(&o, true, frame->id);
@@ -1481,6 +1420,9 @@ static NTSTATUS provider_attach_client(HANDLE, PVOID, PNPI_REGISTRATION_INSTANCE
 static NTSTATUS provider_detach_client(PVOID);
 static VOID provider_cleanup_binding_context(PVOID);
 
+/* The callbacks of every fake module of this target (fuzz_module.h). */
+static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
+
 static void fill_module(module_t *m, const action_t *a)
 {
     m->npi = a->npi % w.npi_count;
@@ -1510,29 +1452,16 @@ static void fill_module(module_t *m, const action_t *a)
         m->module_id.Guid.Data3 = (USHORT)m->gen;
         break;
     }
-    NPI_REGISTRATION_INSTANCE *instance;
-    memset(&m->chars, 0, sizeof m->chars);
-    if (m->role == ROLE_CLIENT) {
-        NPI_CLIENT_CHARACTERISTICS *c = &m->chars.client;
-        c->Version = m->id_kind == ID_BAD_VERSION ? 1 : 0;
-        c->Length = sizeof *c;
-        c->ClientAttachProvider = client_attach_provider;
-        c->ClientDetachProvider = client_detach_provider;
-        c->ClientCleanupBindingContext = m->has_cleanup ? client_cleanup_binding_context : NULL;
-        instance = &c->ClientRegistrationInstance;
-    } else {
-        NPI_PROVIDER_CHARACTERISTICS *p = &m->chars.provider;
-        p->Version = m->id_kind == ID_BAD_VERSION ? 1 : 0;
-        p->Length = sizeof *p;
-        p->ProviderAttachClient = provider_attach_client;
-        p->ProviderDetachClient = provider_detach_client;
-        p->ProviderCleanupBindingContext = m->has_cleanup ? provider_cleanup_binding_context : NULL;
-        instance = &p->ProviderRegistrationInstance;
+    NPI_REGISTRATION_INSTANCE *instance =
+        fuzz_characteristics_fill(&m->chars, m->role == ROLE_CLIENT, &module_callbacks,
+                                  m->has_cleanup, &m->npi_id, &m->module_id);
+    if (m->id_kind == ID_BAD_VERSION) {
+        if (m->role == ROLE_CLIENT) {
+            m->chars.client.Version = 1;
+        } else {
+            m->chars.provider.Version = 1;
+        }
     }
-    instance->Version = 0;
-    instance->Size = sizeof *instance;
-    instance->NpiId = &m->npi_id;
-    instance->ModuleId = &m->module_id;
     instance->Number = m->slot;
     instance->NpiSpecificCharacteristics = NULL;
     m->registered_id = m->module_id;
@@ -1631,19 +1560,18 @@ static void do_register(module_t *m, const action_t *a)
     m->state = M_REGISTERING;
     m->reg_order = ++w.reg_counter;
     enter();
-    call_frame_t *frame = call_begin(function);
+    fuzz_call_t *frame = fuzz_call_begin(function);
     reg->call_id = frame->id;
     w.reg_depth++;
     if (o.stop) {
         expect_stop(&o, true, frame->id);
     }
     if (o.warn) {
-        expect_warning(o.rule); /* R10 comes before any attach callback and its warnings */
+        fuzz_warning_expect(o.rule); /* R10 comes before any attach callback and its warnings */
         o.warn = false;
     }
     HANDLE out = (HANDLE)&forged_anchor[0];
-    NTSTATUS status = m->role == ROLE_CLIENT ? NmrRegisterClient(&m->chars.client, m, &out)
-                                             : NmrRegisterProvider(&m->chars.provider, m, &out);
+    NTSTATUS status = fuzz_module_register(&m->chars, m->role == ROLE_CLIENT, m, &out);
     w.reg_depth--;
     /* Proposals not reached by an attach: discarded (a side began deregistering). */
     for (; reg->next < reg->count; reg->next++) {
@@ -1917,7 +1845,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
         fuzz_oracle_fail("%s for binding b%u whose detach was not requested or already entered", cb,
                     record_index(r));
     }
-    if (!call_in_progress(r->detach_owner)) {
+    if (!fuzz_call_in_progress(r->detach_owner)) {
         fuzz_oracle_fail("%s for binding b%u outside the call that requested its detach", cb,
                     record_index(r));
     }
@@ -1999,7 +1927,7 @@ static void cleanup_callback(PVOID context, unsigned which)
     if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
         fuzz_oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, record_index(r));
     }
-    if (!call_in_progress(r->completer)) {
+    if (!fuzz_call_in_progress(r->completer)) {
         fuzz_oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
                     record_index(r));
     }
@@ -2059,8 +1987,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
 {
     const char *cb = "ProviderAttachClient";
     module_t *p = module_from_registration_context(ProviderContext, ROLE_PROVIDER, cb);
-    if (w.attach_depth == 0 || w.frame_count == 0 ||
-        strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
+    if (w.attach_depth == 0 || !fuzz_call_innermost_is("NmrClientAttachProvider")) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     unsigned depth = w.attach_depth - 1;
@@ -2151,7 +2078,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
         return status;
     }
     if (o.warn) {
-        expect_warning(o.rule);
+        fuzz_warning_expect(o.rule);
     }
     if (status != STATUS_SUCCESS) {
         context_free(&r->side[1], 1);
@@ -2418,35 +2345,18 @@ static void run_operation(void)
 /* Per-operation checks, teardown, stop handling                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-static void check_warnings(void)
-{
-    ULONG warnings = nmr_verifier_warning_count();
-    if (warnings != w.expected_warnings) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        fuzz_oracle_fail("%lu verifier warning(s), predicted %lu (last: %s)", (unsigned long)warnings,
-                    w.expected_warnings, rule ? rule : "none");
-    }
-    if (warnings != 0) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
-            fuzz_oracle_fail("last verifier warning is %s, predicted %s", rule ? rule : "none",
-                        w.expected_warning_rule);
-        }
-    }
-}
-
 static void check_after_operation(void)
 {
-    if (w.frame_count != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
+    if (fuzz_call_depth() != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
         KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", w.frame_count,
+        fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", fuzz_call_depth(),
                     w.callout_count, kshim_irql_name(KeGetCurrentIrql()));
     }
     unsigned long live = nmr_live_object_count();
     if (live != model_live(false)) {
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu", live, model_live(false));
     }
-    check_warnings();
+    fuzz_warnings_check();
     nmr_check_invariants();
 }
 
@@ -2529,7 +2439,7 @@ static void check_caught_stop(void)
         fuzz_oracle_fail("verifier stop %s, predicted %s (%s): %s", rule, o.rule, o.why, w.printed);
     }
     if (o.parameter4 == 1) {
-        expect_warning(o.rule); /* a fatal warning is counted before it stops */
+        fuzz_warning_expect(o.rule); /* a fatal warning is counted before it stops */
     }
     if (rec->bugcheck_parameters[3] != o.parameter4) {
         fuzz_oracle_fail("STOP %s with parameter 4 = %lu, predicted %lu", rule,
@@ -2606,7 +2516,7 @@ static void check_caught_stop(void)
     fuzz_trace_set_thread("main");
     /* Parameters 2 and 3 as ordinals or words: their values differ between runs. */
     char handle_text[32];
-    unsigned ordinal = handle_ordinal((HANDLE)rec->bugcheck_parameters[1]);
+    unsigned ordinal = fuzz_handle_ordinal((HANDLE)rec->bugcheck_parameters[1]);
     if (ordinal != 0) {
         snprintf(handle_text, sizeof handle_text, "h%u", ordinal);
     } else {
@@ -2626,7 +2536,7 @@ static void recover_after_stop(void)
         leave();
     }
     check_caught_stop();
-    check_warnings();
+    fuzz_warnings_check();
     unsigned long lower = model_live(false), upper = model_live(true);
     ULONG dropped = nmr_reset();
     if (dropped < lower || dropped > upper) {
@@ -2706,7 +2616,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                    : "NpiId or ModuleId",
                         w.change.rule);
         }
-        check_warnings();
+        fuzz_warnings_check();
     }
     static const fuzz_pool_tag_t module_tags[] = {
         {TAG_CLIENT_CONTEXT, "client binding context(s)"},
@@ -2718,6 +2628,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_input_finish(&w.in);
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u binding record(s), %u warning(s)%s", w.record_count,
-                     (unsigned)w.expected_warnings, stopped ? ", after a caught stop" : "");
+                     (unsigned)fuzz_warnings_expected(), stopped ? ", after a caught stop" : "");
     return 0;
 }

@@ -114,7 +114,11 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
+#include "fuzz_calls.h"
+#include "fuzz_handles.h"
 #include "fuzz_run.h"
+#include "fuzz_warnings.h"
 
 #define MAX_CLIENTS 4
 #define MAX_PROVIDERS 4
@@ -123,8 +127,6 @@
 #define MAX_RECORDS 192 /* proposals per input; a register needs MAX_PEERS free */
 #define MAX_PEERS 4
 #define MAX_LIVE 32     /* live bindings: at most one per (client, provider) slot pair */
-#define MAX_FRAMES 16
-#define HANDLE_TABLE_SIZE 2048 /* > registrations + 2 * records, power of two */
 
 #define MODULE_MAGIC 0x4d6f644du /* "MdoM" */
 #define SIDE_MAGIC 0x53696465u   /* "Side" */
@@ -187,10 +189,7 @@ typedef struct module {
     HANDLE handle;          /* out parameter of NmrRegister* */
     unsigned handle_ordinal;
     NPI_MODULEID module_id;
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     dispatch_table_t dispatch[2]; /* client: [0] older, [1] newer; provider: [0] */
 } module_t;
 
@@ -233,14 +232,11 @@ typedef struct record {
     side_t side[2];                    /* [0] client, [1] provider */
 } record_t;
 
-typedef struct call_frame {
-    unsigned id;
-    const char *name;
-    KIRQL irql;                     /* caller's IRQL */
-    unsigned long eligible_before;  /* fault-eligible calls before it */
-    unsigned long attributed_before; /* w.eligible_attributed before it */
-    bool may_allocate;              /* NmrRegister* only */
-} call_frame_t;
+/* The fault accounting of a call frame (fuzz_calls.h), by nesting depth. */
+typedef struct call_accounting {
+    unsigned long attributed_before; /* w.eligible_attributed before the call */
+    bool may_allocate;               /* NmrRegister* only */
+} call_accounting_t;
 
 typedef enum hook_point {
     HOOK_CLIENT_ATTACH_ENTRY,
@@ -260,12 +256,6 @@ typedef enum hook_action {
     HOOK_REGISTER_PROVIDER,
     HOOK_ACTION_COUNT
 } hook_action_t;
-
-typedef struct handle_entry {
-    HANDLE handle;
-    unsigned ordinal;
-    unsigned epoch;
-} handle_entry_t;
 
 static const char *const hook_point_names[HOOK_POINT_COUNT] = {
     "ClientAttachProvider entry", "ClientAttachProvider after NmrClientAttachProvider",
@@ -294,8 +284,6 @@ static struct world {
     nmr_verifier_config_t config;
     unsigned long reg_counter;
     unsigned long callbacks;       /* callbacks received, all modules */
-    unsigned long expected_warnings;
-    const char *expected_warning_rule;
 
     module_t clients[MAX_CLIENTS];
     module_t providers[MAX_PROVIDERS];
@@ -327,9 +315,7 @@ static struct world {
         NTSTATUS provider_status;
     } attach;
 
-    call_frame_t frames[MAX_FRAMES];
-    unsigned frame_count;
-    unsigned next_call_id;
+    call_accounting_t accounting[FUZZ_CALLS_MAX];
 
     struct {
         bool armed;
@@ -339,8 +325,6 @@ static struct world {
         unsigned arg;
     } hook;
 
-    unsigned handle_count;
-    unsigned handle_epoch; /* handle_table entries of other epochs are empty */
 } w;
 
 /* Oracle failures name the operation of the input they happened in. */
@@ -352,8 +336,6 @@ static void operation_context(char *buffer, size_t size)
 /* Outside `w` so that the per-input reset does not clear them: records are initialised
    when used, handle entries belong to the epoch (input) that wrote them. */
 static record_t binding_records[MAX_RECORDS];
-static handle_entry_t handle_table[HANDLE_TABLE_SIZE];
-static unsigned handle_epoch_counter;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Oracle failures and tracing                                                                */
@@ -378,108 +360,35 @@ static unsigned record_index(const record_t *record)
 /* Handles: never reused within an input; printed as ordinals so traces are deterministic      */
 /* ------------------------------------------------------------------------------------------ */
 
-static size_t handle_slot(HANDLE handle)
-{
-    uint64_t h = (uint64_t)(uintptr_t)handle;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return (size_t)(h & (HANDLE_TABLE_SIZE - 1));
-}
-
 /* Ordinal of a known handle, 0 if unknown. */
-static unsigned handle_lookup(HANDLE handle)
-{
-    for (size_t i = handle_slot(handle);; i = (i + 1) & (HANDLE_TABLE_SIZE - 1)) {
-        if (handle_table[i].epoch != w.handle_epoch) {
-            return 0;
-        }
-        if (handle_table[i].handle == handle) {
-            return handle_table[i].ordinal;
-        }
-    }
-}
-
 /* Record a handle the NMR just issued; it must be non-NULL and never seen before. */
-static unsigned handle_new(HANDLE handle, const char *what)
-{
-    if (handle == NULL) {
-        fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
-    }
-    if (handle_lookup(handle) != 0) {
-        fuzz_oracle_fail("%s: handle h%u was issued before in this input (handles are never reused)",
-                    what, handle_lookup(handle));
-    }
-    if (w.handle_count + 1 >= HANDLE_TABLE_SIZE / 2) {
-        fuzz_oracle_fail("harness: handle table full");
-    }
-    size_t i = handle_slot(handle);
-    while (handle_table[i].epoch == w.handle_epoch) {
-        i = (i + 1) & (HANDLE_TABLE_SIZE - 1);
-    }
-    handle_table[i].handle = handle;
-    handle_table[i].ordinal = ++w.handle_count;
-    handle_table[i].epoch = w.handle_epoch;
-    return handle_table[i].ordinal;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Calls into the NMR: frames for IRQL expectations, detach/cleanup deadlines, allocations     */
 /* ------------------------------------------------------------------------------------------ */
 
-static call_frame_t *call_begin(const char *name, bool may_allocate)
+/* A call frame (fuzz_calls.h) plus what the fault accounting needs of it. */
+static fuzz_call_t *call_begin(const char *name, bool may_allocate)
 {
-    if (w.frame_count == MAX_FRAMES) {
-        fuzz_oracle_fail("harness: NMR calls nested too deeply");
-    }
-    call_frame_t *frame = &w.frames[w.frame_count++];
-    frame->id = ++w.next_call_id;
-    frame->name = name;
-    frame->irql = KeGetCurrentIrql();
-    frame->eligible_before = kshim_fault_eligible_calls();
-    frame->attributed_before = w.eligible_attributed;
-    frame->may_allocate = may_allocate;
+    fuzz_call_t *frame = fuzz_call_begin(name);
+    call_accounting_t *accounting = &w.accounting[fuzz_call_depth() - 1];
+    accounting->attributed_before = w.eligible_attributed;
+    accounting->may_allocate = may_allocate;
     return frame;
 }
 
-static bool call_in_progress(unsigned id)
-{
-    for (unsigned i = 0; i < w.frame_count; i++) {
-        if (w.frames[i].id == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static unsigned current_call_id(void)
-{
-    return w.frame_count ? w.frames[w.frame_count - 1].id : 0;
-}
-
-static KIRQL current_call_irql(void)
-{
-    return w.frame_count ? w.frames[w.frame_count - 1].irql : PASSIVE_LEVEL;
-}
-
 /* Everything that must have happened inside the call before it returned. */
-static void call_end(call_frame_t *frame)
+static void call_end(fuzz_call_t *frame)
 {
-    if (frame != &w.frames[w.frame_count - 1]) {
-        fuzz_oracle_fail("harness: call frames out of order");
-    }
-    if (KeGetCurrentIrql() != frame->irql) {
-        fuzz_oracle_fail("%s returned at IRQL %s; it was called at %s", frame->name,
-                    kshim_irql_name(KeGetCurrentIrql()), kshim_irql_name(frame->irql));
-    }
+    const call_accounting_t *accounting = &w.accounting[fuzz_call_depth() - 1];
+    fuzz_call_end(frame);
     /* Fallible calls made by this call itself, not by a register nested inside it. */
-    unsigned long own = (kshim_fault_eligible_calls() - frame->eligible_before) -
-                        (w.eligible_attributed - frame->attributed_before);
-    if (!frame->may_allocate && own != 0) {
+    unsigned long own = (kshim_fault_eligible_calls() - frame->fallible_before) -
+                        (w.eligible_attributed - accounting->attributed_before);
+    if (!accounting->may_allocate && own != 0) {
         fuzz_oracle_fail("%s made %lu fallible allocation(s); only NmrRegister* may allocate",
                     frame->name, own);
     }
-    if (frame->may_allocate) {
+    if (accounting->may_allocate) {
         w.eligible_attributed += own;
     }
     for (unsigned k = 0; k < w.live_count; k++) {
@@ -502,7 +411,6 @@ static void call_end(call_frame_t *frame)
                                                                            : "provider");
         }
     }
-    w.frame_count--;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -595,12 +503,6 @@ static unsigned long model_live_objects(void)
         n += w.records[w.live[k]].state == RECORD_ATTACHED;
     }
     return n;
-}
-
-static void expect_warning(const char *rule)
-{
-    w.expected_warnings++;
-    w.expected_warning_rule = rule;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -708,7 +610,7 @@ static NTSTATUS attach_attempt(record_t *r, const dispatch_table_t *dispatch)
     fuzz_trace_event("NmrClientAttachProvider(h%u, b%u, dispatch v%u)", r->side[0].handle_ordinal,
                      record_index(r), dispatch->version);
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin("NmrClientAttachProvider", false);
+    fuzz_call_t *frame = call_begin("NmrClientAttachProvider", false);
     NTSTATUS status = NmrClientAttachProvider(r->side[0].handle, &r->side[0], dispatch,
                                               &provider_context, &provider_dispatch);
     call_end(frame);
@@ -735,7 +637,7 @@ static NTSTATUS attach_attempt(record_t *r, const dispatch_table_t *dispatch)
                     fuzz_status_str(status));
     }
     if (!NT_SUCCESS(status) && status != STATUS_NOINTERFACE) {
-        expect_warning("A9");
+        fuzz_warning_expect("A9");
     }
     return status;
 }
@@ -751,7 +653,7 @@ static void do_deregister(module_t *m, bool at_dispatch)
     fuzz_trace_event("%s(%s h%u) at %s", function, m->name, m->handle_ordinal,
                      kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, false);
+    fuzz_call_t *frame = call_begin(function, false);
     m->state = MODULE_DEREGISTERING;
     request_detach_of(m, frame->id);
     /* A peer whose attach has not started yet is discarded without any callback. */
@@ -766,7 +668,7 @@ static void do_deregister(module_t *m, bool at_dispatch)
             }
         }
     }
-    NTSTATUS status = m->is_client ? NmrDeregisterClient(m->handle) : NmrDeregisterProvider(m->handle);
+    NTSTATUS status = fuzz_module_deregister(m->is_client, m->handle);
     call_end(frame);
     fuzz_trace_leave();
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
@@ -792,7 +694,7 @@ static void do_complete(side_t *side, bool at_dispatch)
     fuzz_trace_event("%s(h%u) b%u at %s", function, side->handle_ordinal, side->record,
                      kshim_irql_name(KeGetCurrentIrql()));
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, false);
+    fuzz_call_t *frame = call_begin(function, false);
     /* A completion from inside the side's own detach callback takes effect when the callback
        returns STATUS_PENDING: the cleanup then runs in the call that invoked the callback,
        not inside this one. */
@@ -903,7 +805,7 @@ static record_t *record_new(module_t *c, module_t *p, HANDLE client_handle)
     r->side[0].detach_mode = c->detach_mode;
     r->side[0].cleanup_expected = c->has_cleanup;
     r->side[0].handle = client_handle;
-    r->side[0].handle_ordinal = handle_new(client_handle, "ClientAttachProvider binding handle");
+    r->side[0].handle_ordinal = fuzz_handle_issue(client_handle, "ClientAttachProvider binding handle");
     live_add(r);
     return r;
 }
@@ -1014,7 +916,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
     if (side->state != SIDE_IDLE) {
         fuzz_oracle_fail("%s called twice for binding b%u", cb, side->record);
     }
-    if (!call_in_progress(r->detach_owner)) {
+    if (!fuzz_call_in_progress(r->detach_owner)) {
         fuzz_oracle_fail("%s for binding b%u after the call that started the detach returned", cb,
                     side->record);
     }
@@ -1027,7 +929,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
         fuzz_oracle_fail("%s for binding b%u before the other side's detach (order: %s first)", cb,
                     side->record, w.config.provider_detach_first ? "provider" : "client");
     }
-    check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
+    check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : fuzz_call_current_irql(), cb);
 
     side->state = SIDE_IN_DETACH;
     maybe_fire_hook(which == 0 ? HOOK_CLIENT_DETACH : HOOK_PROVIDER_DETACH);
@@ -1036,7 +938,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
     switch (side->detach_mode) {
     case DETACH_PENDING_INLINE:
         do_complete(side, false);
-        side_done(r, side, current_call_id());
+        side_done(r, side, fuzz_call_current_id());
         status = STATUS_PENDING;
         break;
     case DETACH_PENDING:
@@ -1045,7 +947,7 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
         break;
     case DETACH_SUCCESS:
     default:
-        side_done(r, side, current_call_id());
+        side_done(r, side, fuzz_call_current_id());
         status = STATUS_SUCCESS;
         break;
     }
@@ -1085,11 +987,11 @@ static void cleanup_callback(PVOID context, unsigned which)
     if (which == 1 && r->side[0].cleanup_expected && !r->side[0].cleaned) {
         fuzz_oracle_fail("%s for binding b%u before ClientCleanupBindingContext", cb, side->record);
     }
-    if (!call_in_progress(r->completer)) {
+    if (!fuzz_call_in_progress(r->completer)) {
         fuzz_oracle_fail("%s for binding b%u outside the call that completed its last side", cb,
                     side->record);
     }
-    check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : current_call_irql(), cb);
+    check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : fuzz_call_current_irql(), cb);
     side->cleaned = true;
     update_destroyed(r);
     maybe_fire_hook(HOOK_CLEANUP);
@@ -1117,8 +1019,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
 
     fuzz_trace_event("%s %s <- %s", cb, p->name, r ? w.clients[r->client].name : "?");
     callback_enter();
-    if (!r || w.frame_count == 0 ||
-        strcmp(w.frames[w.frame_count - 1].name, "NmrClientAttachProvider") != 0) {
+    if (!r || !fuzz_call_innermost_is("NmrClientAttachProvider")) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
     module_t *c = &w.clients[r->client];
@@ -1144,7 +1045,7 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     }
     if (r->side[1].handle == NULL) {
         r->side[1].handle = NmrBindingHandle;
-        r->side[1].handle_ordinal = handle_new(NmrBindingHandle, "ProviderAttachClient binding handle");
+        r->side[1].handle_ordinal = fuzz_handle_issue(NmrBindingHandle, "ProviderAttachClient binding handle");
     } else if (r->side[1].handle != NmrBindingHandle) {
         fuzz_oracle_fail("%s: the provider-side handle of binding b%u changed between attempts", cb,
                     record_index(r));
@@ -1199,28 +1100,14 @@ static VOID provider_cleanup_binding_context(PVOID ProviderBindingContext)
 /* Operations                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The callbacks of every fake module of this target (fuzz_module.h). */
+static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
+
 static void fill_characteristics(module_t *m, uint8_t behaviour)
 {
-    NPI_REGISTRATION_INSTANCE *instance;
-    memset(&m->chars, 0, sizeof m->chars);
-    if (m->is_client) {
-        NPI_CLIENT_CHARACTERISTICS *cc = &m->chars.client;
-        cc->Version = 0;
-        cc->Length = sizeof *cc;
-        cc->ClientAttachProvider = client_attach_provider;
-        cc->ClientDetachProvider = client_detach_provider;
-        cc->ClientCleanupBindingContext = m->has_cleanup ? client_cleanup_binding_context : NULL;
-        instance = &cc->ClientRegistrationInstance;
-    } else {
-        NPI_PROVIDER_CHARACTERISTICS *pc = &m->chars.provider;
-        pc->Version = 0;
-        pc->Length = sizeof *pc;
-        pc->ProviderAttachClient = provider_attach_client;
-        pc->ProviderDetachClient = provider_detach_client;
-        pc->ProviderCleanupBindingContext =
-            m->has_cleanup ? provider_cleanup_binding_context : NULL;
-        instance = &pc->ProviderRegistrationInstance;
-    }
+    NPI_REGISTRATION_INSTANCE *instance = fuzz_characteristics_fill(
+        &m->chars, m->is_client, &module_callbacks, m->has_cleanup, &npi_ids[m->npi],
+        &m->module_id);
     memset(&m->module_id, 0, sizeof m->module_id);
     m->module_id.Length = sizeof m->module_id;
     if (behaviour & 0x80) {
@@ -1234,9 +1121,6 @@ static void fill_characteristics(module_t *m, uint8_t behaviour)
         m->module_id.Guid.Data3 = (USHORT)(m->is_client ? 0xc1 : 0x90);
     }
     instance->Version = (behaviour & 0x20) ? 1 : 0;
-    instance->Size = sizeof *instance;
-    instance->NpiId = &npi_ids[m->npi];
-    instance->ModuleId = &m->module_id;
     instance->Number = m->index;
     instance->NpiSpecificCharacteristics = (behaviour & 0x40) ? &npi_specific_data[m->npi] : NULL;
 }
@@ -1333,11 +1217,10 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
     m->handle = UNWRITTEN;
     m->reg_order = ++w.reg_counter;
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, true);
+    fuzz_call_t *frame = call_begin(function, true);
     reg->call_id = frame->id;
     w.reg_depth++;
-    NTSTATUS status = client ? NmrRegisterClient(&m->chars.client, m, &m->handle)
-                             : NmrRegisterProvider(&m->chars.provider, m, &m->handle);
+    NTSTATUS status = fuzz_module_register(&m->chars, client, m, &m->handle);
     w.reg_depth--;
     call_end(frame);
     fuzz_trace_leave();
@@ -1352,7 +1235,7 @@ static void do_register(module_t *m, unsigned npi, uint8_t behaviour, uint8_t ex
         fuzz_trace_event("fault injected at %s", site ? site : "?");
     }
     if (status == STATUS_SUCCESS) {
-        m->handle_ordinal = handle_new(m->handle, function);
+        m->handle_ordinal = fuzz_handle_issue(m->handle, function);
         fuzz_trace_event("%s -> %s, handle h%u", function, fuzz_status_str(status),
                          m->handle_ordinal);
     } else {
@@ -1502,9 +1385,8 @@ static void do_wait(module_t *m, bool force)
     fuzz_trace_event("%s(%s h%u)", function, m->name, m->handle_ordinal);
     unsigned long callbacks_before = w.callbacks;
     fuzz_trace_enter();
-    call_frame_t *frame = call_begin(function, false);
-    NTSTATUS status = m->is_client ? NmrWaitForClientDeregisterComplete(m->handle)
-                                   : NmrWaitForProviderDeregisterComplete(m->handle);
+    fuzz_call_t *frame = call_begin(function, false);
+    NTSTATUS status = fuzz_module_wait(m->is_client, m->handle);
     call_end(frame);
     fuzz_trace_leave();
     fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
@@ -1531,9 +1413,8 @@ static void op_wait(bool client)
     if (m->state == MODULE_REGISTERED && (a & 8)) {
         fuzz_trace_event("%s(%s h%u) before deregistration", function, m->name, m->handle_ordinal);
         fuzz_trace_enter();
-        call_frame_t *frame = call_begin(function, false);
-        NTSTATUS status = client ? NmrWaitForClientDeregisterComplete(m->handle)
-                                 : NmrWaitForProviderDeregisterComplete(m->handle);
+        fuzz_call_t *frame = call_begin(function, false);
+        NTSTATUS status = fuzz_module_wait(client, m->handle);
         call_end(frame);
         fuzz_trace_leave();
         fuzz_trace_event("%s -> %s", function, fuzz_status_str(status));
@@ -1541,7 +1422,7 @@ static void op_wait(bool client)
             fuzz_oracle_fail("%s before NmrDeregister* returned %s, expected STATUS_INVALID_PARAMETER",
                         function, fuzz_status_str(status));
         }
-        expect_warning("R8");
+        fuzz_warning_expect("R8");
         return;
     }
     if (m->state != MODULE_DEREGISTERING) {
@@ -1593,8 +1474,8 @@ static void op_hook(void)
 /* After every operation: the registrar agrees with the model. */
 static void check_after_operation(void)
 {
-    if (w.frame_count != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        fuzz_oracle_fail("harness: operation left %u call frame(s) or IRQL %s", w.frame_count,
+    if (fuzz_call_depth() != 0 || KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        fuzz_oracle_fail("harness: operation left %u call frame(s) or IRQL %s", fuzz_call_depth(),
                     kshim_irql_name(KeGetCurrentIrql()));
     }
     for (unsigned k = 0; k < w.live_count; k++) {
@@ -1613,19 +1494,7 @@ static void check_after_operation(void)
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu live object(s)", live,
                     model_live_objects());
     }
-    ULONG warnings = nmr_verifier_warning_count();
-    if (warnings != w.expected_warnings) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        fuzz_oracle_fail("%lu verifier warning(s), expected %lu (last: %s)", (unsigned long)warnings,
-                    w.expected_warnings, rule ? rule : "none");
-    }
-    if (warnings != 0) {
-        const char *rule = nmr_verifier_last_warning_rule();
-        if (!rule || strcmp(rule, w.expected_warning_rule) != 0) {
-            fuzz_oracle_fail("last verifier warning is %s, expected %s", rule ? rule : "none",
-                        w.expected_warning_rule);
-        }
-    }
+    fuzz_warnings_check();
     nmr_check_invariants();
 }
 
@@ -1668,12 +1537,6 @@ static void world_reset(void)
 {
     memset(&w, 0, sizeof w);
     w.records = binding_records;
-    /* Epoch 0 never names an input, so the zero-initialised table starts empty. */
-    if (++handle_epoch_counter == 0) {
-        memset(handle_table, 0, sizeof handle_table);
-        handle_epoch_counter = 1;
-    }
-    w.handle_epoch = handle_epoch_counter;
     for (unsigned role = 0; role < 2; role++) {
         module_t *array = role == 0 ? w.clients : w.providers;
         for (unsigned i = 0; i < MAX_PEERS; i++) {
@@ -1776,6 +1639,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_run_end();
     fuzz_trace_set_thread("main");
     fuzz_trace_event("audit ok: %u callback(s), %u binding record(s), %u warning(s)",
-                     (unsigned)w.callbacks, w.record_count, (unsigned)w.expected_warnings);
+                     (unsigned)w.callbacks, w.record_count, (unsigned)fuzz_warnings_expected());
     return 0;
 }

@@ -128,7 +128,7 @@
  *     build/<preset>/fuzz/fuzz_nmr_schedule_replay -encode=OUT.bin TEXTFILE
  * Fuzzing (fuzz preset; fuzz_nmr_schedule.options holds the options):
  *     build/fuzz/fuzz/fuzz_nmr_schedule -max_len=512 work/ corpus/fuzz_nmr_schedule
- * Seeds: python3 fuzz/fuzz_nmr_schedule_seeds.py --list.
+ * Seeds: fuzz/examples/fuzz_nmr_schedule-*.txt (text inputs; -encode=OUT turns one into bytes).
  * Target functions: NmrRegisterClient, NmrRegisterProvider, NmrClientAttachProvider,
  * NmrDeregisterClient, NmrDeregisterProvider, NmrWaitForClientDeregisterComplete,
  * NmrWaitForProviderDeregisterComplete, NmrClientDetachProviderComplete,
@@ -148,6 +148,7 @@
 #include <kshim/kshim.h>
 
 #include "fuzz_input.h"
+#include "fuzz_module.h"
 #include "fuzz_run.h"
 
 #define SLOT_COUNT 4        /* C0 C1 P0 P1 */
@@ -245,10 +246,7 @@ typedef struct epoch {
     bool item_in_context;
     bool resident;
     NPI_MODULEID module_id;
-    union {
-        NPI_CLIENT_CHARACTERISTICS client;
-        NPI_PROVIDER_CHARACTERISTICS provider;
-    } chars;
+    fuzz_characteristics_t chars;
     HANDLE handle;          /* owner (or main after the join) only */
     /* Sequence stamps (w.seq) of the owner's calls; 0 = not yet. */
     atomic_ulong reg_start, reg_done, dereg_start, dereg_done;
@@ -1075,6 +1073,9 @@ static VOID provider_cleanup_binding_context(PVOID ProviderBindingContext)
 /* Operations (on the slot's owner)                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The callbacks of every fake module of this target (fuzz_module.h). */
+static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
+
 static void fill_epoch(epoch_t *e, slot_t *s, unsigned slot_index, uint8_t behaviour)
 {
     unsigned index = e->index;
@@ -1095,25 +1096,8 @@ static void fill_epoch(epoch_t *e, slot_t *s, unsigned slot_index, uint8_t behav
     e->module_id.Guid.Data1 = 0x46757a7a; /* "Fuzz" */
     e->module_id.Guid.Data2 = (USHORT)slot_index;
     e->module_id.Guid.Data3 = (USHORT)e->gen;
-    NPI_REGISTRATION_INSTANCE *instance;
-    if (e->is_client) {
-        e->chars.client.Length = sizeof(NPI_CLIENT_CHARACTERISTICS);
-        e->chars.client.ClientAttachProvider = client_attach_provider;
-        e->chars.client.ClientDetachProvider = client_detach_provider;
-        e->chars.client.ClientCleanupBindingContext =
-            e->has_cleanup ? client_cleanup_binding_context : NULL;
-        instance = &e->chars.client.ClientRegistrationInstance;
-    } else {
-        e->chars.provider.Length = sizeof(NPI_PROVIDER_CHARACTERISTICS);
-        e->chars.provider.ProviderAttachClient = provider_attach_client;
-        e->chars.provider.ProviderDetachClient = provider_detach_client;
-        e->chars.provider.ProviderCleanupBindingContext =
-            e->has_cleanup ? provider_cleanup_binding_context : NULL;
-        instance = &e->chars.provider.ProviderRegistrationInstance;
-    }
-    instance->Size = sizeof(NPI_REGISTRATION_INSTANCE);
-    instance->NpiId = &npi_ids[e->npi];
-    instance->ModuleId = &e->module_id;
+    fuzz_characteristics_fill(&e->chars, e->is_client, &module_callbacks, e->has_cleanup,
+                              &npi_ids[e->npi], &e->module_id);
     atomic_store(&e->reg_start, 0);
     atomic_store(&e->reg_done, 0);
     atomic_store(&e->dereg_start, 0);
@@ -1174,8 +1158,7 @@ static void do_register(worker_t *wk, unsigned slot_index, uint8_t behaviour)
     trace_enter();
     atomic_store(&e->reg_start, stamp());
     HANDLE handle = NULL;
-    NTSTATUS status = s->is_client ? NmrRegisterClient(&e->chars.client, e, &handle)
-                                   : NmrRegisterProvider(&e->chars.provider, e, &handle);
+    NTSTATUS status = fuzz_module_register(&e->chars, s->is_client, e, &handle);
     atomic_store(&e->reg_done, stamp());
     trace_leave();
     TRACE("-> %s", fuzz_status_str(status));
@@ -1202,7 +1185,7 @@ static void do_deregister(worker_t *wk, unsigned slot_index, bool at_dispatch)
     if (at_dispatch) {
         KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
     }
-    NTSTATUS status = s->is_client ? NmrDeregisterClient(e->handle) : NmrDeregisterProvider(e->handle);
+    NTSTATUS status = fuzz_module_deregister(s->is_client, e->handle);
     if (at_dispatch) {
         KeLowerIrql(old_irql);
     }
@@ -1262,8 +1245,7 @@ static void do_wait(worker_t *wk, unsigned slot_index)
         s->is_client ? "NmrWaitForClientDeregisterComplete" : "NmrWaitForProviderDeregisterComplete";
     TRACE("%s(%s#%u)", function, s->name, e->gen);
     trace_enter();
-    NTSTATUS status = s->is_client ? NmrWaitForClientDeregisterComplete(e->handle)
-                                   : NmrWaitForProviderDeregisterComplete(e->handle);
+    NTSTATUS status = fuzz_module_wait(s->is_client, e->handle);
     trace_leave();
     TRACE("-> %s", fuzz_status_str(status));
     if (status != STATUS_SUCCESS) {

@@ -2,8 +2,11 @@
 /* fuzz_run.c - per-input reset and end-of-input audit (fuzz_run.h). */
 #include "fuzz_run.h"
 
+#include "fuzz_calls.h"
+#include "fuzz_handles.h"
 #include "fuzz_oracle.h"
 #include "fuzz_state_coverage.h"
+#include "fuzz_warnings.h"
 
 #include <nmr_module.h>
 
@@ -20,6 +23,9 @@ void fuzz_run_begin(void)
                          (unsigned long)leftover);
     }
     kshim_fault_set_plan(NULL);
+    fuzz_handles_reset();
+    fuzz_calls_reset();
+    fuzz_warnings_reset();
     pool_baseline = kshim_pool_live_count();
 }
 

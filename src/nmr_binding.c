@@ -19,16 +19,6 @@
 static const UCHAR provider_out_unwritten;
 #define PROVIDER_OUT_UNWRITTEN ((PVOID)&provider_out_unwritten)
 
-/* Oracle canaries (nmr_internal.h) longer than a few lines: defined at the end of this file. */
-#if NMR_CANARY_PROVIDER_CLEANUP_FIRST
-static PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN canary_provider_cleanup_first(
-    nmr_binding_t *binding, BOOLEAN provider_first, BOOLEAN raise,
-    PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN provider_cleanup, PVOID provider_context);
-#endif
-#if NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK
-static BOOLEAN canary_other_side_complete_unlocked(HANDLE handle, nmr_handle_kind_t expected);
-#endif
-
 nmr_binding_t *nmr_binding_create(nmr_registration_t *client, nmr_registration_t *provider,
                                   nmr_registration_t *proposer)
 {
@@ -65,14 +55,7 @@ VOID nmr_binding_unlink(nmr_binding_t *binding)
     nmr_note_transition(NMR_OBJECT_BINDING, binding->state, NMR_STATE_NONE);
     RemoveEntryList(&binding->link);
     account_finished_binding(binding->client);
-#if NMR_CANARY_FINISHED_BINDING_ACCOUNTED_TO_CLIENT_TWICE
-    /* Canary (fuzz_nmr_ops: nmr_check_invariants() after the operation, "STOP INTERNAL ...
-       binding_count"): a copy-pasted line accounts the client twice, so the provider's
-       count never drops (its wait would hang) and the client's drops too early. */
-    account_finished_binding(binding->client);
-#else
     account_finished_binding(binding->provider);
-#endif
 }
 
 static HANDLE client_handle(const nmr_binding_t *binding)
@@ -101,16 +84,8 @@ VOID nmr_side_set_state(nmr_binding_t *binding, nmr_binding_side_t *side, nmr_si
 
 static BOOLEAN both_sides_complete(const nmr_binding_t *binding)
 {
-#if NMR_CANARY_CLEANUP_BEFORE_SECOND_SIDE
-    /* Canary (fuzz_nmr_ops and fuzz_nmr_characteristics: "cleanup ... before both sides
-       completed/detached"): || for &&, so the first side to complete starts the cleanups
-       while the other side's detach has not run or is still pending. */
-    return (BOOLEAN)(binding->client_side.state == NMR_SIDE_COMPLETE ||
-                     binding->provider_side.state == NMR_SIDE_COMPLETE);
-#else
     return (BOOLEAN)(binding->client_side.state == NMR_SIDE_COMPLETE &&
                      binding->provider_side.state == NMR_SIDE_COMPLETE);
-#endif
 }
 
 VOID nmr_binding_queue_detach(nmr_binding_t *binding, PLIST_ENTRY batch)
@@ -125,58 +100,30 @@ VOID nmr_binding_queue_detach(nmr_binding_t *binding, PLIST_ENTRY batch)
 static VOID run_cleanup(nmr_binding_t *binding)
 {
     KIRQL old_irql = nmr_lock();
-#if NMR_CANARY_CLEANUP_IRQL_FROM_DETACH_CONFIG
-    /* Canary (fuzz_nmr_ops: "...CleanupBindingContext called at IRQL X, expected Y"): the
-       cleanup reuses the detach callouts' IRQL setting, a copy-paste slip between two
-       look-alike flags. */
-    BOOLEAN raise = nmr_registrar.config.detach_at_dispatch;
-#else
     BOOLEAN raise = nmr_registrar.config.cleanup_at_dispatch;
-#endif
-#if NMR_CANARY_PROVIDER_CLEANUP_FIRST
-    BOOLEAN provider_first = nmr_registrar.config.provider_detach_first; /* (canary, below) */
-#endif
     PVOID client_context = binding->client_side.binding_context;
     PVOID provider_context = binding->provider_side.binding_context;
     PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN client_cleanup =
         binding->client->characteristics.client->ClientCleanupBindingContext;
     PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN provider_cleanup =
         binding->provider->characteristics.provider->ProviderCleanupBindingContext;
-#if NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP
-    /* Canary (fuzz_nmr_schedule: "NmrWaitFor*(..) returned after 0 cleanup(s)"): unlinked,
-       which lets the waits return, before the cleanups below have run. */
-    nmr_binding_unlink(binding);
-#endif
     nmr_unlock(old_irql);
 
     nmr_callout_t callout;
-#if NMR_CANARY_PROVIDER_CLEANUP_FIRST
-    provider_cleanup = canary_provider_cleanup_first(binding, provider_first, raise,
-                                                     provider_cleanup, provider_context);
-#endif
     if (client_cleanup != NULL) {
         nmr_callout_begin(&callout, binding, NMR_CALLOUT_CLIENT_CLEANUP, raise);
         client_cleanup(client_context);
         nmr_callout_end(&callout);
     }
-#if NMR_CANARY_PROVIDER_CLEANUP_NEEDS_CLIENT_CLEANUP
-    /* Canary (fuzz_nmr_characteristics: "NmrDeregister* returned with binding C-P cleaned up
-       0/0 times"): the provider's cleanup sits inside the client's `if` (a misplaced brace),
-       so a client without a cleanup callback costs the provider its cleanup. */
-    if (provider_cleanup != NULL && client_cleanup != NULL) {
-#else
     if (provider_cleanup != NULL) {
-#endif
         nmr_callout_begin(&callout, binding, NMR_CALLOUT_PROVIDER_CLEANUP, raise);
         provider_cleanup(provider_context);
         nmr_callout_end(&callout);
     }
 
-#if !NMR_CANARY_DRAIN_SIGNAL_BEFORE_CLEANUP /* (that canary unlinked the binding above) */
     old_irql = nmr_lock();
     nmr_binding_unlink(binding);
     nmr_unlock(old_irql);
-#endif
     nmr_binding_free(binding);
 }
 
@@ -186,15 +133,6 @@ static VOID run_detach(nmr_binding_t *binding)
     KIRQL old_irql = nmr_lock();
     BOOLEAN provider_first = nmr_registrar.config.provider_detach_first;
     BOOLEAN raise = nmr_registrar.config.detach_at_dispatch;
-#if NMR_CANARY_DEREGISTERING_SIDE_DETACHES_FIRST
-    /* Canary (fuzz_nmr_ops: "ProviderDetachClient ... before the other side's detach (order:
-       client first)"): the module that deregisters is detached first, an order that looks
-       natural but is not the documented one. */
-    if (binding->provider->state != NMR_REGISTRATION_ACTIVE &&
-        binding->client->state == NMR_REGISTRATION_ACTIVE) {
-        provider_first = TRUE;
-    }
-#endif
     nmr_unlock(old_irql);
 
     for (ULONG turn = 0; turn < 2; turn++) {
@@ -240,15 +178,6 @@ static VOID run_detach(nmr_binding_t *binding)
                                ? NMR_SIDE_COMPLETE
                                : NMR_SIDE_PENDING);
         BOOLEAN done = both_sides_complete(binding);
-#if NMR_CANARY_EARLY_COMPLETION_NEVER_CLEANS_UP
-        /* Canary (fuzz_nmr_ops: the call returns "without its cleanup", or the binding stays
-           counted in nmr_live_object_count()): "STATUS_PENDING means the completion comes
-           later and cleans up", forgetting that it may already have come from inside the
-           callback (COMPLETED_EARLY). */
-        if (status == STATUS_PENDING) {
-            done = FALSE;
-        }
-#endif
         if (done) {
             nmr_binding_set_state(binding, NMR_BINDING_CLEANING_UP);
         }
@@ -276,16 +205,8 @@ static VOID run_attach(nmr_binding_t *binding)
     nmr_registration_t *provider = binding->provider;
     nmr_callout_t callout;
     nmr_callout_begin(&callout, binding, NMR_CALLOUT_CLIENT_ATTACH, FALSE);
-#if NMR_CANARY_CLIENT_ATTACH_GETS_PROVIDER_CONTEXT
-    /* Canary (fuzz_nmr_ops: "ClientAttachProvider received a registration context that is not
-       the client's own"): the two registrations' fields mixed up, as when the call is written
-       from the provider's point of view. */
-    NTSTATUS status = client->characteristics.client->ClientAttachProvider(
-        client_handle(binding), provider->context, provider->instance);
-#else
     NTSTATUS status = client->characteristics.client->ClientAttachProvider(
         client_handle(binding), client->context, provider->instance);
-#endif
     nmr_callout_end(&callout);
 
     LIST_ENTRY batch;
@@ -298,17 +219,12 @@ static VOID run_attach(nmr_binding_t *binding)
                           "attached",
                           nmr_status_name(status), (ULONG)status);
     }
-#if !NMR_CANARY_ATTACH_SUCCESS_TRUSTED
-    /* Canary (fuzz_nmr_contract: "returned, but STOP A1 was predicted"): a registrar that
-       takes the client's word for it, as usersim's does, never notices the provider was
-       never asked. */
     if (status == STATUS_SUCCESS && !binding->attach_succeeded) {
         nmr_verifier_stop("A1", "ClientAttachProvider", handle, client,
                           "returned STATUS_SUCCESS without a successful "
                           "NmrClientAttachProvider (%s)",
                           binding->attach_called ? "its last call failed" : "it never called it");
     }
-#endif
     if (binding->attach_called && status != binding->last_attach_status) {
         nmr_verifier_stop("A2", "ClientAttachProvider", handle, client,
                           "returned %s (0x%08lx) but its last NmrClientAttachProvider returned "
@@ -320,26 +236,6 @@ static VOID run_attach(nmr_binding_t *binding)
                               ? ": the provider stays attached to a client that thinks it is not"
                               : "");
     }
-#if NMR_CANARY_DECLINED_BINDING_NOT_UNLINKED
-    /* Canary (fuzz_nmr_ops: "nmr_live_object_count() is N, the model has M"): a declined
-       binding is left on the list (ATTACHING forever, never picked up again) instead of
-       being unlinked and freed; it also keeps both registrations' binding_count up. */
-    if (status == STATUS_NOINTERFACE) {
-        nmr_unlock(old_irql);
-        return;
-    }
-#endif
-#if NMR_CANARY_CLEANUP_AFTER_FAILED_ATTACH
-    /* Canary (fuzz_nmr_ops: "...CleanupBindingContext for binding bN that never attached"):
-       "the client may have set up a binding context, so clean up" after a failed attach; the
-       contract is no callback at all for it (spec 2.3). */
-    if (status != STATUS_SUCCESS && binding->attach_called) {
-        nmr_binding_set_state(binding, NMR_BINDING_CLEANING_UP);
-        nmr_unlock(old_irql);
-        run_cleanup(binding);
-        return;
-    }
-#endif
     if (status != STATUS_SUCCESS) {
         /* A failed attach gets no detach and no cleanup (spec 2.3). */
         nmr_binding_unlink(binding);
@@ -348,15 +244,10 @@ static VOID run_attach(nmr_binding_t *binding)
         return;
     }
     nmr_binding_set_state(binding, NMR_BINDING_ATTACHED);
-    /* Canary NO_LATE_COMER_DETACH (fuzz_nmr_schedule: "STOP D4: NmrWaitFor*: blocked";
-       usersim #318) leaves out this check: the late-comer binding stays attached, so the
-       deregistering side's wait never returns. */
-#if !NMR_CANARY_NO_LATE_COMER_DETACH
     if (client->state != NMR_REGISTRATION_ACTIVE || provider->state != NMR_REGISTRATION_ACTIVE) {
         /* Late-comer: a side began deregistering while the attach was in flight. */
         nmr_binding_queue_detach(binding, &batch);
     }
-#endif
     nmr_unlock(old_irql);
     nmr_binding_run_detach_batch(&batch);
 }
@@ -378,12 +269,6 @@ VOID nmr_binding_attach_proposed(nmr_registration_t *proposer)
             nmr_unlock(old_irql);
             return;
         }
-        /* Canary ATTACH_WITH_DEREGISTERING_PEER (fuzz_nmr_ops: "ClientAttachProvider ...: Pn is
-           deregistering (no attach may start)") leaves out this check: the states were
-           checked when the binding was proposed and are not checked again when its attach
-           starts, so a peer that deregistered in between (inside an earlier attach of the
-           same NmrRegister*) is still attached. */
-#if !NMR_CANARY_ATTACH_WITH_DEREGISTERING_PEER
         if (next->client->state != NMR_REGISTRATION_ACTIVE ||
             next->provider->state != NMR_REGISTRATION_ACTIVE) {
             /* A side began deregistering before the attach started: no callbacks at all. */
@@ -392,7 +277,6 @@ VOID nmr_binding_attach_proposed(nmr_registration_t *proposer)
             nmr_binding_free(next);
             continue;
         }
-#endif
         nmr_binding_set_state(next, NMR_BINDING_ATTACHING);
         next->attach_thread = KeGetCurrentThread();
         nmr_unlock(old_irql);
@@ -455,11 +339,6 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
                           "called again after it returned STATUS_SUCCESS for this binding");
     }
     binding->attach_called = TRUE;
-#if NMR_CANARY_CLEANUP_AFTER_FAILED_ATTACH
-    /* (Canary, see run_attach: the context is recorded when offered, so the wrongful cleanup
-       receives the client's own context.) */
-    binding->client_side.binding_context = ClientBindingContext;
-#endif
     if (ProviderBindingContext == NULL || ProviderDispatch == NULL) {
         binding->last_attach_status = STATUS_INVALID_PARAMETER;
         nmr_unlock(old_irql);
@@ -473,19 +352,9 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     const VOID *provider_dispatch = PROVIDER_OUT_UNWRITTEN;
     nmr_callout_t callout;
     nmr_callout_begin(&callout, binding, NMR_CALLOUT_PROVIDER_ATTACH, FALSE);
-#if NMR_CANARY_PROVIDER_GETS_PROVIDER_INSTANCE
-    /* Canary (fuzz_nmr_characteristics and fuzz_nmr_ops: "ProviderAttachClient ... received
-       a registration instance that is not" the client's own): the instance argument copied
-       from ClientAttachProvider's call, provider->instance. */
-    (void)client; /* (the client's instance is what this canary leaves out) */
-    NTSTATUS status = provider->characteristics.provider->ProviderAttachClient(
-        provider_handle(binding), provider->context, provider->instance, ClientBindingContext,
-        ClientDispatch, &provider_context, &provider_dispatch);
-#else
     NTSTATUS status = provider->characteristics.provider->ProviderAttachClient(
         provider_handle(binding), provider->context, client->instance, ClientBindingContext,
         ClientDispatch, &provider_context, &provider_dispatch);
-#endif
     nmr_callout_end(&callout);
 
     if (NT_SUCCESS(status) && status != STATUS_SUCCESS) {
@@ -504,13 +373,7 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
                                      : "ProviderBindingContext")
                               : "ProviderDispatch");
     }
-#if NMR_CANARY_A9_WARNING_FOR_NOINTERFACE
-    /* Canary (fuzz_nmr_ops: "N verifier warning(s), expected M"): the check is written as
-       "any failure", so the documented decline STATUS_NOINTERFACE is warned about too. */
-    if (!NT_SUCCESS(status)) {
-#else
     if (!NT_SUCCESS(status) && status != STATUS_NOINTERFACE) {
-#endif
         nmr_verifier_warn("A9", "ProviderAttachClient", provider_handle(binding), provider,
                           "declined with %s (0x%08lx); a provider that does not want the client "
                           "returns STATUS_NOINTERFACE",
@@ -528,34 +391,9 @@ NTSTATUS NmrClientAttachProvider(HANDLE NmrBindingHandle, PVOID ClientBindingCon
     }
     nmr_unlock(old_irql);
     if (status == STATUS_SUCCESS) {
-#if NMR_CANARY_ATTACH_RETURNS_CLIENT_CONTEXT
-        /* Canary (fuzz_nmr_characteristics: "NmrClientAttachProvider ...: out values are not
-           the provider's"): the client's binding context handed back in place of the
-           provider's (look-alike names). */
-        *ProviderBindingContext = ClientBindingContext;
-#else
-        *ProviderBindingContext = provider_context;
-#endif
-        *ProviderDispatch = provider_dispatch;
-    }
-#if NMR_CANARY_ATTACH_OUT_VALUES_WRITTEN_ON_FAILURE
-    /* Canary (fuzz_nmr_ops: "NmrClientAttachProvider wrote its out parameters on
-       STATUS_NOINTERFACE"): the out values copied whatever the status, so the client sees
-       whatever a declining provider left there (here the unwritten sentinel). */
-    if (status != STATUS_SUCCESS) {
         *ProviderBindingContext = provider_context;
         *ProviderDispatch = provider_dispatch;
     }
-#endif
-#if NMR_CANARY_ATTACH_STATUS_NOT_PASSED_THROUGH
-    /* Canary (fuzz_nmr_ops: "NmrClientAttachProvider returned STATUS_NOINTERFACE but
-       ProviderAttachClient returned STATUS_UNSUCCESSFUL"): every refusal normalised to "no
-       interface"; the documented result is the provider's status unchanged (and A2 then
-       compares the client's return with it). */
-    if (!NT_SUCCESS(status)) {
-        return STATUS_NOINTERFACE;
-    }
-#endif
     return status;
 }
 
@@ -566,9 +404,6 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
                           "called at IRQL %u; requires IRQL <= DISPATCH_LEVEL",
                           (unsigned)KeGetCurrentIrql());
     }
-#if NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK
-    BOOLEAN other_complete_early = canary_other_side_complete_unlocked(handle, expected);
-#endif
     KIRQL old_irql = nmr_lock();
     nmr_binding_side_t *side = NULL;
     nmr_binding_t *binding = binding_from_handle(handle, expected, function, &side);
@@ -593,16 +428,9 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
     switch (side->state) {
     case NMR_SIDE_NOT_DETACHING:
     case NMR_SIDE_DETACH_QUEUED:
-#if NMR_CANARY_EARLY_DETACH_COMPLETE_ACCEPTED
-        /* Canary (fuzz_nmr_contract: "returned, but STOP D5 was predicted"): only the
-           states a careful module reaches are handled; a completion before the detach
-           request is taken as the pending one. */
-        break;
-#else
         nmr_verifier_stop("D5", function, handle, module,
                           "called before the NMR requested detach (binding %s)",
                           nmr_binding_state_name(binding->state));
-#endif
     case NMR_SIDE_IN_DETACH:
         /* Legal race: the completion overtook the detach callback's return. */
         nmr_side_set_state(binding, side, NMR_SIDE_COMPLETED_EARLY);
@@ -622,11 +450,7 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
         break;
     }
     nmr_side_set_state(binding, side, NMR_SIDE_COMPLETE);
-#if NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK
-    BOOLEAN done = other_complete_early; /* (canary: decided on the read before the lock) */
-#else
     BOOLEAN done = both_sides_complete(binding);
-#endif
     if (done) {
         nmr_binding_set_state(binding, NMR_BINDING_CLEANING_UP);
     }
@@ -689,49 +513,3 @@ const char *nmr_side_state_name(nmr_side_state_t state, BOOLEAN client_side)
     }
     return "?";
 }
-
-/* ---- Oracle canaries ----------------------------------------------------------------------
- * Deliberately broken variants, each compiled only into its nmr_canary_<slug> library
- * (nmr_internal.h); the correct core above calls them from a one-line #if. */
-
-#if NMR_CANARY_PROVIDER_CLEANUP_FIRST
-/* Canary (fuzz_nmr_ops: "ProviderCleanupBindingContext ... before
-   ClientCleanupBindingContext"): the cleanups follow the detach order, so with
-   provider_detach_first (read under the lock by run_cleanup) the provider's runs first;
-   docs/behaviour.md fixes client first. Runs the provider's cleanup now in that case and
-   returns the provider cleanup left for run_cleanup (NULL once run). Called without the lock. */
-static PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN canary_provider_cleanup_first(
-    nmr_binding_t *binding, BOOLEAN provider_first, BOOLEAN raise,
-    PNPI_PROVIDER_CLEANUP_BINDING_CONTEXT_FN provider_cleanup, PVOID provider_context)
-{
-    if (!provider_first || provider_cleanup == NULL) {
-        return provider_cleanup;
-    }
-    nmr_callout_t callout;
-    nmr_callout_begin(&callout, binding, NMR_CALLOUT_PROVIDER_CLEANUP, raise);
-    provider_cleanup(provider_context);
-    nmr_callout_end(&callout);
-    return NULL;
-}
-#endif
-
-#if NMR_CANARY_UNLOCKED_DETACH_COMPLETE_CHECK
-/* Canary (fuzz_nmr_schedule: "STOP D4: NmrWaitFor*: blocked"): detach_complete decides
-   whether to clean up on the state of the other side as read before it takes the lock, so a
-   completion of that side racing with this one is missed: both sides complete and nobody
-   cleans up. Takes the lock. */
-static BOOLEAN canary_other_side_complete_unlocked(HANDLE handle, nmr_handle_kind_t expected)
-{
-    BOOLEAN complete = FALSE;
-    KIRQL old_irql = nmr_lock();
-    nmr_binding_side_t *side;
-    nmr_binding_t *binding = nmr_binding_find(handle, &side);
-    if (binding != NULL) {
-        nmr_binding_side_t *other =
-            expected == NMR_HANDLE_CLIENT_BINDING ? &binding->provider_side : &binding->client_side;
-        complete = (BOOLEAN)(other->state == NMR_SIDE_COMPLETE);
-    }
-    nmr_unlock(old_irql);
-    return complete;
-}
-#endif

@@ -67,14 +67,7 @@ static NTSTATUS validate_characteristics(nmr_role_t role, const VOID *characteri
         nmr_verifier_warn("R10", function, NULL, NULL, "handle out pointer is NULL");
         return STATUS_INVALID_PARAMETER;
     }
-#if NMR_CANARY_NULL_DETACH_ACCEPTED
-    /* Canary (fuzz_nmr_characteristics: "NmrRegister* Xn returned STATUS_SUCCESS, predicted
-       STATUS_INVALID_PARAMETER"): the detach callback treated as optional, like the cleanup
-       callback next to it. */
-    if (attach == NULL) {
-#else
     if (attach == NULL || detach == NULL) {
-#endif
         nmr_verifier_warn("R10", function, NULL, NULL, "%s callback is NULL",
                           attach == NULL ? "attach" : "detach");
         return STATUS_INVALID_PARAMETER;
@@ -87,33 +80,12 @@ static NTSTATUS validate_characteristics(nmr_role_t role, const VOID *characteri
     if (version != 0) {
         nmr_verifier_warn("R10", function, NULL, NULL, "characteristics Version is %u, not 0",
                           version);
-#if NMR_CANARY_BAD_VERSION_REJECTED
-        /* Canary (fuzz_nmr_characteristics: "returned STATUS_INVALID_PARAMETER, predicted
-           STATUS_SUCCESS"): a strict registrar refuses what the real NMR accepts with a
-           warning (docs/behaviour.md: "registration proceeds"). */
-        return STATUS_INVALID_PARAMETER;
-#endif
     }
-#if NMR_CANARY_LENGTH_MISMATCH_NOT_WARNED
-    /* Canary (fuzz_nmr_characteristics: "N verifier warning(s), predicted M"): the "at least
-       sizeof" test of a versioned structure, so a Length above sizeof passes silently. */
-    if (length < expected_length) {
-#else
     if (length != expected_length) {
-#endif
         nmr_verifier_warn("R10", function, NULL, NULL,
                           "characteristics Length is %u, not sizeof (%u)", length,
                           expected_length);
     }
-#if NMR_CANARY_INSTANCE_VERSION_WARNED
-    /* Canary (fuzz_nmr_characteristics: "N verifier warning(s), predicted M"): instance
-       Version checked like the characteristics' Version, although the real NMR accepts XDP's
-       Version 1 silently (spec 1.2). */
-    if (instance->Version != 0) {
-        nmr_verifier_warn("R10", function, NULL, NULL,
-                          "registration instance Version is %u, not 0", instance->Version);
-    }
-#endif
     if (instance->Size != sizeof(NPI_REGISTRATION_INSTANCE)) {
         nmr_verifier_warn("R10", function, NULL, NULL,
                           "registration instance Size is %u, not sizeof (%u)", instance->Size,
@@ -131,35 +103,6 @@ static NTSTATUS validate_characteristics(nmr_role_t role, const VOID *characteri
     return STATUS_SUCCESS;
 }
 
-/* Oracle canaries (nmr_internal.h) longer than a few lines: defined at the end of this file.
-   Three replace the NpiId match of the peer scan, three deregister_module's filter. */
-#define NMR_NPI_MATCH_CANARY                                                                  \
-    (NMR_CANARY_NPI_ID_COMPARE_SECOND_HALF || NMR_CANARY_NPI_ID_COMPARED_BY_ADDRESS ||         \
-     NMR_CANARY_SAME_MODULE_ID_NOT_BOUND)
-#define NMR_DETACH_FILTER_CANARY                                                              \
-    (NMR_CANARY_PROVIDER_DEREGISTER_DETACHES_NOTHING ||                                       \
-     NMR_CANARY_DEREGISTER_DETACHES_ATTACHING_BINDING || NMR_CANARY_REDETACH_DETACHING_BINDING)
-#if NMR_NPI_MATCH_CANARY
-static BOOLEAN canary_npi_match(const nmr_registration_t *registration,
-                                const nmr_registration_t *peer);
-#endif
-#if NMR_CANARY_REGISTRATION_HANDLE_RECYCLED
-static ULONG64 canary_recycled_registration_serial(nmr_role_t role);
-#endif
-#if NMR_CANARY_PEER_LIMIT_REPORTS_FAILURE
-static ULONG list_length(PLIST_ENTRY head);
-#endif
-#if NMR_CANARY_DEREGISTER_ALLOCATES
-static VOID canary_deregister_allocates(VOID);
-#endif
-#if NMR_DETACH_FILTER_CANARY
-static BOOLEAN canary_deregistration_detaches(const nmr_binding_t *binding,
-                                              const nmr_registration_t *registration);
-#endif
-#if NMR_CANARY_DEREGISTER_RETURNS_SUCCESS
-static BOOLEAN canary_nothing_left_to_detach(const nmr_registration_t *registration);
-#endif
-
 /*
  * Publish the registration and create one PROPOSED binding with every ACTIVE peer of the
  * same NPI, atomically under the lock, so that of two modules registering concurrently
@@ -172,111 +115,34 @@ static NTSTATUS publish_with_proposed_bindings(nmr_registration_t *registration)
     InitializeListHead(&created);
 
     KIRQL old_irql = nmr_lock();
-#if NMR_CANARY_REGISTRATION_HANDLE_RECYCLED
-    registration->serial = canary_recycled_registration_serial(registration->role);
-#else
     registration->serial = nmr_handle_next_serial();
-#endif
-#if NMR_CANARY_PUBLISH_BEFORE_PEER_SCAN
-    /* Canary (fuzz_nmr_schedule: "ClientAttachProvider: Cn#e and Pm#e attach a second time"):
-       published in its own critical section before the peers are scanned, so two modules
-       registering at once can each see the other and both propose their binding (the scan
-       below must be atomic with the publication). */
-    InsertTailList(registrations_of(registration->role), &registration->link);
-    nmr_note_transition(NMR_OBJECT_REGISTRATION, NMR_STATE_NONE, NMR_REGISTRATION_ACTIVE);
-    nmr_unlock(old_irql);
-    old_irql = nmr_lock();
-#endif
     PLIST_ENTRY peers =
         registrations_of(registration->role == NMR_ROLE_CLIENT ? NMR_ROLE_PROVIDER : NMR_ROLE_CLIENT);
     for (PLIST_ENTRY entry = peers->Flink; entry != peers; entry = entry->Flink) {
         nmr_registration_t *peer = CONTAINING_RECORD(entry, nmr_registration_t, link);
-#if NMR_NPI_MATCH_CANARY
-        if (peer->state != NMR_REGISTRATION_ACTIVE || !canary_npi_match(registration, peer)) {
-#else
         if (peer->state != NMR_REGISTRATION_ACTIVE ||
             !InlineIsEqualGUID(&peer->npi_id, &registration->npi_id)) {
-#endif
             continue;
         }
-#if NMR_CANARY_PROVIDER_REGISTRATION_ATTACHES_NOTHING
-        /* Canary (fuzz_nmr_ops: "NmrRegisterProvider returned without attaching to Cn"):
-           "attach is client-initiated" misread as "only a client's registration binds", so
-           a provider registering after its clients never binds them. */
-        if (registration->role == NMR_ROLE_PROVIDER) {
-            break;
-        }
-#endif
-#if NMR_CANARY_PEER_LIMIT_REPORTS_FAILURE
-        /* Canary (fuzz_nmr_ops: "NmrRegister* returned STATUS_INSUFFICIENT_RESOURCES although
-           no failure was injected"): proposals kept in a fixed array of two, and a full
-           array reported as "no resources". */
-        if (list_length(&created) == 2) {
-            status = STATUS_INSUFFICIENT_RESOURCES;
-            break;
-        }
-#endif
         nmr_binding_t *binding =
             registration->role == NMR_ROLE_CLIENT
                 ? nmr_binding_create(registration, peer, registration)
                 : nmr_binding_create(peer, registration, registration);
-#if NMR_CANARY_INJECTED_FAILURE_SWALLOWED
-        /* Canary (fuzz_nmr_ops: "NmrRegister* returned STATUS_SUCCESS although an allocation
-           failure was injected during the call"): "bind what we can": the peer whose binding
-           could not be allocated is skipped and the registration succeeds without it. */
-        if (binding == NULL) {
-            continue;
-        }
-#endif
         if (binding == NULL) {
             status = STATUS_INSUFFICIENT_RESOURCES;
             break;
         }
-#if NMR_CANARY_PEERS_IN_REVERSE_ORDER
-        /* Canary (fuzz_nmr_ops: "ClientAttachProvider Cn-Pm out of order";
-           fuzz_nmr_characteristics: "peers not reached in registration order"): the
-           proposals pushed at the head of the list, so the attaches reach the newest peer
-           first. */
-        InsertHeadList(&created, &binding->link);
-#else
         InsertTailList(&created, &binding->link);
-#endif
     }
-    /* (Canary ATTACH_BEFORE_REPORTING_FAILURE leaves out this error path: see register_module.) */
-#if !NMR_CANARY_ATTACH_BEFORE_REPORTING_FAILURE
     if (!NT_SUCCESS(status)) {
         nmr_unlock(old_irql);
-        /* Canary BINDING_LEAKED_ON_ALLOCATION_FAILURE (fuzz_nmr_ops: the end-of-input
-           kshim_audit, "KSHIM STOP AUDIT_FAILED: ... live pool allocation(s), expected N")
-           leaves out this loop: the error path frees the registration (in register_module)
-           but forgets the bindings already created for the earlier peers. */
-#if !NMR_CANARY_BINDING_LEAKED_ON_ALLOCATION_FAILURE
         while (!IsListEmpty(&created)) {
             nmr_binding_free(CONTAINING_RECORD(RemoveHeadList(&created), nmr_binding_t, link));
         }
-#endif
-#if NMR_CANARY_PUBLISH_BEFORE_PEER_SCAN
-        /* (Canary: unpublish what it published before the scan.) */
-        old_irql = nmr_lock();
-        nmr_note_transition(NMR_OBJECT_REGISTRATION, NMR_REGISTRATION_ACTIVE, NMR_STATE_NONE);
-        RemoveEntryList(&registration->link);
-        nmr_unlock(old_irql);
-#endif
         return status;
     }
-#endif
-#if NMR_CANARY_PUBLISH_AFTER_PEER_SCAN
-    /* Canary (fuzz_nmr_schedule: "NmrRegister* returned, but Cn#e and Pm#e (same NPI, both
-       registered, neither deregistering) never got ClientAttachProvider"): the peers are
-       scanned in one critical section and the registration published in another, so two
-       modules registering at once can both miss each other and never bind. */
-    nmr_unlock(old_irql);
-    old_irql = nmr_lock();
-#endif
-#if !NMR_CANARY_PUBLISH_BEFORE_PEER_SCAN /* (that canary published before the scan) */
     InsertTailList(registrations_of(registration->role), &registration->link);
     nmr_note_transition(NMR_OBJECT_REGISTRATION, NMR_STATE_NONE, NMR_REGISTRATION_ACTIVE);
-#endif
     while (!IsListEmpty(&created)) {
         nmr_binding_t *binding = CONTAINING_RECORD(RemoveHeadList(&created), nmr_binding_t, link);
         binding->client_side.serial = nmr_handle_next_serial();
@@ -287,13 +153,7 @@ static NTSTATUS publish_with_proposed_bindings(nmr_registration_t *registration)
         nmr_note_transition(NMR_OBJECT_BINDING, NMR_STATE_NONE, NMR_BINDING_PROPOSED);
     }
     nmr_unlock(old_irql);
-#if NMR_CANARY_ATTACH_BEFORE_REPORTING_FAILURE
-    /* (Canary: published with the bindings created so far; register_module attaches them,
-       then reports the failure.) */
-    return status;
-#else
     return STATUS_SUCCESS;
-#endif
 }
 
 static NTSTATUS register_module(nmr_role_t role, const VOID *characteristics, PVOID context,
@@ -348,32 +208,14 @@ static NTSTATUS register_module(nmr_role_t role, const VOID *characteristics, PV
     KeInitializeEvent(&registration->drained, NotificationEvent, FALSE);
 
     status = publish_with_proposed_bindings(registration);
-#if !NMR_CANARY_ATTACH_BEFORE_REPORTING_FAILURE /* (that canary attaches first, see below) */
     if (!NT_SUCCESS(status)) {
         ExFreePoolWithTag(registration, NMR_TAG_REGISTRATION);
         return status;
     }
-#endif
-#if NMR_CANARY_HANDLE_WRITTEN_BEFORE_ATTACH
-    /* Canary (fuzz_nmr_ops: "ClientAttachProvider: the registration handle of Xn was written
-       before its attaches returned"): the out handle stored as soon as the registration
-       exists, the natural order when writing NmrRegister*. */
-    *handle_out = nmr_handle_make(registration->serial, registration_handle_kind(role));
-#endif
 
     /* Attach is client-initiated in both orders; the handle is stored only afterwards
        (Inferred: a module relying on it during attach is caught). */
     nmr_binding_attach_proposed(registration);
-#if NMR_CANARY_ATTACH_BEFORE_REPORTING_FAILURE
-    /* Canary (fuzz_nmr_ops: "NmrRegister* failed with STATUS_INSUFFICIENT_RESOURCES after
-       making N callback(s)"): "register as far as possible, report the first failure": the
-       bindings created before the failed allocation are published and attached, then the
-       call fails (and the registration is left behind). The contract: a failed NmrRegister*
-       made no callback and left nothing. */
-    if (!NT_SUCCESS(status)) {
-        return status;
-    }
-#endif
     *handle_out = nmr_handle_make(registration->serial, registration_handle_kind(role));
     return STATUS_SUCCESS;
 }
@@ -434,20 +276,13 @@ static NTSTATUS deregister_module(HANDLE handle, nmr_role_t role)
     }
     LIST_ENTRY batch;
     InitializeListHead(&batch);
-#if NMR_CANARY_DEREGISTER_ALLOCATES
-    canary_deregister_allocates();
-#endif
 
     KIRQL old_irql = nmr_lock();
     nmr_registration_t *registration = registration_from_handle(handle, role, function);
-#if !NMR_CANARY_DOUBLE_DEREGISTRATION_UNCHECKED
-    /* Canary (fuzz_nmr_contract: "returned, but STOP R9 was predicted"): the handle is
-       valid, so the second call looks legal unless the state is checked. */
     if (registration->state != NMR_REGISTRATION_ACTIVE) {
         nmr_verifier_stop("R9", function, handle, registration,
                           "double deregistration: the registration is already deregistering");
     }
-#endif
     nmr_note_transition(NMR_OBJECT_REGISTRATION, registration->state,
                         NMR_REGISTRATION_DEREGISTERING);
     registration->state = NMR_REGISTRATION_DEREGISTERING;
@@ -456,12 +291,8 @@ static NTSTATUS deregister_module(HANDLE handle, nmr_role_t role)
         nmr_binding_t *binding = CONTAINING_RECORD(entry, nmr_binding_t, link);
         /* PROPOSED and ATTACHING bindings are left to their attaching thread, which
            discards or detaches them (late-comer) when it sees this state. */
-#if NMR_DETACH_FILTER_CANARY
-        if (canary_deregistration_detaches(binding, registration)) {
-#else
         if ((binding->client == registration || binding->provider == registration) &&
             binding->state == NMR_BINDING_ATTACHED) {
-#endif
             nmr_binding_queue_detach(binding, &batch);
         }
     }
@@ -471,11 +302,6 @@ static NTSTATUS deregister_module(HANDLE handle, nmr_role_t role)
     nmr_unlock(old_irql);
 
     nmr_binding_run_detach_batch(&batch);
-#if NMR_CANARY_DEREGISTER_RETURNS_SUCCESS
-    if (canary_nothing_left_to_detach(registration)) {
-        return STATUS_SUCCESS;
-    }
-#endif
     return STATUS_PENDING;
 }
 
@@ -534,15 +360,6 @@ static NTSTATUS wait_for_deregistration(HANDLE handle, nmr_role_t role)
         return STATUS_INVALID_PARAMETER;
     }
     nmr_registration_t *registration = registration_from_handle(handle, role, function);
-#if NMR_CANARY_EARLY_WAIT_RETURNS_SUCCESS
-    /* Canary (fuzz_nmr_ops: "NmrWaitFor* before NmrDeregister* returned STATUS_SUCCESS,
-       expected STATUS_INVALID_PARAMETER"): "no deregistration in progress, so nothing to wait
-       for"; documented: STATUS_INVALID_PARAMETER (WC, WP). */
-    if (registration->state == NMR_REGISTRATION_ACTIVE) {
-        nmr_unlock(old_irql);
-        return STATUS_SUCCESS;
-    }
-#endif
     if (registration->state == NMR_REGISTRATION_ACTIVE) {
         /* Warned under the lock: another thread may end the registration once it is free. */
         nmr_verifier_warn("R8", function, handle, registration,
@@ -591,140 +408,6 @@ VOID nmr_note_transition(nmr_state_object_t object, ULONG from, ULONG to)
         observer(((ULONG)object << 6) | ((from & 7u) << 3) | (to & 7u));
     }
 }
-
-/* ---- Oracle canaries ---------------------------------------------------------------------
- * Deliberately broken variants, each compiled only into its nmr_canary_<slug> library
- * (nmr_internal.h); the correct code above calls them from a one-line #if. */
-
-#if NMR_CANARY_SAME_MODULE_ID_NOT_BOUND
-/* The module ids of two registrations are equal. */
-static BOOLEAN canary_module_ids_equal(const NPI_MODULEID *a, const NPI_MODULEID *b)
-{
-    if (a->Type != b->Type) {
-        return FALSE;
-    }
-    return a->Type == MIT_IF_LUID
-               ? (BOOLEAN)(a->IfLuid.LowPart == b->IfLuid.LowPart &&
-                           a->IfLuid.HighPart == b->IfLuid.HighPart)
-               : (BOOLEAN)InlineIsEqualGUID(&a->Guid, &b->Guid);
-}
-#endif
-
-#if NMR_NPI_MATCH_CANARY
-/* Whether publish_with_proposed_bindings binds the registration with an ACTIVE peer, with
-   the NpiId match broken by the canary compiled in. Lock held. */
-static BOOLEAN canary_npi_match(const nmr_registration_t *registration,
-                                const nmr_registration_t *peer)
-{
-#if NMR_CANARY_NPI_ID_COMPARE_SECOND_HALF
-    /* Canary (fuzz_nmr_ops: "ClientAttachProvider Cn-Pm: different NPIs bound";
-       fuzz_nmr_characteristics: "... across NPIs"): a hand-written GUID compare that starts
-       at Data4 (an offset slip while comparing the GUID as two 8-byte halves), so NPIs whose
-       GUIDs differ only in Data1-Data3 compare equal; each target's NPI GUIDs share Data4. */
-    return (BOOLEAN)(RtlCompareMemory(peer->npi_id.Data4, registration->npi_id.Data4,
-                                      sizeof(peer->npi_id.Data4)) == sizeof(peer->npi_id.Data4));
-#elif NMR_CANARY_NPI_ID_COMPARED_BY_ADDRESS
-    /* Canary (fuzz_nmr_characteristics: "binding Cn-Pm was not attached"): NpiId pointers
-       compared instead of GUID values, since NPI ids are "global constants"; a module with
-       its own copy of the GUID never binds. */
-    return (BOOLEAN)(peer->instance->NpiId == registration->instance->NpiId);
-#else
-    /* Canary SAME_MODULE_ID_NOT_BOUND (fuzz_nmr_characteristics: "binding Cn-Pm was not
-       attached"): "a module does not bind to itself", although only the NpiId is compared
-       (docs/behaviour.md), so a client and a provider that share a ModuleId stay unbound. */
-    if (canary_module_ids_equal(&peer->module_id, &registration->module_id)) {
-        return FALSE;
-    }
-    return (BOOLEAN)InlineIsEqualGUID(&peer->npi_id, &registration->npi_id);
-#endif
-}
-#endif
-
-#if NMR_CANARY_REGISTRATION_HANDLE_RECYCLED
-/* Canary (fuzz_nmr_ops: "NmrRegister*: handle hN was issued before in this input (handles
-   are never reused)"): registration handles as slots of a handle table, the lowest serial no
-   listed registration of the role holds, so a module that registers again after its wait
-   returned gets its old handle back (as with pointer handles whose memory the pool hands
-   out again); a stale handle then names the new registration. Lock held. */
-static ULONG64 canary_recycled_registration_serial(nmr_role_t role)
-{
-    PLIST_ENTRY head = registrations_of(role);
-    ULONG64 serial = 1;
-    for (PLIST_ENTRY entry = head->Flink; entry != head;) {
-        if (CONTAINING_RECORD(entry, nmr_registration_t, link)->serial == serial) {
-            serial++;
-            entry = head->Flink;
-        } else {
-            entry = entry->Flink;
-        }
-    }
-    if (serial >= nmr_registrar.next_serial) {
-        nmr_registrar.next_serial = serial + 1; /* so nmr_handle_was_issued accepts it */
-    }
-    return serial;
-}
-#endif
-
-#if NMR_CANARY_DEREGISTER_ALLOCATES
-/* Canary (fuzz_nmr_ops: "NmrDeregister* made 1 fallible allocation(s); only NmrRegister*
-   may allocate"): a per-call detach record from pool, harmless-looking but a
-   deregistration that can fail (docs/behaviour.md: only NmrRegister* allocates; deregister,
-   detach completion and wait cannot fail). It comes from the binding allocator so that the
-   real core's allocation sites, which tests/nmr/test_fault_sweep.c finds in these sources,
-   stay the same. Called without the lock. */
-static VOID canary_deregister_allocates(VOID)
-{
-    nmr_binding_t *record = nmr_binding_create(NULL, NULL, NULL);
-    if (record != NULL) {
-        nmr_binding_free(record);
-    }
-}
-#endif
-
-#if NMR_DETACH_FILTER_CANARY
-/* Whether deregister_module detaches this binding of the deregistering registration, with
-   the filter ("names the registration and is ATTACHED") broken by the canary compiled in.
-   Lock held. */
-static BOOLEAN canary_deregistration_detaches(const nmr_binding_t *binding,
-                                              const nmr_registration_t *registration)
-{
-#if NMR_CANARY_PROVIDER_DEREGISTER_DETACHES_NOTHING
-    /* Canary (fuzz_nmr_characteristics: "NmrDeregisterProvider Pn returned with binding
-       Cm-Pn detached 0/0 times"): the match written for the client side only. */
-    return (BOOLEAN)(binding->client == registration && binding->state == NMR_BINDING_ATTACHED);
-#elif NMR_CANARY_DEREGISTER_DETACHES_ATTACHING_BINDING
-    /* Canary (fuzz_nmr_ops: "ClientDetachProvider for binding bN whose attach has not
-       returned yet"): the binding counts as attached as soon as NmrClientAttachProvider
-       succeeded (the provider is attached), so a binding whose ClientAttachProvider has not
-       yet returned is detached under it. */
-    return (BOOLEAN)((binding->client == registration || binding->provider == registration) &&
-                     (binding->state == NMR_BINDING_ATTACHED ||
-                      (binding->state == NMR_BINDING_ATTACHING && binding->attach_succeeded)));
-#else
-    /* Canary REDETACH_DETACHING_BINDING (fuzz_nmr_ops: "ClientDetachProvider called twice for
-       binding bN"): the filter is "bound" (attached or detaching) rather than "attached and
-       not yet detaching", so the peer's deregistration detaches a pending binding again. */
-    return (BOOLEAN)((binding->client == registration || binding->provider == registration) &&
-                     (binding->state == NMR_BINDING_ATTACHED ||
-                      binding->state == NMR_BINDING_DETACHING));
-#endif
-}
-#endif
-
-#if NMR_CANARY_DEREGISTER_RETURNS_SUCCESS
-/* Canary (fuzz_nmr_ops, fuzz_nmr_characteristics: "NmrDeregister* returned STATUS_SUCCESS"):
-   "nothing left to detach, so the deregistration is complete"; documented: always
-   STATUS_PENDING, also with no binding (spec 1.6, 5.1), and the module must still call
-   NmrWaitFor*. Whether no binding is left once deregister_module's detaches ran; takes the
-   lock. */
-static BOOLEAN canary_nothing_left_to_detach(const nmr_registration_t *registration)
-{
-    KIRQL old_irql = nmr_lock();
-    BOOLEAN drained = (BOOLEAN)(registration->binding_count == 0);
-    nmr_unlock(old_irql);
-    return drained;
-}
-#endif
 
 /* ---- nmr_module.h ----------------------------------------------------------------------- */
 

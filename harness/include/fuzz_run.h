@@ -38,7 +38,9 @@ typedef struct fuzz_pool_tag {
 /**
  * @brief Start of an input: registrar state transitions count as libFuzzer coverage
  * (fuzz_state_coverage.h), nmr_reset() must find nothing live (else the previous input
- * skipped its audit: an oracle failure), no fault plan is armed, and the pool baseline of
+ * skipped its audit: an oracle failure), no fault plan is armed, the handle ledger is
+ * empty (fuzz_handles.h), no call frame is left (fuzz_calls.h), no warning is predicted
+ * (fuzz_warnings.h), and the pool baseline of
  * the audit is what is live now (the harness's own long-lived objects). Call it after any
  * such object is created (a device made once, for instance).
  */

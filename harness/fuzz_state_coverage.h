@@ -2,8 +2,9 @@
 /*
  * fuzz_state_coverage.h - registrar state transitions as libFuzzer coverage.
  *
- * Include in exactly one file of a fuzz target and call fuzz_state_coverage_install()
- * once. Every (object, from-state, to-state) transition the registrar reports
+ * Private to the harness library: fuzz_run.c, the one file that includes it, installs it in
+ * fuzz_run_begin at the start of every input, so a harness needs nothing else. Every
+ * (object, from-state, to-state) transition the registrar reports
  * (nmr_set_transition_observer) bumps one 8-bit counter in the section libFuzzer scans for
  * extra counters on Linux, so reaching a new registrar state, or reaching one more often,
  * counts as progress even where the code is already covered. In the replay programs (no
