@@ -23,7 +23,6 @@ readonly INTERRUPT_GRACE_SECONDS=10
 PROGRESS_INTERVAL=${NMRKIT_PROGRESS_INTERVAL:-10}
 
 RUN_DIR=""
-RUN_LOCK_FD=""
 
 # lock_dir <command> <dir> <advice>: hold DIR/.lock for the rest of this process (fuzzers
 # inherit it, so it stays held while any of them lives); refuse if another run holds it.
@@ -76,7 +75,7 @@ status_field() {
 last_status_line() { { tail -c 8192 "$1" 2>/dev/null | grep -a -E '^#[0-9]+' | tail -n 1; } || true; }
 
 fuzz_start() {
-    local i=$1 seconds=$2 name=${T_NAME[$1]}
+    local i=$1 seconds=$2
     local dir="$RUN_DIR/${T_NAME[$1]}" flags=() line
     mkdir -p -- "$dir/corpus" "$dir/artifacts"
     E_START[i]=$SECONDS

@@ -37,7 +37,7 @@ cmd_triage() {
     ((${#files[@]} > 0)) || mapfile -t files < <(expand_inputs "${dirs[@]}")
     ((${#files[@]} > 0)) || usage_error triage "triage: no files in ${dirs[*]}"
 
-    local table log file i finding size fixed=0
+    local table log file i finding size fixed=0 count target_name kind rule top
     table=$(mktemp)
     log=$(mktemp)
     say "triage: replaying ${#files[@]} file(s)"
@@ -56,7 +56,7 @@ cmd_triage() {
             "$(cut -f1 <<<"$finding")" "$(cut -f2 <<<"$finding")" "$(cut -f4 <<<"$finding")" >>"$table"
     done
     rm -f -- "$log"
-    local bugs=0 line
+    local bugs=0
     # Per signature: the count and the smallest file (ties: the first name).
     while IFS=$'\t' read -r count size file target_name kind rule top; do
         bugs=$((bugs + 1))
