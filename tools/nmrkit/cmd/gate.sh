@@ -15,7 +15,7 @@
 #:             tolerance, and every committed input must have been executed. A target whose
 #:             inputs are all rejected early (a changed input format) fails here while it
 #:             finds nothing. Baseline file: --baseline FILE, default gate-baseline.tsv beside
-#:             the targets' corpus directories (corpus/gate-baseline.tsv for the kit);
+#:             each target's corpus directory (corpus/gate-baseline.tsv for the kit's);
 #:             --update-baseline rewrites the measured targets' lines after the run.
 #: and once (classname "src"): coverage, src/ line coverage from the committed corpora alone
 #: must not fall below corpus/coverage-floor.txt (`./nmrkit coverage --check-floor`; skipped
@@ -108,10 +108,10 @@ gate_replay() {
         "${#failures[@]} of $count committed input(s) fail or replay nondeterministically: $(head -n 1 <<<"$described")" "$log.details"
 }
 
-# The baseline file of the selected targets: --baseline, else gate-baseline.tsv beside the
-# first target's corpus directory.
+# baseline_file <index> <--baseline or "">: the file with a target's baseline line: the one
+# given, else gate-baseline.tsv beside the target's corpus directory (corpus/ for the kit's).
 baseline_file() {
-    if [[ -n $1 ]]; then printf '%s' "$1"; else printf '%s/gate-baseline.tsv' "$(dirname -- "${T_CORPUS[${SELECTED[0]}]}")"; fi
+    if [[ -n $2 ]]; then printf '%s' "$2"; else printf '%s/gate-baseline.tsv' "$(dirname -- "${T_CORPUS[$1]}")"; fi
 }
 
 gate_baseline() {
@@ -149,11 +149,14 @@ gate_baseline() {
     fi
 }
 
+# update_baseline <index> <file>: replace the target's line in its baseline file (created
+# with its header if missing) with what this run measured.
 update_baseline() {
-    local file=$1 i tmp
+    local i=$1 file=$2 tmp
+    [[ ${R_INIT_FT[$i]:-} =~ ^[0-9]+$ && ${R_INIT_CORP[$i]:-} =~ ^[0-9]+$ ]] || return 0
     tmp=$(mktemp)
     if [[ -f $file ]]; then
-        grep -v -E "^($(IFS='|'; for i in "${SELECTED[@]}"; do printf '%s|' "${T_NAME[$i]}"; done)_nmrkit_none_)"$'\t' "$file" >"$tmp" || true
+        awk -F'\t' -v t="${T_NAME[$i]}" '$1 != t' "$file" >"$tmp"
     else
         cat >"$tmp" <<EOF2
 # nmrkit gate baseline (./nmrkit gate --help): per fuzz target, what libFuzzer reports after
@@ -164,12 +167,9 @@ tolerance	$DEFAULT_BASELINE_TOLERANCE
 #target	features	inputs
 EOF2
     fi
-    for i in "${SELECTED[@]}"; do
-        [[ ${R_INIT_FT[$i]:-} =~ ^[0-9]+$ && ${R_INIT_CORP[$i]:-} =~ ^[0-9]+$ ]] || continue
-        printf '%s\t%s\t%s\n' "${T_NAME[$i]}" "${R_INIT_FT[$i]}" "${R_INIT_CORP[$i]}" >>"$tmp"
-    done
+    printf '%s\t%s\t%s\n' "${T_NAME[$i]}" "${R_INIT_FT[$i]}" "${R_INIT_CORP[$i]}" >>"$tmp"
     mv -- "$tmp" "$file"
-    say "baseline written: $(show_path "$file")"
+    say "baseline of ${T_NAME[$i]} written: $(show_path "$file")"
 }
 
 gate_coverage() {
@@ -210,7 +210,6 @@ cmd_gate() {
     for i in "${SELECTED[@]}"; do
         [[ ! -d ${T_CORPUS[$i]} ]] || check_inputs gate "$i" "${T_CORPUS[$i]}"
     done
-    baseline=$(baseline_file "$baseline")
     # Locked, so that two gates cannot mix their reports; each gate fuzzes in a new run
     # directory under it (earlier runs, and their crash inputs, are kept).
     lock_dir gate "$GATE_OUT" "wait for it to end, or give another --out"
@@ -245,8 +244,10 @@ cmd_gate() {
         esac
     done
     if ((!interrupted)); then
-        for i in "${SELECTED[@]}"; do gate_baseline "$i" "$baseline"; done
-        ((update == 0)) || update_baseline "$baseline"
+        for i in "${SELECTED[@]}"; do
+            gate_baseline "$i" "$(baseline_file "$i" "$baseline")"
+            ((update == 0)) || update_baseline "$i" "$(baseline_file "$i" "$baseline")"
+        done
         if ((coverage)) && [[ $BUILD_DIR == "$ROOT/build/fuzz" ]]; then
             gate_coverage
         else
