@@ -8,7 +8,7 @@
  * (with the freeing site) until its address is reused or the oldest tombstones are evicted,
  * so a double free is told apart from a pointer that was never allocated.
  */
-#include "kshim_internal.h"
+#include "ex_pool.h"
 
 #include <pthread.h>
 #include <stdio.h>
