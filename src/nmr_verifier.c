@@ -144,16 +144,16 @@ ULONG nmr_checksum_identity(const NPI_REGISTRATION_INSTANCE *instance)
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
-                                        const char *function)
+                                        const char *function, HANDLE handle)
 {
     if (nmr_checksum_characteristics(registration) != registration->characteristics_checksum) {
-        nmr_verifier_stop("R1", function, NULL, registration,
+        nmr_verifier_stop("R1", function, handle, registration,
                           "the module's %s characteristics changed while registered (they are "
                           "referenced, not copied, until NmrWaitFor* returns)",
                           registration->role == NMR_ROLE_CLIENT ? "client" : "provider");
     }
     if (nmr_checksum_identity(registration->instance) != registration->identity_checksum) {
-        nmr_verifier_stop("R3", function, NULL, registration,
+        nmr_verifier_stop("R3", function, handle, registration,
                           "the NpiId or ModuleId the registration instance points to changed "
                           "while registered");
     }
@@ -188,8 +188,8 @@ VOID nmr_callout_begin(nmr_callout_t *callout, nmr_binding_t *binding, nmr_callo
         nmr_verifier_stop("INTERNAL", name, NULL, NULL,
                           "callout into a module with the registrar lock held");
     }
-    nmr_verifier_check_characteristics(binding->client, name);
-    nmr_verifier_check_characteristics(binding->provider, name);
+    nmr_verifier_check_characteristics(binding->client, name, NULL);
+    nmr_verifier_check_characteristics(binding->provider, name, NULL);
     callout->thread = KeGetCurrentThread();
     callout->binding = binding;
     callout->kind = kind;
