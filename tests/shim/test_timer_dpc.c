@@ -50,6 +50,10 @@ static LARGE_INTEGER relative_ms(LONGLONG ms)
 
 NMR_TEST(dpc_runs_once_at_dispatch_level_on_a_thread_of_its_own)
 {
+    // The caller's thread object exists before the DPC's thread starts, so the two objects are
+    // alive at once and their addresses can be compared (an adopted thread gets its object on
+    // first use, and the DPC thread's object may be freed, and its memory reused, by then).
+    PKTHREAD self = KeGetCurrentThread();
     dpc_probe_t probe;
     probe_init(&probe);
     KDPC dpc;
@@ -59,7 +63,7 @@ NMR_TEST(dpc_runs_once_at_dispatch_level_on_a_thread_of_its_own)
     KeFlushQueuedDpcs();
     CHECK_EQ(probe.runs, 1);
     CHECK_EQ(probe.irql, DISPATCH_LEVEL);
-    CHECK(probe.thread != KeGetCurrentThread());
+    CHECK(probe.thread != self);
     CHECK(probe.argument1 == (PVOID)0x1234);
     CHECK(probe.dpc_seen == &dpc);
     CHECK_EQ(kshim_pending_work_count(), 0);
