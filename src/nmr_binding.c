@@ -142,7 +142,9 @@ static VOID run_detach(nmr_binding_t *binding)
         const char *callback = client_turn ? "ClientDetachProvider" : "ProviderDetachClient";
 
         old_irql = nmr_lock();
-        nmr_side_set_state(binding, side, NMR_SIDE_IN_DETACH);
+        nmr_side_set_state(binding, side,
+                           side->completed_before_request ? NMR_SIDE_COMPLETED_EARLY
+                                                          : NMR_SIDE_IN_DETACH);
         PVOID context = side->binding_context;
         nmr_unlock(old_irql);
 
@@ -428,9 +430,16 @@ static VOID detach_complete(HANDLE handle, nmr_handle_kind_t expected, const cha
     switch (side->state) {
     case NMR_SIDE_NOT_DETACHING:
     case NMR_SIDE_DETACH_QUEUED:
-        nmr_verifier_stop("D5", function, handle, module,
-                          "called before the NMR requested detach (binding %s)",
-                          nmr_binding_state_name(binding->state));
+        if (side->completed_before_request) {
+            nmr_verifier_stop("D5", function, handle, module,
+                              "called twice before the NMR requested detach");
+        }
+        nmr_verifier_calibrated("D5.early", "D5", function, handle, module,
+                                "called before the NMR requested detach (binding %s)",
+                                nmr_binding_state_name(binding->state));
+        side->completed_before_request = TRUE;
+        nmr_unlock(old_irql);
+        return;
     case NMR_SIDE_IN_DETACH:
         /* Legal race: the completion overtook the detach callback's return. */
         nmr_side_set_state(binding, side, NMR_SIDE_COMPLETED_EARLY);
@@ -512,4 +521,43 @@ const char *nmr_side_state_name(nmr_side_state_t state, BOOLEAN client_side)
         return "complete";
     }
     return "?";
+}
+nmr_other_side_progress_t nmr_binding_other_side_progress(HANDLE NmrBindingHandle)
+{
+    nmr_other_side_progress_t progress = NMR_OTHER_SIDE_GONE;
+    KIRQL old_irql = nmr_lock();
+    nmr_binding_side_t *side = NULL;
+    nmr_binding_t *binding = nmr_binding_find(NmrBindingHandle, &side);
+    if (binding != NULL) {
+        BOOLEAN client_asks = side == &binding->client_side;
+        const nmr_binding_side_t *other = client_asks ? &binding->provider_side
+                                                      : &binding->client_side;
+        nmr_callout_kind_t other_detach =
+            client_asks ? NMR_CALLOUT_PROVIDER_DETACH : NMR_CALLOUT_CLIENT_DETACH;
+        switch (other->state) {
+        case NMR_SIDE_NOT_DETACHING:
+        case NMR_SIDE_DETACH_QUEUED:
+            progress = NMR_OTHER_SIDE_ATTACHED;
+            break;
+        case NMR_SIDE_IN_DETACH:
+        case NMR_SIDE_PENDING:
+            progress = NMR_OTHER_SIDE_DETACHING;
+            break;
+        case NMR_SIDE_COMPLETED_EARLY:
+        case NMR_SIDE_COMPLETE:
+            progress = NMR_OTHER_SIDE_DETACHED;
+            break;
+        }
+        PKTHREAD self = KeGetCurrentThread();
+        PLIST_ENTRY head = &nmr_registrar.callouts;
+        for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
+            nmr_callout_t *callout = CONTAINING_RECORD(entry, nmr_callout_t, link);
+            if (callout->thread == self && callout->binding == binding &&
+                callout->kind == other_detach) {
+                progress = NMR_OTHER_SIDE_IN_OWN_DETACH;
+            }
+        }
+    }
+    nmr_unlock(old_irql);
+    return progress;
 }

@@ -121,6 +121,10 @@ typedef struct nmr_binding_side {
     NTSTATUS detach_status;    /* What the detach callback returned. Protected by: lock */
     PVOID binding_context;     /* Set when the attach succeeds. Protected by: lock */
     const VOID *dispatch;      /* Set when the attach succeeds. Protected by: lock */
+    BOOLEAN completed_before_request; /* DetachComplete came before the NMR requested this
+                                         side's detach, tolerated (rule level D5.early below
+                                         stop): its callback counts as completed early.
+                                         Protected by: lock */
 } nmr_binding_side_t;
 
 typedef struct nmr_binding {
@@ -244,6 +248,14 @@ const char *nmr_side_state_name(nmr_side_state_t state, BOOLEAN client_side);
 DECLSPEC_NORETURN VOID nmr_verifier_stop(const char *rule, const char *function, HANDLE handle,
                                          const nmr_registration_t *registration,
                                          const char *format, ...);
+/*
+ * A finding of a calibratable rule (nmr_module.h, rule levels): reported as level_key's level
+ * says; returns FALSE (the caller continues with the rule's tolerated behaviour) unless the
+ * level is stop (or left at the default), which prints the STOP line and bug-checks.
+ */
+BOOLEAN nmr_verifier_calibrated(const char *level_key, const char *rule, const char *function,
+                                HANDLE handle, const nmr_registration_t *registration,
+                                const char *format, ...);
 /* Same line with WARNING; continues unless warnings are fatal. */
 VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
                        const nmr_registration_t *registration, const char *format, ...);

@@ -35,10 +35,61 @@ static VOID format_module_id(char *buffer, size_t size, const NPI_MODULEID *modu
 }
 
 /* Print one verifier line: "*** NMR VERIFIER <kind> <rule>: <function>: <message>; ..." */
+/* Calibratable rules (nmr_module.h) and their levels. Set by the harness between runs, read
+   by any thread; a torn read is impossible for an enum written whole. */
+static const char *const calibrated_rules[] = {"R8", "R10", "A9", "D5.early"};
+static nmr_rule_level_t calibrated_levels[RTL_NUMBER_OF(calibrated_rules)];
+
+static LONG calibrated_rule_index(const char *rule)
+{
+    for (ULONG i = 0; i < RTL_NUMBER_OF(calibrated_rules); i++) {
+        const char *a = calibrated_rules[i];
+        const char *b = rule;
+        while (*a != '\0' && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == '\0' && *b == '\0') {
+            return (LONG)i;
+        }
+    }
+    return -1;
+}
+
+NTSTATUS nmr_verifier_set_rule_level(const char *rule, nmr_rule_level_t level)
+{
+    LONG index = calibrated_rule_index(rule);
+    if (index < 0 || level > NMR_RULE_LEVEL_STOP) {
+        return STATUS_NOT_SUPPORTED;
+    }
+    calibrated_levels[index] = level;
+    return STATUS_SUCCESS;
+}
+
+nmr_rule_level_t nmr_verifier_rule_level(const char *rule)
+{
+    LONG index = calibrated_rule_index(rule);
+    return index < 0 ? NMR_RULE_LEVEL_DEFAULT : calibrated_levels[index];
+}
+
+static const char *level_name(nmr_rule_level_t level)
+{
+    return level == NMR_RULE_LEVEL_OFF ? "off" : level == NMR_RULE_LEVEL_WARN ? "warn" : "stop";
+}
+
+/* Print one verifier line: "*** NMR VERIFIER <kind> <rule>: <function>: <message>; ..."; a
+   rule whose level was set ends with "[level <key>=<level>]". */
 static VOID print_verifier_line(const char *kind, const char *rule, const char *function,
                                 HANDLE handle, const nmr_registration_t *registration,
-                                const char *format, va_list arguments)
+                                const char *level_key, const char *format, va_list arguments)
 {
+    char level_note[NAME_CHARS] = "";
+    nmr_rule_level_t level =
+        level_key != NULL ? nmr_verifier_rule_level(level_key) : NMR_RULE_LEVEL_DEFAULT;
+    if (level != NMR_RULE_LEVEL_DEFAULT) {
+        RtlStringCbPrintfA(level_note, sizeof(level_note), " [level %s=%s]", level_key,
+                           level_name(level));
+    }
     char message[MESSAGE_CHARS];
     char module[NAME_CHARS] = "-";
     char npi[NAME_CHARS] = "-";
@@ -51,8 +102,9 @@ static VOID print_verifier_line(const char *kind, const char *rule, const char *
                        : registration->role == NMR_ROLE_CLIENT ? "client "
                                                                : "provider ";
     DbgPrintEx(DPFLTR_IHVNETWORK_ID, DPFLTR_ERROR_LEVEL,
-               "*** NMR VERIFIER %s %s: %s: %s; handle 0x%llx; %smodule %s; NPI %s\n", kind, rule,
-               function, message, (unsigned long long)(ULONG_PTR)handle, role, module, npi);
+               "*** NMR VERIFIER %s %s: %s: %s; handle 0x%llx; %smodule %s; NPI %s%s\n", kind, rule,
+               function, message, (unsigned long long)(ULONG_PTR)handle, role, module, npi,
+               level_note);
 }
 
 VOID nmr_verifier_stop(const char *rule, const char *function, HANDLE handle,
@@ -60,7 +112,32 @@ VOID nmr_verifier_stop(const char *rule, const char *function, HANDLE handle,
 {
     va_list arguments;
     va_start(arguments, format);
-    print_verifier_line("STOP", rule, function, handle, registration, format, arguments);
+    print_verifier_line("STOP", rule, function, handle, registration, NULL, format, arguments);
+    va_end(arguments);
+    KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)rule, (ULONG_PTR)handle, (ULONG_PTR)registration, 0);
+}
+
+BOOLEAN nmr_verifier_calibrated(const char *level_key, const char *rule, const char *function,
+                                HANDLE handle, const nmr_registration_t *registration,
+                                const char *format, ...)
+{
+    nmr_rule_level_t level = nmr_verifier_rule_level(level_key);
+    if (level == NMR_RULE_LEVEL_OFF) {
+        return FALSE;
+    }
+    va_list arguments;
+    va_start(arguments, format);
+    if (level == NMR_RULE_LEVEL_WARN) {
+        InterlockedIncrement(&nmr_registrar.warning_count);
+        InterlockedExchangePointer((PVOID volatile *)&nmr_registrar.last_warning_rule,
+                                   (PVOID)rule);
+        print_verifier_line("WARNING", rule, function, handle, registration, level_key, format,
+                            arguments);
+        va_end(arguments);
+        return FALSE;
+    }
+    print_verifier_line("STOP", rule, function, handle, registration, level_key, format,
+                        arguments);
     va_end(arguments);
     KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)rule, (ULONG_PTR)handle, (ULONG_PTR)registration, 0);
 }
@@ -68,21 +145,32 @@ VOID nmr_verifier_stop(const char *rule, const char *function, HANDLE handle,
 VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
                        const nmr_registration_t *registration, const char *format, ...)
 {
+    nmr_rule_level_t level = nmr_verifier_rule_level(rule);
+    if (level == NMR_RULE_LEVEL_OFF) {
+        return;
+    }
     InterlockedIncrement(&nmr_registrar.warning_count);
     InterlockedExchangePointer((PVOID volatile *)&nmr_registrar.last_warning_rule, (PVOID)rule);
     /* The configuration is only changed between runs; a torn read is impossible for
        BOOLEANs and harmless for the printing decision. */
     nmr_verifier_config_t config = nmr_registrar.config;
+    if (level == NMR_RULE_LEVEL_STOP) {
+        config.warnings_are_fatal = TRUE;
+    } else if (level == NMR_RULE_LEVEL_WARN) {
+        config.warnings_are_fatal = FALSE;
+        config.warnings_are_printed = TRUE;
+    }
     va_list arguments;
     va_start(arguments, format);
     if (config.warnings_are_fatal) {
-        print_verifier_line("STOP", rule, function, handle, registration, format, arguments);
+        print_verifier_line("STOP", rule, function, handle, registration, rule, format, arguments);
         va_end(arguments);
         KeBugCheckEx(NMR_INVALID_STATE, (ULONG_PTR)rule, (ULONG_PTR)handle,
                      (ULONG_PTR)registration, 1);
     }
     if (config.warnings_are_printed) {
-        print_verifier_line("WARNING", rule, function, handle, registration, format, arguments);
+        print_verifier_line("WARNING", rule, function, handle, registration, rule, format,
+                            arguments);
     }
     va_end(arguments);
 }

@@ -84,6 +84,51 @@ VOID nmr_set_transition_observer(_In_opt_ nmr_transition_observer_fn *observer);
  */
 ULONG nmr_report_blocked_waits(VOID);
 
+/*
+ * Rule levels: a harness calibrates the rules whose finding a shipped driver may legitimately
+ * trigger. Each calibratable rule has a level: off (not reported, not counted), warn (the
+ * WARNING line, counted; execution continues), stop (the STOP line and a bug check). A level
+ * that was set is printed at the end of the rule's line ("[level D5.early=warn]"); rules left
+ * at NMR_RULE_LEVEL_DEFAULT behave as they always did (no suffix). Levels are kept by
+ * nmr_reset. The calibratable rules:
+ *   "R8", "R10", "A9"  the "should" rules the verifier warns about (default: warn, or stop
+ *                      with warnings_are_fatal);
+ *   "D5.early"         a DetachComplete for a side whose detach the NMR has not requested
+ *                      yet (default: stop). Below stop the completion is counted, as the
+ *                      real NMR does for XDP's provider (nmr-spec.md 2.4): when the detach
+ *                      callback later returns STATUS_PENDING the side is already complete.
+ * Every other verifier stop leaves the registrar no defined way to continue; its level is
+ * always stop.
+ */
+typedef enum nmr_rule_level {
+    NMR_RULE_LEVEL_DEFAULT = 0,
+    NMR_RULE_LEVEL_OFF,
+    NMR_RULE_LEVEL_WARN,
+    NMR_RULE_LEVEL_STOP,
+} nmr_rule_level_t;
+
+/** @brief Set a calibratable rule's level; STATUS_NOT_SUPPORTED for any other rule id. */
+NTSTATUS nmr_verifier_set_rule_level(_In_z_ const char *rule, _In_ nmr_rule_level_t level);
+
+/** @brief A rule's level as set (NMR_RULE_LEVEL_DEFAULT if never set or not calibratable). */
+nmr_rule_level_t nmr_verifier_rule_level(_In_z_ const char *rule);
+
+/** How far the other side of a binding is in its detach, as seen from one side's handle. */
+typedef enum nmr_other_side_progress {
+    NMR_OTHER_SIDE_ATTACHED,         /* its detach callback has not been entered */
+    NMR_OTHER_SIDE_IN_OWN_DETACH,    /* the calling thread is inside its detach callback */
+    NMR_OTHER_SIDE_DETACHING,        /* its detach callback entered (or pending), not complete */
+    NMR_OTHER_SIDE_DETACHED,         /* its detach completed; cleanup not finished */
+    NMR_OTHER_SIDE_GONE,             /* the binding was cleaned up (or never existed) */
+} nmr_other_side_progress_t;
+
+/**
+ * @brief For a harness peer checking a call it receives (D1, D2, D9): how far the other side
+ * of the binding whose handle (one side's NmrBindingHandle) is given has got in its detach.
+ * Never stops, whatever the handle.
+ */
+nmr_other_side_progress_t nmr_binding_other_side_progress(_In_ HANDLE NmrBindingHandle);
+
 /**
  * @brief Check the registrar's internal consistency (lists, counts, states); stop with
  * "*** NMR VERIFIER STOP INTERNAL:" on any inconsistency.
