@@ -2,7 +2,7 @@
 # Fuzzing users' drivers (docs/fuzz-your-driver.md):
 #
 #   nmrkit_add_driver(<name> SOURCES <files...> [INCLUDE_DIRECTORIES <dirs...>]
-#                     [COMPILE_DEFINITIONS <defs...>])
+#                     [COMPILE_DEFINITIONS <defs...>] [REGISTRY <fixture file>])
 #     Compiles a driver's unchanged WDK C (it includes <ntddk.h> or <wdm.h> and <netioddk.h>,
 #     defines DriverEntry, sets DriverObject->DriverUnload, and may define
 #     NmrkitDriverExercise) into one relocatable object whose symbols are private: every
@@ -56,7 +56,7 @@ function(nmrkit_driver_instrument target)
 endfunction()
 
 function(nmrkit_add_driver name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS" ${ARGN})
+  cmake_parse_arguments(ARG "" "REGISTRY" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "nmrkit_add_driver(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -92,6 +92,14 @@ function(nmrkit_add_driver name)
     target_compile_definitions(${objects} PRIVATE ${ARG_COMPILE_DEFINITIONS})
   endif()
   nmrkit_driver_instrument(${objects})
+  nmrkit_driver_wpp(${objects})
+  if(ARG_REGISTRY)
+    get_filename_component(registry "${ARG_REGISTRY}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    if(NOT EXISTS "${registry}")
+      message(FATAL_ERROR "nmrkit_add_driver(${name}): REGISTRY file ${registry} does not exist")
+    endif()
+    set_property(GLOBAL PROPERTY NMRKIT_DRIVER_${name}_REGISTRY "${registry}")
+  endif()
 
   set(prefix nmrkit_driver_${name}_)
   set(merged "${CMAKE_CURRENT_BINARY_DIR}/${prefix}merged.o")
@@ -160,8 +168,14 @@ function(nmrkit_add_driver_fuzzer target)
            "__attribute__((weak)) nmrkit_driver_exercise_fn ${p}NmrkitDriverExercise;\n"
            "NMRKIT_DRIVER_THUNKS(${p}, ${index})\n"
            "NMRKIT_DRIVER_SECTIONS(${driver})\n")
+    get_property(registry GLOBAL PROPERTY NMRKIT_DRIVER_${driver}_REGISTRY)
+    if(registry)
+      set(registry "\"${registry}\"")
+    else()
+      set(registry NULL)
+    endif()
     string(APPEND table "    {\"${driver}\", ${p}DriverEntry, ${p}NmrkitDriverExercise, "
-                        "NMRKIT_DRIVER_IMAGE(${driver})},\n")
+                        "NMRKIT_DRIVER_IMAGE(${driver}), ${registry}},\n")
     list(APPEND objects "${object}")
     math(EXPR index "${index} + 1")
   endforeach()

@@ -682,6 +682,13 @@ static void prepare_driver_object(driver_slot_t *slot)
     slot->extension.ServiceKeyName.Buffer = slot->registry_path_buffer + length - strlen(slot->image->name);
     slot->extension.ServiceKeyName.Length = (USHORT)(strlen(slot->image->name) * sizeof(WCHAR));
     slot->extension.ServiceKeyName.MaximumLength = slot->extension.ServiceKeyName.Length;
+    if (slot->image->registry_fixture &&
+        !NT_SUCCESS(kshim_registry_load_fixture(&slot->registry_path, slot->image->registry_fixture))) {
+        /* The fixture is part of the fuzzer's configuration, not of the input: stop the run. */
+        fprintf(stderr, "nmrkit: driver %s: registry fixture %s cannot be loaded (see above)\n",
+                slot->image->name, slot->image->registry_fixture);
+        exit(2);
+    }
 }
 
 static bool slot_transition(driver_slot_t *slot, driver_state_t from, driver_state_t to)

@@ -45,6 +45,9 @@ typedef struct nmrkit_driver_image {
     /* Its writable data: every load starts from the image the process started with, as a
        driver loaded again on Windows gets fresh globals. */
     nmrkit_driver_section_t sections[NMRKIT_DRIVER_SECTION_COUNT];
+    /* Its registry fixture (nmrkit_add_driver REGISTRY), loaded under its RegistryPath before
+       every DriverEntry, or NULL. */
+    const char *registry_fixture;
 } nmrkit_driver_image_t;
 
 /* The bounds of a driver's data sections (renamed by nmrkit_add_driver), and its table entry. */
