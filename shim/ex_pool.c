@@ -7,10 +7,21 @@
  * pointer, wrong tag) never read freed pool memory. A freed record stays as a tombstone
  * (with the freeing site) until its address is reused or the oldest tombstones are evicted,
  * so a double free is told apart from a pointer that was never allocated.
+ *
+ * Blocks are reused (the fuzzing fast path: no C heap call, no fresh page, no sanitizer
+ * allocation stack per allocation once warm). A block of a size class (sizes up to
+ * MAX_CLASS_BYTES, not cache-aligned) is its own C-heap allocation, so the sanitizer's
+ * redzones still surround it; freed, it is filled, poisoned for ASan and quarantined, and
+ * it returns to its class only at kshim_pool_forget_freed (between fuzz inputs), so within
+ * an input a freed block is never handed out again and every use after free is caught
+ * (by ASan as a use-after-poison). A block handed out is unpoisoned for exactly the bytes
+ * requested, so an overflow into the rest of its class is caught too. Records are reused
+ * the same way.
  */
 #include "kshim_internal.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +29,27 @@
 #define MAX_TOMBSTONES 65536
 #define FILL_UNINITIALIZED 0xCD
 #define FILL_FREED 0xDD
+#define CLASS_BYTES 16         /* size classes: multiples of 16 bytes ... */
+#define MAX_CLASS_BYTES 4096   /* ... up to this; larger (and cache-aligned) blocks are not reused */
+#define CLASS_COUNT (MAX_CLASS_BYTES / CLASS_BYTES)
+#define MAX_QUARANTINE 65536   /* freed blocks held back; beyond, the oldest go to the C heap */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KSHIM_POOL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define KSHIM_POOL_ASAN 1
+#endif
+#ifdef KSHIM_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 typedef struct pool_record {
     struct pool_record *hash_next; /* bucket chain */
@@ -28,6 +60,7 @@ typedef struct pool_record {
     ULONG tag;
     bool live;  /* false: tombstone */
     bool paged; /* POOL_FLAG_PAGED / PagedPool */
+    unsigned block_class; /* 1 + size class of a reused block; 0: a C-heap block of its own */
     uint64_t serial;
     const void *owner;      /* kshim_owner_current() of the allocating thread */
     const char *alloc_site; /* "<file>:<line>" as passed (use kshim_site_basename) */
@@ -44,6 +77,19 @@ static size_t tomb_count;
 static pool_record_t *tomb_head;
 static pool_record_t *tomb_tail;
 static uint64_t next_serial = 1;
+/* Reuse (pool lock): free blocks by class (poisoned), the quarantine of blocks freed since
+   the last kshim_pool_forget_freed (FIFO, poisoned), and unused records. */
+typedef struct block_stack {
+    void **blocks;
+    size_t count, capacity;
+} block_stack_t;
+static block_stack_t free_blocks[CLASS_COUNT];
+static struct {
+    void **blocks;
+    unsigned *classes;
+    size_t head, count, capacity; /* a ring */
+} quarantine;
+static pool_record_t *free_records;
 
 void kshim_tag_to_chars(ULONG tag, char out[5])
 {
@@ -129,6 +175,86 @@ static void tomb_unlink(pool_record_t *r)
 }
 
 /* Pool lock held. */
+static void release_record(pool_record_t *r)
+{
+    r->hash_next = free_records;
+    free_records = r;
+}
+
+/* Pool lock held. */
+static bool push_block(block_stack_t *stack, void *block)
+{
+    if (stack->count == stack->capacity) {
+        size_t capacity = stack->capacity ? 2 * stack->capacity : 64;
+        void **blocks = realloc(stack->blocks, capacity * sizeof *blocks);
+        if (blocks == NULL) {
+            return false;
+        }
+        stack->blocks = blocks;
+        stack->capacity = capacity;
+    }
+    stack->blocks[stack->count++] = block;
+    return true;
+}
+
+/* Pool lock held: a freed, filled block of class block_class (1-based) is poisoned and
+   quarantined until the next kshim_pool_forget_freed; the oldest beyond MAX_QUARANTINE
+   goes back to the C heap. */
+static void quarantine_block(void *block, unsigned block_class)
+{
+    POISON(block, (size_t)block_class * CLASS_BYTES);
+    if (quarantine.count == MAX_QUARANTINE) {
+        void *oldest = quarantine.blocks[quarantine.head];
+        UNPOISON(oldest, (size_t)quarantine.classes[quarantine.head] * CLASS_BYTES);
+        free(oldest);
+        quarantine.head = (quarantine.head + 1) % quarantine.capacity;
+        quarantine.count--;
+    }
+    if (quarantine.count == quarantine.capacity) {
+        size_t capacity = quarantine.capacity ? 2 * quarantine.capacity : 256;
+        void **blocks = malloc(capacity * sizeof *blocks);
+        unsigned *classes = malloc(capacity * sizeof *classes);
+        if (blocks == NULL || classes == NULL) {
+            free(blocks);
+            free(classes);
+            UNPOISON(block, (size_t)block_class * CLASS_BYTES);
+            free(block);
+            return;
+        }
+        for (size_t i = 0; i < quarantine.count; i++) {
+            size_t from = (quarantine.head + i) % quarantine.capacity;
+            blocks[i] = quarantine.blocks[from];
+            classes[i] = quarantine.classes[from];
+        }
+        free(quarantine.blocks);
+        free(quarantine.classes);
+        quarantine.blocks = blocks;
+        quarantine.classes = classes;
+        quarantine.head = 0;
+        quarantine.capacity = capacity;
+    }
+    size_t tail = (quarantine.head + quarantine.count) % quarantine.capacity;
+    quarantine.blocks[tail] = block;
+    quarantine.classes[tail] = block_class;
+    quarantine.count++;
+}
+
+/* Pool lock held: the quarantined blocks become free blocks of their classes. */
+static void release_quarantine(void)
+{
+    for (; quarantine.count > 0; quarantine.count--) {
+        void *block = quarantine.blocks[quarantine.head];
+        unsigned block_class = quarantine.classes[quarantine.head];
+        quarantine.head = (quarantine.head + 1) % quarantine.capacity;
+        if (!push_block(&free_blocks[block_class - 1], block)) {
+            UNPOISON(block, (size_t)block_class * CLASS_BYTES);
+            free(block);
+        }
+    }
+    quarantine.head = 0;
+}
+
+/* Pool lock held. */
 static void tomb_append(pool_record_t *r)
 {
     r->tomb_next = NULL;
@@ -144,7 +270,7 @@ static void tomb_append(pool_record_t *r)
         pool_record_t *oldest = tomb_head;
         tomb_unlink(oldest);
         unlink_record(oldest);
-        free(oldest);
+        release_record(oldest);
     }
 }
 
@@ -155,8 +281,9 @@ void kshim_pool_forget_freed(void)
         pool_record_t *oldest = tomb_head;
         tomb_unlink(oldest);
         unlink_record(oldest);
-        free(oldest);
+        release_record(oldest);
     }
+    release_quarantine();
     pthread_mutex_unlock(&pool_mutex);
 }
 
@@ -164,8 +291,26 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
                               bool cache_aligned)
 {
     size_t bytes = size ? size : 1;
-    void *p;
-    if (cache_aligned) {
+    unsigned block_class = !cache_aligned && bytes <= MAX_CLASS_BYTES
+                               ? (unsigned)((bytes + CLASS_BYTES - 1) / CLASS_BYTES)
+                               : 0;
+    void *p = NULL;
+    if (block_class != 0) {
+        pthread_mutex_lock(&pool_mutex);
+        block_stack_t *stack = &free_blocks[block_class - 1];
+        if (stack->count > 0) {
+            p = stack->blocks[--stack->count];
+        }
+        pthread_mutex_unlock(&pool_mutex);
+        if (p != NULL) {
+            UNPOISON(p, bytes); /* the rest of the class stays poisoned */
+        } else {
+            p = malloc((size_t)block_class * CLASS_BYTES);
+            if (p != NULL) {
+                POISON((char *)p + bytes, (size_t)block_class * CLASS_BYTES - bytes);
+            }
+        }
+    } else if (cache_aligned) {
         p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     } else {
         p = malloc(bytes);
@@ -186,7 +331,13 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
         }
         tomb_unlink(r);
     } else {
-        r = calloc(1, sizeof *r);
+        r = free_records;
+        if (r != NULL) {
+            free_records = r->hash_next;
+            memset(r, 0, sizeof *r);
+        } else {
+            r = calloc(1, sizeof *r);
+        }
         if (r == NULL) {
             pthread_mutex_unlock(&pool_mutex);
             kshim_stop("POOL_INTERNAL", "out of memory for a pool record");
@@ -204,6 +355,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     r->tag = tag;
     r->live = true;
     r->paged = paged;
+    r->block_class = block_class;
     r->serial = next_serial++;
     r->owner = owner;
     r->alloc_site = site;
@@ -266,7 +418,11 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
     /* Fill and release while holding the lock, so no other thread can be handed this
        address (and find the tombstone) before the fill is done. */
     memset(p, FILL_FREED, size);
-    free(p);
+    if (r->block_class != 0) {
+        quarantine_block(p, r->block_class);
+    } else {
+        free(p);
+    }
     pthread_mutex_unlock(&pool_mutex);
 }
 
