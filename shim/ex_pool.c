@@ -55,6 +55,8 @@ typedef struct pool_record {
     struct pool_record *hash_next; /* bucket chain */
     struct pool_record *tomb_prev; /* tombstone FIFO (oldest at tomb_head) */
     struct pool_record *tomb_next;
+    struct pool_record *live_prev; /* live list (allocation order), while live */
+    struct pool_record *live_next;
     uintptr_t address;
     size_t size;
     ULONG tag;
@@ -76,6 +78,8 @@ static size_t live_count;
 static size_t tomb_count;
 static pool_record_t *tomb_head;
 static pool_record_t *tomb_tail;
+static pool_record_t *live_head; /* live records, oldest first */
+static pool_record_t *live_tail;
 static uint64_t next_serial = 1;
 /* Reuse (pool lock): free blocks by class (poisoned), the quarantine of blocks freed since
    the last kshim_pool_forget_freed (FIFO, poisoned), and unused records. */
@@ -172,6 +176,35 @@ static void tomb_unlink(pool_record_t *r)
     }
     r->tomb_prev = r->tomb_next = NULL;
     tomb_count--;
+}
+
+/* Pool lock held. */
+static void live_append(pool_record_t *r)
+{
+    r->live_next = NULL;
+    r->live_prev = live_tail;
+    if (live_tail) {
+        live_tail->live_next = r;
+    } else {
+        live_head = r;
+    }
+    live_tail = r;
+}
+
+/* Pool lock held. */
+static void live_unlink(pool_record_t *r)
+{
+    if (r->live_prev) {
+        r->live_prev->live_next = r->live_next;
+    } else {
+        live_head = r->live_next;
+    }
+    if (r->live_next) {
+        r->live_next->live_prev = r->live_prev;
+    } else {
+        live_tail = r->live_prev;
+    }
+    r->live_prev = r->live_next = NULL;
 }
 
 /* Pool lock held. */
@@ -360,6 +393,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     r->owner = owner;
     r->alloc_site = site;
     r->free_site = NULL;
+    live_append(r);
     live_count++;
     pthread_mutex_unlock(&pool_mutex);
     return p;
@@ -413,6 +447,7 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
     size_t size = r->size;
     r->live = false;
     r->free_site = site ? site : routine;
+    live_unlink(r);
     live_count--;
     tomb_append(r);
     /* Fill and release while holding the lock, so no other thread can be handed this
@@ -599,20 +634,11 @@ size_t kshim_pool_live_count_by_tag(ULONG tag)
 {
     size_t n = 0;
     pthread_mutex_lock(&pool_mutex);
-    for (size_t b = 0; b < bucket_count; b++) {
-        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
-            n += r->live && r->tag == tag;
-        }
+    for (pool_record_t *r = live_head; r; r = r->live_next) {
+        n += r->tag == tag;
     }
     pthread_mutex_unlock(&pool_mutex);
     return n;
-}
-
-static int by_serial(const void *a, const void *b)
-{
-    const pool_record_t *ra = *(pool_record_t *const *)a;
-    const pool_record_t *rb = *(pool_record_t *const *)b;
-    return ra->serial < rb->serial ? -1 : ra->serial > rb->serial;
 }
 
 /* Pool lock held: the live records (of owner only, if only_owner), oldest first, in a C-heap
@@ -621,15 +647,10 @@ static pool_record_t **live_records_locked(bool only_owner, const void *owner, s
 {
     pool_record_t **live = calloc(live_count ? live_count : 1, sizeof *live);
     size_t k = 0;
-    for (size_t b = 0; live && b < bucket_count; b++) {
-        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
-            if (r->live && k < live_count && (!only_owner || r->owner == owner)) {
-                live[k++] = r;
-            }
+    for (pool_record_t *r = live_head; live && r; r = r->live_next) {
+        if (!only_owner || r->owner == owner) {
+            live[k++] = r;
         }
-    }
-    if (live) {
-        qsort(live, k, sizeof *live, by_serial);
     }
     *count = k;
     return live;
