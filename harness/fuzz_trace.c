@@ -165,7 +165,7 @@ static void line_putu(line_t *line, unsigned long long value, unsigned base)
    are static strings, so the cache is keyed by address): the FNV-1a hash of its content and
    its conversions, one of 'd' 'u' 'x' 's' each (all are hashed; the first MAX_ARGS are
    kept in the ring). */
-#define FORMAT_CACHE_SIZE 256
+#define FORMAT_CACHE_SIZE 1024 /* a power of two */
 
 typedef struct format_info {
     const char *fmt;
@@ -177,7 +177,9 @@ typedef struct format_info {
 static const format_info_t *format_info(const char *fmt)
 {
     static format_info_t cache[FORMAT_CACHE_SIZE];
-    format_info_t *info = &cache[((uintptr_t)fmt >> 3) % FORMAT_CACHE_SIZE];
+    /* Literals lie close together: spread their addresses over the slots (Fibonacci hashing). */
+    uint64_t spread = (uint64_t)(uintptr_t)fmt * 0x9e3779b97f4a7c15ull;
+    format_info_t *info = &cache[spread >> (64 - 10)];
     if (info->fmt == fmt) {
         return info;
     }
@@ -240,8 +242,13 @@ static bool is_read_only_text(const char *text)
         dl_iterate_phdr(note_read_only_segments, NULL);
     }
     uintptr_t address = (uintptr_t)text;
+    static unsigned last; /* the range of the last hit: names mostly come from one image */
+    if (address >= read_only.start[last] && address < read_only.end[last]) {
+        return true;
+    }
     for (unsigned i = 0; i < read_only.count; i++) {
         if (address >= read_only.start[i] && address < read_only.end[i]) {
+            last = i;
             return true;
         }
     }

@@ -121,14 +121,29 @@ static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
 {
     const NPI_MODULEID *module_id = registration->instance->ModuleId;
     const NPI_MODULEID *registered = &registration->module_id;
-    if (!IsEqualGUID(registration->instance->NpiId, &registration->npi_id) ||
+    if (!InlineIsEqualGUID(registration->instance->NpiId, &registration->npi_id) ||
         module_id->Length != registered->Length || module_id->Type != registered->Type) {
         return FALSE;
     }
     if (module_id->Type == MIT_IF_LUID) {
-        return RtlEqualMemory(&module_id->IfLuid, &registered->IfLuid, sizeof(LUID)) ? TRUE : FALSE;
+        return module_id->IfLuid.LowPart == registered->IfLuid.LowPart &&
+               module_id->IfLuid.HighPart == registered->IfLuid.HighPart;
     }
-    return IsEqualGUID(&module_id->Guid, &registered->Guid);
+    return InlineIsEqualGUID(&module_id->Guid, &registered->Guid);
+}
+
+/* Word by word (the snapshot is a whole number of pointer-aligned words, padding zeroed). */
+static BOOLEAN snapshots_equal(const nmr_characteristics_snapshot_t *a,
+                               const nmr_characteristics_snapshot_t *b)
+{
+    C_ASSERT(sizeof(*a) % sizeof(ULONG_PTR) == 0);
+    const ULONG_PTR *x = (const ULONG_PTR *)a;
+    const ULONG_PTR *y = (const ULONG_PTR *)b;
+    ULONG_PTR difference = 0;
+    for (SIZE_T i = 0; i < sizeof(*a) / sizeof(ULONG_PTR); i++) {
+        difference |= x[i] ^ y[i];
+    }
+    return difference == 0;
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
@@ -136,7 +151,7 @@ VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
 {
     nmr_characteristics_snapshot_t now;
     nmr_snapshot_characteristics(registration, &now);
-    if (!RtlEqualMemory(&now, &registration->characteristics_snapshot, sizeof(now))) {
+    if (!snapshots_equal(&now, &registration->characteristics_snapshot)) {
         nmr_verifier_stop("R1", function, NULL, registration,
                           "the module's %s characteristics changed while registered (they are "
                           "referenced, not copied, until NmrWaitFor* returns)",
