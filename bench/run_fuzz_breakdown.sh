@@ -23,6 +23,7 @@
 #   harness   the rest of the input: decoding, reference model, oracles
 #   libfuzzer outside LLVMFuzzerTestOneInput: mutation, feature collection, corpus
 #   cut       call chain cut short (a frame without a frame pointer): not attributed
+# (A simulated thread's chain ends at its fiber's start, inside the input.)
 # NMR calls per input: every public Nmr* function's calls while the replay program runs
 # each committed input once (gdb breakpoints), divided by the number of inputs; per second:
 # that times the target's exec/s. Not a test; compare rows of one run.
@@ -114,6 +115,7 @@ shares() {
       function flush() { if (n > 0) { count[classify()]++; total++ }; n = 0; seen_main = 0; seen_input = 0 }
       /^\t/ { s = $2; sub(/\+0x[0-9a-f]+$/, "", s); frame[++n] = s
               if (s == "LLVMFuzzerTestOneInput") seen_input = 1
+              if (s == "fiber_start") { seen_input = 1; seen_main = 1 } # a simulated thread
               if (s == "main" || s == "__libc_start_call_main") seen_main = 1; next }
       /^$/ { flush(); next }
       { flush() }
