@@ -399,11 +399,32 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     return p;
 }
 
+/* Pool lock held: stops on a free of a tombstone (double free) or with the wrong tag (out of
+   line: the tag buffers would give every free an instrumented stack frame). */
+static __attribute__((noinline)) void stop_bad_free(const pool_record_t *r, ULONG check_tag,
+                                                    const char *routine, const char *site,
+                                                    void *p)
+{
+    char want[5], have[5];
+    kshim_tag_to_chars(r->tag, have);
+    const char *alloc_site = kshim_site_basename(r->alloc_site);
+    if (!r->live) {
+        const char *free_site = kshim_site_basename(r->free_site);
+        pthread_mutex_unlock(&pool_mutex);
+        kshim_stop("POOL_DOUBLE_FREE",
+                   "%s at %s: %p (tag '%s', allocated at %s) was already freed at %s", routine,
+                   kshim_site_basename(site), p, have, alloc_site, free_site);
+    }
+    kshim_tag_to_chars(check_tag, want);
+    pthread_mutex_unlock(&pool_mutex);
+    kshim_stop("POOL_FREE_WRONG_TAG", "%s at %s: %p has tag '%s' (allocated at %s), freed with tag '%s'",
+               routine, kshim_site_basename(site), p, have, alloc_site, want);
+}
+
 /* check_tag: 0 = no tag check. check_irql: apply the IRQL rule of the record's pool. */
 static void free_tracked(void *p, ULONG check_tag, const char *routine, const char *site,
                          bool check_irql)
 {
-    char want[5], have[5];
     /* Read before taking the pool lock: the first shim call of a thread adopts it, which
        takes the dispatcher lock (ordered before the pool lock). */
     KIRQL irql = check_irql ? KeGetCurrentIrql() : PASSIVE_LEVEL;
@@ -417,22 +438,8 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
         kshim_stop("POOL_FREE_UNKNOWN", "%s at %s: %p was never allocated from pool", routine,
                    kshim_site_basename(site), p);
     }
-    if (!r->live) {
-        kshim_tag_to_chars(r->tag, have);
-        const char *alloc_site = kshim_site_basename(r->alloc_site);
-        const char *free_site = kshim_site_basename(r->free_site);
-        pthread_mutex_unlock(&pool_mutex);
-        kshim_stop("POOL_DOUBLE_FREE",
-                   "%s at %s: %p (tag '%s', allocated at %s) was already freed at %s", routine,
-                   kshim_site_basename(site), p, have, alloc_site, free_site);
-    }
-    if (check_tag != 0 && check_tag != r->tag) {
-        kshim_tag_to_chars(r->tag, have);
-        kshim_tag_to_chars(check_tag, want);
-        const char *alloc_site = kshim_site_basename(r->alloc_site);
-        pthread_mutex_unlock(&pool_mutex);
-        kshim_stop("POOL_FREE_WRONG_TAG", "%s at %s: %p has tag '%s' (allocated at %s), freed with tag '%s'",
-                   routine, kshim_site_basename(site), p, have, alloc_site, want);
+    if (!r->live || (check_tag != 0 && check_tag != r->tag)) {
+        stop_bad_free(r, check_tag, routine, site, p);
     }
     if (check_irql) {
         KIRQL max = r->paged ? APC_LEVEL : DISPATCH_LEVEL;
