@@ -9,7 +9,7 @@
  * harness's sink (kshim_dbg_print_set_sink); an armed stop trap of the printing thread
  * records it too.
  */
-#include "kshim_internal.h"
+#include "kshim_stop.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -18,7 +18,7 @@
  * requested, so an overflow into the rest of its class is caught too. Records are reused
  * the same way.
  */
-#include "kshim_internal.h"
+#include "ex_pool.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
 /*
  * ke_dispatcher_fibers.c - the deterministic implementation of the dispatcher seam.
  *
- * Built instead of ke_dispatcher.c when NMRKIT_SCHEDULER=fibers (the fuzz preset). Every
+ * Built instead of ke_dispatcher_threads.c when NMRKIT_SCHEDULER=fibers (the fuzz preset). Every
  * simulated kernel thread (the process's main thread, harness threads, system threads,
  * work-item routines) is a fiber on the one OS thread that runs the process; exactly one
  * runs at a time and control changes hands only at yield points: every block and wake of
@@ -43,6 +43,8 @@ struct kshim_os_thread {
     sched_state_t state;
     bool joinable;
     bool has_deadline;
+    bool periodic;                /* the deadline is a periodic timer's next expiry */
+    bool background;              /* serves timers or DPCs: its steps are not progress */
     bool timed_out;
     uint64_t deadline_ns;
     struct _KTHREAD *kthread;     /* the kernel thread running on this fiber */
@@ -84,6 +86,9 @@ static unsigned long decisions;          /* yield points with a choice */
 static unsigned long steps;              /* yield points */
 static uint64_t trace_hash = 1469598103934665603ULL;
 static void (*deadlock_hook)(void);
+/* Periodic-timer expiries since a foreground thread last made progress (passed a yield point
+   or ended); at KSHIM_PERIODIC_IDLE_EXPIRIES periodic deadlines stop moving the clock. */
+static unsigned idle_periodic_expiries;
 
 static void hash_step(uint64_t value)
 {
@@ -251,21 +256,33 @@ static void run_another(bool finishing)
 {
     unsigned runnable = count_state(SCHED_RUNNABLE);
     if (runnable == 0) {
+        bool periodic_idle = idle_periodic_expiries >= KSHIM_PERIODIC_IDLE_EXPIRIES;
         struct kshim_os_thread *earliest = NULL;
         for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
-            if (t->state == SCHED_BLOCKED && t->has_deadline &&
+            if (t->state == SCHED_BLOCKED && t->has_deadline && !(periodic_idle && t->periodic) &&
                 (earliest == NULL || t->deadline_ns < earliest->deadline_ns)) {
                 earliest = t;
             }
         }
         if (earliest == NULL) {
+            if (periodic_idle) {
+                static const char note[] = "kshim: periodic timers are set, but nothing but timers "
+                                           "and DPCs ran for their last expiries: not waiting for more\n";
+                if (write(STDERR_FILENO, note, sizeof note - 1) < 0) {
+                    /* the deadlock report follows anyway */
+                }
+            }
             report_deadlock();
         }
         if (earliest->deadline_ns > virtual_now_ns) {
             virtual_now_ns = earliest->deadline_ns;
         }
+        if (earliest->periodic) {
+            idle_periodic_expiries++;
+        }
         for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
-            if (t->state == SCHED_BLOCKED && t->has_deadline && t->deadline_ns <= virtual_now_ns) {
+            if (t->state == SCHED_BLOCKED && t->has_deadline && t->deadline_ns <= virtual_now_ns &&
+                !(periodic_idle && t->periodic)) {
                 t->state = SCHED_RUNNABLE;
                 t->timed_out = true;
             }
@@ -296,9 +313,29 @@ bool kshim_dispatcher_block(const struct timespec *deadline)
     }
     run_another(false);
     self->has_deadline = false;
+    self->periodic = false;
     self->wait_routine = NULL;
     self->wait_object = NULL;
     return !self->timed_out;
+}
+
+bool kshim_dispatcher_block_periodic(const struct timespec *deadline)
+{
+    running->periodic = true;
+    return kshim_dispatcher_block(deadline);
+}
+
+void kshim_dispatcher_set_background(void)
+{
+    running->background = true;
+}
+
+/* The running thread made progress (a yield point or its end), unless it is background. */
+static void note_progress(void)
+{
+    if (!running->background) {
+        idle_periodic_expiries = 0;
+    }
 }
 
 void kshim_dispatcher_set_wait_reason(const char *routine, const void *object)
@@ -327,6 +364,7 @@ void kshim_sched_yield_point(void)
     if (running->state != SCHED_RUNNABLE) {
         return;
     }
+    note_progress();
     release_spinners();
     switch_to(choose(count_state(SCHED_RUNNABLE)), false);
 }
@@ -336,6 +374,7 @@ static void fiber_main(void *p)
     struct kshim_os_thread *self = p;
     arrive(self);
     self->entry(self->arg);
+    note_progress();
     self->state = SCHED_FINISHED;
     self->kthread = NULL;
     kshim_dispatcher_wake_all(); /* joiners re-check */
@@ -403,7 +442,17 @@ uint64_t kshim_dispatcher_clock_ns(void)
     return virtual_now_ns;
 }
 
-void kshim_dispatcher_advance_clock(uint64_t until)
+/* 2026-01-01T00:00:00Z in 100 ns intervals since 1601: virtual time's system time base, so
+   that system time replays exactly, never the wall clock. */
+#define VIRTUAL_EPOCH_100NS (116444736000000000ULL + 1767225600ULL * 10000000ULL)
+
+int64_t kshim_dispatcher_system_time_100ns(void)
+{
+    return (int64_t)(VIRTUAL_EPOCH_100NS + virtual_now_ns / 100);
+}
+
+/* A busy stall holds the (virtual) processor: time moves, no other thread runs. */
+void kshim_dispatcher_stall_until(uint64_t until)
 {
     if (until > virtual_now_ns) {
         virtual_now_ns = until;
@@ -479,6 +528,7 @@ void kshim_sched_reset(void)
     chooser_context = NULL;
     strategy = KSHIM_SCHED_DEFAULT;
     decisions = steps = 0;
+    idle_periodic_expiries = 0;
     trace_hash = 1469598103934665603ULL;
 }
 

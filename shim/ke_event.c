@@ -84,19 +84,36 @@ static DISPATCHER_HEADER *waitable_header(const char *routine, PVOID object)
     if (object != NULL && kshim_thread_is_live_locked(object)) {
         return header;
     }
-    if (object == NULL ||
-        (header->Type != EventNotificationObject && header->Type != EventSynchronizationObject) ||
-        header->Size != EVENT_SIZE_IN_LONGS) {
+    bool event = object != NULL &&
+                 (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) &&
+                 header->Size == EVENT_SIZE_IN_LONGS;
+    bool timer = object != NULL &&
+                 (header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject) &&
+                 header->Size == (UCHAR)(sizeof(KTIMER) / sizeof(LONG));
+    if (!event && !timer && !(object != NULL && kshim_mutex_is_valid(header))) {
         kshim_stop("DISPATCHER_OBJECT_INVALID",
-                   "%s: %p is neither an initialised KEVENT nor a live thread object", routine,
-                   object);
+                   "%s: %p is neither an initialised KEVENT, KTIMER or KMUTEX nor a live thread "
+                   "object",
+                   routine, object);
     }
     return header;
 }
 
-static void consume(DISPATCHER_HEADER *header)
+static bool signalled(const DISPATCHER_HEADER *header, const struct _KTHREAD *self)
 {
-    if (header->Type == EventSynchronizationObject) {
+    if (header->Type == MutantObject) {
+        return kshim_mutex_can_acquire_locked(header, self);
+    }
+    return header->SignalState > 0;
+}
+
+static void consume(DISPATCHER_HEADER *header, struct _KTHREAD *self, const char *routine)
+{
+    if (header->Type == MutantObject) {
+        kshim_mutex_acquire_locked(header, self, routine);
+        return;
+    }
+    if (header->Type == EventSynchronizationObject || header->Type == TimerSynchronizationObject) {
         header->SignalState = 0;
     }
 }
@@ -121,6 +138,7 @@ static NTSTATUS wait_for_objects(const char *routine, ULONG count, PVOID objects
     struct timespec deadline;
     bool has_deadline = kshim_timeout_to_deadline(timeout, &deadline);
     DISPATCHER_HEADER *headers[MAXIMUM_WAIT_OBJECTS];
+    struct _KTHREAD *self = kshim_current_thread();
 
     kshim_dispatcher_lock();
     for (;;) {
@@ -131,19 +149,19 @@ static NTSTATUS wait_for_objects(const char *routine, ULONG count, PVOID objects
         if (wait_all) {
             bool all = true;
             for (ULONG i = 0; i < count; i++) {
-                all = all && headers[i]->SignalState > 0;
+                all = all && signalled(headers[i], self);
             }
             if (all) {
                 for (ULONG i = 0; i < count; i++) {
-                    consume(headers[i]);
+                    consume(headers[i], self, routine);
                 }
                 kshim_dispatcher_unlock();
                 return STATUS_SUCCESS;
             }
         } else {
             for (ULONG i = 0; i < count; i++) {
-                if (headers[i]->SignalState > 0) {
-                    consume(headers[i]);
+                if (signalled(headers[i], self)) {
+                    consume(headers[i], self, routine);
                     kshim_dispatcher_unlock();
                     return STATUS_WAIT_0 + (NTSTATUS)i;
                 }

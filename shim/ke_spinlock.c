@@ -75,15 +75,6 @@ static void require_dispatch(struct _KTHREAD *self, const void *lock, const char
     }
 }
 
-static void lower_to(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
-{
-    if (new_irql > self->irql) {
-        kshim_stop("IRQL_LOWER_UPWARD", "%s: to IRQL %u from lower IRQL %u on thread '%s'", routine,
-                   (unsigned)new_irql, (unsigned)self->irql, self->name);
-    }
-    kshim_set_irql(self, new_irql);
-}
-
 VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
 {
     __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
@@ -109,7 +100,7 @@ VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
     struct _KTHREAD *self = kshim_current_thread();
     require_dispatch(self, SpinLock, "KeReleaseSpinLock");
     spin_release(self, SpinLock, "KeReleaseSpinLock");
-    lower_to(self, NewIrql, "KeReleaseSpinLock");
+    kshim_lower_irql_checked(self, NewIrql, "KeReleaseSpinLock");
 }
 
 VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
@@ -176,7 +167,7 @@ VOID KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle)
     require_dispatch(self, lock, routine);
     spin_release(self, lock, routine);
     LockHandle->LockQueue.Lock = NULL;
-    lower_to(self, LockHandle->OldIrql, routine);
+    kshim_lower_irql_checked(self, LockHandle->OldIrql, routine);
 }
 
 VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ke_thread.c - kernel threads: per-thread state (IRQL, critical regions, held locks),
- * lazy adoption of OS threads, thread objects and their references, harness threads
- * (kshim_thread_start/join), IRQL routines and critical regions.
+ * ke_thread.c - kernel threads: lazy adoption of OS threads, thread objects and their
+ * references, held-lock bookkeeping, harness threads (kshim_thread_start/join), thread and
+ * processor queries. IRQL and critical regions are in ke_irql.c.
  *
  * Per-thread state lives in the thread object (struct _KTHREAD, kshim_internal.h); the
  * calling thread's object is found through a thread-local pointer. An OS thread the shim
@@ -157,6 +157,14 @@ struct _KTHREAD *kshim_current_thread(void)
     return adopt_current_thread();
 }
 
+struct _KTHREAD *kshim_background_thread_begin(const char *name)
+{
+    struct _KTHREAD *self = kshim_thread_object_create(KSHIM_THREAD_WORKER, name, NULL);
+    kshim_thread_set_current(self);
+    kshim_dispatcher_set_background();
+    return self;
+}
+
 const char *kshim_thread_current_name(void)
 {
     return kshim_current_thread()->name;
@@ -173,6 +181,14 @@ const char *kshim_lock_kind_name(kshim_lock_kind_t kind)
         return "push lock (exclusive)";
     case KSHIM_LOCK_PUSH_SHARED:
         return "push lock (shared)";
+    case KSHIM_LOCK_EX_SPIN_SHARED:
+        return "EX_SPIN_LOCK (shared)";
+    case KSHIM_LOCK_EX_SPIN_EXCLUSIVE:
+        return "EX_SPIN_LOCK (exclusive)";
+    case KSHIM_LOCK_MUTEX:
+        return "KMUTEX";
+    case KSHIM_LOCK_FAST_MUTEX:
+        return "FAST_MUTEX";
     }
     return "lock";
 }
@@ -278,142 +294,6 @@ void kshim_thread_join(kshim_thread_t *thread)
     kshim_thread_dereference_locked(thread->object, "kshim_thread_join");
     kshim_dispatcher_unlock();
     free(thread);
-}
-
-/* ---- IRQL ----------------------------------------------------------------------------- */
-
-void kshim_set_irql(struct _KTHREAD *self, KIRQL irql)
-{
-    self->irql = irql;
-}
-
-void kshim_require_irql_at_most(const char *routine, KIRQL max_irql)
-{
-    KIRQL irql = kshim_current_thread()->irql;
-    if (irql > max_irql) {
-        kshim_stop("IRQL_TOO_HIGH", "%s: called at IRQL %u on thread '%s' (maximum %u)", routine,
-                   (unsigned)irql, kshim_current_thread()->name, (unsigned)max_irql);
-    }
-}
-
-const char *kshim_irql_name(KIRQL irql)
-{
-    switch (irql) {
-    case PASSIVE_LEVEL:
-        return "PASSIVE";
-    case APC_LEVEL:
-        return "APC";
-    case DISPATCH_LEVEL:
-        return "DISPATCH";
-    case HIGH_LEVEL:
-        return "HIGH";
-    default:
-        return "DIRQL";
-    }
-}
-
-KIRQL KeGetCurrentIrql(VOID)
-{
-    return kshim_current_thread()->irql;
-}
-
-KIRQL KfRaiseIrql(KIRQL NewIrql)
-{
-    struct _KTHREAD *self = kshim_current_thread();
-    KIRQL old = self->irql;
-    if (NewIrql > HIGH_LEVEL) {
-        kshim_stop("IRQL_INVALID", "KeRaiseIrql: IRQL %u is above HIGH_LEVEL", (unsigned)NewIrql);
-    }
-    if (NewIrql < old) {
-        kshim_stop("IRQL_RAISE_DOWNWARD", "KeRaiseIrql: to IRQL %u from higher IRQL %u on thread '%s'",
-                   (unsigned)NewIrql, (unsigned)old, self->name);
-    }
-    self->irql = NewIrql;
-    return old;
-}
-
-VOID KeLowerIrql(KIRQL NewIrql)
-{
-    struct _KTHREAD *self = kshim_current_thread();
-    if (NewIrql > self->irql) {
-        kshim_stop("IRQL_LOWER_UPWARD", "KeLowerIrql: to IRQL %u from lower IRQL %u on thread '%s'",
-                   (unsigned)NewIrql, (unsigned)self->irql, self->name);
-    }
-    self->irql = NewIrql;
-}
-
-KIRQL KeRaiseIrqlToDpcLevel(VOID)
-{
-    struct _KTHREAD *self = kshim_current_thread();
-    KIRQL old = self->irql;
-    if (old > DISPATCH_LEVEL) {
-        kshim_stop("IRQL_RAISE_DOWNWARD", "KeRaiseIrqlToDpcLevel: called at IRQL %u on thread '%s'",
-                   (unsigned)old, self->name);
-    }
-    self->irql = DISPATCH_LEVEL;
-    return old;
-}
-
-KIRQL KeRaiseIrqlToSynchLevel(VOID)
-{
-    struct _KTHREAD *self = kshim_current_thread();
-    KIRQL old = self->irql;
-    if (old > SYNCH_LEVEL) {
-        kshim_stop("IRQL_RAISE_DOWNWARD", "KeRaiseIrqlToSynchLevel: called at IRQL %u on thread '%s'",
-                   (unsigned)old, self->name);
-    }
-    self->irql = SYNCH_LEVEL;
-    return old;
-}
-
-BOOLEAN KeAreApcsDisabled(VOID)
-{
-    struct _KTHREAD *self = kshim_current_thread();
-    return (BOOLEAN)(self->irql >= APC_LEVEL || self->critical_region_depth > 0);
-}
-
-BOOLEAN KeAreAllApcsDisabled(VOID)
-{
-    return (BOOLEAN)(kshim_current_thread()->irql >= APC_LEVEL);
-}
-
-/* ---- critical regions ------------------------------------------------------------------- */
-
-static void enter_region(const char *routine)
-{
-    kshim_require_irql_at_most(routine, APC_LEVEL);
-    kshim_current_thread()->critical_region_depth++;
-}
-
-static void leave_region(const char *routine)
-{
-    kshim_require_irql_at_most(routine, APC_LEVEL);
-    struct _KTHREAD *self = kshim_current_thread();
-    if (self->critical_region_depth == 0) {
-        kshim_stop("CRITICAL_REGION_UNBALANCED", "%s: thread '%s' is not in a critical region",
-                   routine, self->name);
-    }
-    self->critical_region_depth--;
-}
-
-VOID KeEnterCriticalRegion(VOID)
-{
-    enter_region("KeEnterCriticalRegion");
-}
-
-VOID KeLeaveCriticalRegion(VOID)
-{
-    leave_region("KeLeaveCriticalRegion");
-}
-
-VOID KeEnterGuardedRegion(VOID)
-{
-    enter_region("KeEnterGuardedRegion");
-}
-
-VOID KeLeaveGuardedRegion(VOID)
-{
-    leave_region("KeLeaveGuardedRegion");
 }
 
 /* ---- thread queries ------------------------------------------------------------------- */

@@ -2,21 +2,10 @@
 /*
  * ke_time.c - system time, interrupt time, performance counter, stalls, and the
  * conversion of WDK timeouts (100 ns units; negative relative, positive absolute) to
- * monotonic deadlines for the dispatcher seam.
+ * monotonic deadlines for the dispatcher seam. Which clock runs (wall or virtual) is the
+ * seam's business: this file only asks it.
  */
 #include "kshim_internal.h"
-
-/* 100 ns intervals between 1601-01-01 and 1970-01-01. */
-#define EPOCH_DIFFERENCE_100NS 116444736000000000ULL
-/* 2026-01-01T00:00:00Z in 100 ns intervals since 1601 (fiber builds' system time base). */
-#define FIXED_EPOCH_100NS (EPOCH_DIFFERENCE_100NS + 1767225600ULL * 10000000ULL)
-
-static uint64_t clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 uint64_t kshim_monotonic_ns(void)
 {
@@ -25,11 +14,7 @@ uint64_t kshim_monotonic_ns(void)
 
 static LONGLONG system_time_100ns(void)
 {
-    if (kshim_sched_is_deterministic()) {
-        /* Virtual time: a fixed date (2026-01-01) plus the virtual clock, never the wall. */
-        return (LONGLONG)(FIXED_EPOCH_100NS + kshim_dispatcher_clock_ns() / 100);
-    }
-    return (LONGLONG)(clock_ns(CLOCK_REALTIME) / 100 + EPOCH_DIFFERENCE_100NS);
+    return (LONGLONG)kshim_dispatcher_system_time_100ns();
 }
 
 bool kshim_timeout_to_deadline(const LARGE_INTEGER *timeout, struct timespec *deadline)
@@ -106,12 +91,5 @@ VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount)
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds)
 {
-    uint64_t until = kshim_monotonic_ns() + (uint64_t)MicroSeconds * 1000;
-    if (kshim_sched_is_deterministic()) {
-        /* A busy stall holds the (virtual) processor: time moves, no other thread runs. */
-        kshim_dispatcher_advance_clock(until);
-        return;
-    }
-    while (kshim_monotonic_ns() < until) {
-    }
+    kshim_dispatcher_stall_until(kshim_monotonic_ns() + (uint64_t)MicroSeconds * 1000);
 }

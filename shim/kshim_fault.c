@@ -7,7 +7,7 @@
  * is a substring of that. Eligible calls are counted in every mode (OFF included) so that a
  * sweep can count first and then inject each one in turn.
  */
-#include "kshim_internal.h"
+#include "kshim_stop.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -142,4 +142,6 @@ void kshim_owner_forget_all(void)
 void kshim_reset(void)
 {
     kshim_owner_forget_all();
+    kshim_registry_reset();
+    kshim_uuid_reset();
 }

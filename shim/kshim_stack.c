@@ -6,9 +6,11 @@
  * format users know from ASan reports). Otherwise glibc's backtrace() unwinds, and each
  * frame is symbolized by llvm-symbolizer when one is on PATH (function, file:line:column,
  * inlined frames included), or printed as module+offset with the nearest dynamic symbol.
+ * KSHIM_STACK=raw in the environment skips symbolizing (module+offset only, in every build):
+ * the test harness sets it for the many stops it expects, where the stack is not read.
  * It runs on the stopping thread just before abort(), so it may allocate and spawn.
  */
-#include "kshim_internal.h"
+#include "kshim_stop.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -147,7 +149,9 @@ static void print_unsymbolized(void *const *frames, int count)
 void kshim_stack_print(unsigned skip)
 {
     fflush(stderr);
-    if (__sanitizer_print_stack_trace != NULL) {
+    const char *mode = getenv("KSHIM_STACK");
+    bool raw = mode != NULL && strcmp(mode, "raw") == 0;
+    if (__sanitizer_print_stack_trace != NULL && !raw) {
         __sanitizer_print_stack_trace();
         return;
     }
@@ -158,7 +162,7 @@ void kshim_stack_print(unsigned skip)
         return;
     }
     char path[4096];
-    if (!find_symbolizer(path, sizeof path) ||
+    if (raw || !find_symbolizer(path, sizeof path) ||
         !print_symbolized(path, frames + skip, count - (int)skip)) {
         print_unsymbolized(frames + skip, count - (int)skip);
     }

@@ -2,7 +2,7 @@
 /*
  * rtl_string.c - counted-string routines (RtlInitUnicodeString, RtlEqualUnicodeString, ...).
  */
-#include "kshim_internal.h"
+#include "kshim_stop.h"
 
 VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString)
 {

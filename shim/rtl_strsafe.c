@@ -5,7 +5,7 @@
 
 #include <ntstrsafe.h>
 
-#include "kshim_internal.h"
+#include "kshim_stop.h"
 
 static NTSTATUS check_size(NTSTRSAFE_PSTR destination, size_t size)
 {

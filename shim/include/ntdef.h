@@ -9,14 +9,19 @@
  * Data model: Windows is LLP64, Linux x86-64 is LP64. The shim keeps the Windows sizes
  * where they are part of the contract: LONG and ULONG are 32-bit, LONG64/ULONG64/LONGLONG
  * are 64-bit, ULONG_PTR/LONG_PTR/SIZE_T are pointer-sized, WCHAR is 16-bit.
- * Deviation: L"..." literals are 32-bit wchar_t on Linux unless the code is compiled with
- * -fshort-wchar; use them only through UNICODE_STRING helpers in code built that way.
+ * WCHAR and L"": a driver built with the kit's driver dialect (nmrkit_driver_dialect:
+ * -fshort-wchar) gets 16-bit L"" literals whose type is WCHAR, as with MSVC; the header
+ * checks that (a driver compiled without the dialect fails here, naming the flag). The shim
+ * itself is compiled without -fshort-wchar and never passes WCHAR to a libc wide function.
+ * Deviation: code outside the dialect gets 32-bit L"" literals; it must spell WCHAR
+ * strings as WCHAR arrays.
  */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <basetsd.h>
 #include <driverspecs.h>
 #include <guiddef.h>
 #include <sal.h>
@@ -96,36 +101,29 @@ typedef short CSHORT;
 typedef ULONG CLONG;
 typedef int INT, *PINT;
 typedef unsigned int UINT, *PUINT;
-typedef int32_t INT32, *PINT32;
-typedef uint32_t UINT32, *PUINT32;
-typedef int64_t INT64, *PINT64;
-typedef uint64_t UINT64, *PUINT64;
-typedef int8_t INT8, *PINT8;
-typedef uint8_t UINT8, *PUINT8;
-typedef int16_t INT16, *PINT16;
-typedef uint16_t UINT16, *PUINT16;
-typedef int32_t LONG32, *PLONG32;
-typedef uint32_t ULONG32, *PULONG32;
-typedef uint32_t DWORD32, *PDWORD32;
-typedef int64_t LONG64, *PLONG64;
-typedef uint64_t ULONG64, *PULONG64;
-typedef uint64_t DWORD64, *PDWORD64;
-typedef int64_t LONGLONG, *PLONGLONG;
-typedef uint64_t ULONGLONG, *PULONGLONG;
-typedef intptr_t LONG_PTR, *PLONG_PTR;
-typedef uintptr_t ULONG_PTR, *PULONG_PTR;
-typedef intptr_t INT_PTR, *PINT_PTR;
-typedef uintptr_t UINT_PTR, *PUINT_PTR;
-typedef uintptr_t DWORD_PTR, *PDWORD_PTR;
-typedef size_t SIZE_T, *PSIZE_T;
-typedef intptr_t SSIZE_T, *PSSIZE_T;
 typedef uint32_t DWORD, *PDWORD;
 typedef uint16_t WORD, *PWORD;
 typedef uint8_t BYTE, *PBYTE;
 typedef int BOOL;
 typedef UCHAR BOOLEAN, *PBOOLEAN;
-typedef uint16_t WCHAR, *PWCHAR, *PWCH, *PWSTR, *LPWSTR;
+/* [CUSTOMISED] WCHAR: 16-bit UTF-16 code unit. In C it is uint16_t, which is the type of an
+   L"" element under -fshort-wchar; in C++ under -fshort-wchar it is wchar_t (a distinct
+   type there) so that L"" still converts. The ABI is the same in every case. */
+#if defined(__cplusplus) && defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2
+typedef wchar_t WCHAR;
+#else
+typedef uint16_t WCHAR;
+#endif
+typedef WCHAR *PWCHAR, *PWCH, *PWSTR, *LPWSTR, *NWPSTR;
 typedef const WCHAR *PCWCH, *PCWSTR, *LPCWSTR;
+#ifdef NMRKIT_DRIVER_DIALECT
+#if !defined(__SIZEOF_WCHAR_T__) || __SIZEOF_WCHAR_T__ != 2
+#error "nmrkit driver dialect: L\"\" must be 16-bit WCHAR; compile with -fshort-wchar (link nmrkit_driver_dialect)"
+#endif
+#ifndef __cplusplus
+_Static_assert(_Generic(L""[0], WCHAR: 1, default: 0), "L\"\" must have the type WCHAR");
+#endif
+#endif
 typedef LONG NTSTATUS, *PNTSTATUS;
 typedef void *HANDLE, **PHANDLE;
 typedef UCHAR KIRQL, *PKIRQL;
@@ -159,8 +157,39 @@ typedef LONGLONG USN;
 #define MAXLONGLONG ((LONGLONG)0x7fffffffffffffffLL)
 #define MAXULONG_PTR ((ULONG_PTR)~(ULONG_PTR)0)
 #define MAXSIZE_T ((SIZE_T)~(SIZE_T)0)
-#define MAXULONG64 ((ULONG64)~(ULONG64)0)
 #define MAXLONG_PTR ((LONG_PTR)(MAXULONG_PTR >> 1))
+#define MINLONGLONG ((LONGLONG)~MAXLONGLONG)
+#define MAXDWORD 0xffffffffu
+#define MAXBYTE 0xff
+#define MAXWORD 0xffff
+
+/* [DUPLICATED] System cache line (x64), for DECLSPEC_CACHEALIGN and aligned pool. */
+#define SYSTEM_CACHE_ALIGNMENT_SIZE 64
+
+/* [DUPLICATED] DECLARE_HANDLE(name): a distinct opaque handle type name (pointer to a
+   struct name##__), as with STRICT in the WDK. */
+#define DECLARE_HANDLE(name)                                                                    struct name##__ {                                                                               int unused;                                                                             };                                                                                          typedef struct name##__ *name
+
+/* [DUPLICATED] 32x32 -> 64-bit multiplications. */
+#define Int32x32To64(a, b) ((LONGLONG)((LONG)(a)) * (LONGLONG)((LONG)(b)))
+#define UInt32x32To64(a, b) ((ULONGLONG)((ULONG)(a)) * (ULONGLONG)((ULONG)(b)))
+
+/* [DUPLICATED] DEFINE_ENUM_FLAG_OPERATORS(ENUMTYPE): bitwise operators for a flags enum in
+   C++; nothing in C (where enums are integers already). */
+#ifdef __cplusplus
+#define DEFINE_ENUM_FLAG_OPERATORS(ENUMTYPE)                                                \
+    extern "C++" {                                                                          \
+    inline ENUMTYPE operator|(ENUMTYPE a, ENUMTYPE b) { return ENUMTYPE(((int)a) | ((int)b)); } \
+    inline ENUMTYPE &operator|=(ENUMTYPE &a, ENUMTYPE b) { return (ENUMTYPE &)(((int &)a) |= ((int)b)); } \
+    inline ENUMTYPE operator&(ENUMTYPE a, ENUMTYPE b) { return ENUMTYPE(((int)a) & ((int)b)); } \
+    inline ENUMTYPE &operator&=(ENUMTYPE &a, ENUMTYPE b) { return (ENUMTYPE &)(((int &)a) &= ((int)b)); } \
+    inline ENUMTYPE operator~(ENUMTYPE a) { return ENUMTYPE(~((int)a)); }                  \
+    inline ENUMTYPE operator^(ENUMTYPE a, ENUMTYPE b) { return ENUMTYPE(((int)a) ^ ((int)b)); } \
+    inline ENUMTYPE &operator^=(ENUMTYPE &a, ENUMTYPE b) { return (ENUMTYPE &)(((int &)a) ^= ((int)b)); } \
+    }
+#else
+#define DEFINE_ENUM_FLAG_OPERATORS(ENUMTYPE) /* nothing in C */
+#endif
 
 /* ---- NTSTATUS classification [DUPLICATED] ------------------------------------------- */
 #define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)

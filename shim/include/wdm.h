@@ -34,6 +34,10 @@
 #include <ntstatus.h>
 
 #ifdef __cplusplus
+#include <string.h> /* memcpy and friends, declared by the WDK headers */
+#endif
+
+#ifdef __cplusplus
 extern "C" {
 #endif
 
@@ -163,6 +167,8 @@ NTSYSAPI DECLSPEC_NORETURN VOID DbgBreakPointWithStatus(_In_ ULONG Status);
  * NT_ASSERT_ACTION: a false expression stops ASSERTION_FAILED naming the expression (and
  * message) and file:line. Deviation: always on (as a checked build), never continuable;
  * NT_VERIFY evaluates its expression exactly once and yields its truth value.
+ * As in the WDK, the NT_ASSERT* and NT_VERIFY* macros are BOOLEAN expressions that do not go
+ * through ASSERT, so a driver may redefine ASSERT in terms of them.
  */
 #define ASSERT(exp)                                                                         \
     ((void)((exp) ? 0 : (kshim_assertion_failed(#exp, NULL, __FILE__, __LINE__), 0)))
@@ -170,20 +176,25 @@ NTSYSAPI DECLSPEC_NORETURN VOID DbgBreakPointWithStatus(_In_ ULONG Status);
     ((void)((exp) ? 0 : (kshim_assertion_failed(#exp, (msg), __FILE__, __LINE__), 0)))
 #define RTL_SOFT_ASSERT(exp) ASSERT(exp)
 #define RTL_SOFT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERT(exp) ASSERT(exp)
-#define NT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERTMSGW(msg, exp) ASSERT(exp)
-#define NT_ASSERT_ACTION(exp) ASSERT(exp)
-#define NT_ASSERTMSG_ACTION(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERT_ASSUME(exp) ASSERT(exp)
-#define NT_ASSERTMSG_ASSUME(msg, exp) ASSERTMSG(msg, exp)
-#define NT_ASSERT_NOASSUME(exp) ASSERT(exp)
-#define NT_FRE_ASSERT(exp) ASSERT(exp)
+#define NT_ASSERT(exp) NT_VERIFY(exp)
+#define NT_ASSERTMSG(msg, exp) NT_VERIFYMSG(msg, exp)
+#define NT_ASSERTMSGW(msg, exp) NT_VERIFY(exp)
+#define NT_ASSERT_ACTION(exp) NT_VERIFY(exp)
+#define NT_ASSERTMSG_ACTION(msg, exp) NT_VERIFYMSG(msg, exp)
+#define NT_ASSERT_ASSUME(exp) NT_VERIFY(exp)
+#define NT_ASSERTMSG_ASSUME(msg, exp) NT_VERIFYMSG(msg, exp)
+#define NT_ASSERT_NOASSUME(exp) NT_VERIFY(exp)
+#define NT_FRE_ASSERT(exp) NT_VERIFY(exp)
+#define NT_FRE_ASSERTMSG(msg, exp) NT_VERIFYMSG(msg, exp)
 /* NT_VERIFY yields TRUE (or stops); usable as a statement or in an expression. */
-#define NT_VERIFY(exp)                                                                      \
-    ((BOOLEAN)((exp) ? TRUE : kshim_verify_failed(#exp, NULL, __FILE__, __LINE__)))
-#define NT_VERIFYMSG(msg, exp)                                                              \
-    ((BOOLEAN)((exp) ? TRUE : kshim_verify_failed(#exp, (msg), __FILE__, __LINE__)))
+/* (An inline function, so that a statement NT_ASSERT(constant) draws no unused-value warning.) */
+KSHIM_INLINE BOOLEAN kshim_verify(BOOLEAN value, const char *expression, const char *message,
+                                  const char *file, int line)
+{
+    return value ? TRUE : kshim_verify_failed(expression, message, file, line);
+}
+#define NT_VERIFY(exp) kshim_verify((exp) ? TRUE : FALSE, #exp, NULL, __FILE__, __LINE__)
+#define NT_VERIFYMSG(msg, exp) kshim_verify((exp) ? TRUE : FALSE, #exp, (msg), __FILE__, __LINE__)
 #define NT_VERIFYMSGW(msg, exp) NT_VERIFY(exp)
 #define NT_ANALYSIS_ASSUME(exp) ((void)0)
 
@@ -684,12 +695,17 @@ NTKERNELAPI VOID KeReleaseInStackQueuedSpinLockFromDpcLevel(_In_ PKLOCK_QUEUE_HA
 /* [DUPLICATED] Dispatcher object types (KOBJECTS), WDK values. */
 #define EventNotificationObject 0
 #define EventSynchronizationObject 1
+#define MutantObject 2
 #define ThreadObject 6
+#define TimerNotificationObject 8
+#define TimerSynchronizationObject 9
+#define DpcObject 19
+#define ThreadedDpcObject 24
 
 /*
  * [CUSTOMISED] DISPATCHER_HEADER: the state of a waitable object, kept in the object itself
  * (no OS resources), so an object may be freed as soon as its last waiter has returned.
- * Protected by: the shim's dispatcher lock (shim/ke_dispatcher.c).
+ * Protected by: the shim's dispatcher lock (shim/ke_dispatcher_*.c).
  * Deviation: a simplified layout (Type, Size, SignalState); WaitListHead is unused.
  */
 typedef struct _DISPATCHER_HEADER {
@@ -1306,6 +1322,339 @@ typedef struct _WORK_QUEUE_ITEM {
     } while (0)
 
 NTKERNELAPI VOID ExQueueWorkItem(_Inout_ PWORK_QUEUE_ITEM WorkItem, _In_ WORK_QUEUE_TYPE QueueType);
+
+
+/* =========================================================================================
+ * C library memory routines, fail-fast, bit scans, UUIDs
+ * ========================================================================================= */
+
+/* [DUPLICATED] memcpy, memmove, memset, memcmp: the WDK's headers declare them (drivers call
+   them directly). The names are parenthesised so that a function-like macro of the same
+   name (src/'s banned.h) still wins in the code that uses them. */
+#ifndef __cplusplus /* C++: <string.h>, included above */
+void *(memcpy)(void *destination, const void *source, size_t count);
+void *(memmove)(void *destination, const void *source, size_t count);
+void *(memset)(void *destination, int value, size_t count);
+int(memcmp)(const void *a, const void *b, size_t count);
+#endif
+
+/* [DUPLICATED] FAST_FAIL_* codes of RtlFailFast / __fastfail, WDK values (a selection). */
+#define FAST_FAIL_LEGACY_GS_VIOLATION 0
+#define FAST_FAIL_VTGUARD_CHECK_FAILURE 1
+#define FAST_FAIL_STACK_COOKIE_CHECK_FAILURE 2
+#define FAST_FAIL_CORRUPT_LIST_ENTRY 3
+#define FAST_FAIL_INCORRECT_STACK 4
+#define FAST_FAIL_INVALID_ARG 5
+#define FAST_FAIL_GS_COOKIE_INIT 6
+#define FAST_FAIL_FATAL_APP_EXIT 7
+#define FAST_FAIL_RANGE_CHECK_FAILURE 8
+#define FAST_FAIL_UNSAFE_REGISTRY_ACCESS 9
+#define FAST_FAIL_GUARD_ICALL_CHECK_FAILURE 10
+#define FAST_FAIL_INVALID_BUFFER_ACCESS 28
+#define FAST_FAIL_INVALID_REFERENCE_COUNT 38
+#define FAST_FAIL_INVALID_FAST_FAIL_CODE 0xFFFFFFFF
+
+/* [CUSTOMISED] RtlFailFast(Code) / __fastfail(Code): a named finding, the stop
+   FAST_FAIL naming the code (Windows: bugcheck KERNEL_SECURITY_CHECK_FAILURE 0x139). */
+DECLSPEC_NORETURN void kshim_fail_fast(ULONG code, const char *file, int line);
+#define RtlFailFast(Code) kshim_fail_fast((ULONG)(Code), __FILE__, __LINE__)
+#ifndef __fastfail
+#define __fastfail(Code) kshim_fail_fast((ULONG)(Code), __FILE__, __LINE__)
+#endif
+
+/* [DUPLICATED] RtlFindMostSignificantBit / RtlFindLeastSignificantBit: the index (0..63) of
+   the highest / lowest set bit of Set, or -1 if Set is 0. */
+KSHIM_INLINE CCHAR RtlFindMostSignificantBit(_In_ ULONGLONG Set)
+{
+    return Set == 0 ? (CCHAR)-1 : (CCHAR)(63 - __builtin_clzll(Set));
+}
+KSHIM_INLINE CCHAR RtlFindLeastSignificantBit(_In_ ULONGLONG Set)
+{
+    return Set == 0 ? (CCHAR)-1 : (CCHAR)__builtin_ctzll(Set);
+}
+
+/* [DUPLICATED] UUID (the GUID layout). */
+typedef GUID UUID;
+/* [CUSTOMISED] ExUuidCreate: a version-4 UUID. Returns STATUS_SUCCESS (never
+   RPC_NT_UUID_LOCAL_ONLY, which callers must also accept). IRQL == PASSIVE_LEVEL.
+   Deviation: the UUIDs are a fixed sequence from kshim_reset on, so that runs replay. */
+NTKERNELAPI NTSTATUS ExUuidCreate(_Out_ UUID *Uuid);
+
+/* =========================================================================================
+ * Mutexes and executive spin locks (ke_mutex.c, ex_fastmutex.c, ex_spinlock.c)
+ * ========================================================================================= */
+
+/* [CUSTOMISED] KMUTEX: a waitable, recursive mutex in caller storage; SignalState 1 when
+   free, 1 - depth while owned. Protected by: the shim's dispatcher lock.
+   Deviation: Level (KeInitializeMutex) is ignored; abandonment is not modelled (a thread
+   that ends holding one stops THREAD_EXIT_HOLDING_LOCK instead). */
+typedef struct _KMUTANT {
+    DISPATCHER_HEADER Header; /* Type MutantObject */
+    LIST_ENTRY MutantListEntry;
+    PKTHREAD OwnerThread;
+    BOOLEAN Abandoned;
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+
+/* [DUPLICATED] KeInitializeMutex: free. Acquire with KeWaitForSingleObject (recursive for the
+   owner; while held, normal kernel APCs are disabled: KeAreApcsDisabled is TRUE). Any IRQL. */
+NTKERNELAPI VOID KeInitializeMutex(_Out_ PRKMUTEX Mutex, _In_ ULONG Level);
+/* [DUPLICATED] KeReleaseMutex: release one level; returns the previous signal state. A
+   release by a thread that does not own the mutex stops MUTEX_NOT_OWNER (Windows: bugcheck
+   THREAD_NOT_MUTEX_OWNER). IRQL <= DISPATCH_LEVEL. */
+NTKERNELAPI LONG KeReleaseMutex(_Inout_ PRKMUTEX Mutex, _In_ BOOLEAN Wait);
+/* [DUPLICATED] KeReadStateMutex: the signal state (1: free). */
+NTKERNELAPI LONG KeReadStateMutex(_In_ PRKMUTEX Mutex);
+
+/* [CUSTOMISED] FAST_MUTEX: a non-recursive mutex in caller storage; Count 1 when free.
+   Protected by: the shim's dispatcher lock. Deviation: the embedded event is unused. */
+typedef struct _FAST_MUTEX {
+    volatile LONG Count;
+    PVOID Owner; /* the owning KTHREAD */
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX, KGUARDED_MUTEX, *PKGUARDED_MUTEX;
+
+/* [DUPLICATED] ExInitializeFastMutex: free. Any IRQL. */
+NTKERNELAPI VOID ExInitializeFastMutex(_Out_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExAcquireFastMutex: IRQL <= APC_LEVEL; waits, then raises to APC_LEVEL.
+   Acquiring a fast mutex the thread already owns stops FAST_MUTEX_RECURSIVE_ACQUIRE (on
+   Windows: a deadlock). */
+NTKERNELAPI VOID ExAcquireFastMutex(_Inout_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExTryToAcquireFastMutex: as ExAcquireFastMutex without waiting; TRUE if acquired. */
+NTKERNELAPI BOOLEAN ExTryToAcquireFastMutex(_Inout_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExReleaseFastMutex: the owner, at APC_LEVEL, releases and returns to the IRQL
+   of the acquire. Else stop FAST_MUTEX_NOT_OWNER or FAST_MUTEX_WRONG_IRQL. */
+NTKERNELAPI VOID ExReleaseFastMutex(_Inout_ PFAST_MUTEX FastMutex);
+/* [DUPLICATED] ExAcquireFastMutexUnsafe / ExReleaseFastMutexUnsafe: the caller is already at
+   APC_LEVEL or in a critical region (else stop FAST_MUTEX_WRONG_IRQL); IRQL unchanged. */
+NTKERNELAPI VOID ExAcquireFastMutexUnsafe(_Inout_ PFAST_MUTEX FastMutex);
+NTKERNELAPI VOID ExReleaseFastMutexUnsafe(_Inout_ PFAST_MUTEX FastMutex);
+/* [CUSTOMISED] Guarded mutexes: fast mutexes here (KeInitializeGuardedMutex, ...). */
+#define KeInitializeGuardedMutex ExInitializeFastMutex
+#define KeAcquireGuardedMutex ExAcquireFastMutex
+#define KeReleaseGuardedMutex ExReleaseFastMutex
+#define KeTryToAcquireGuardedMutex ExTryToAcquireFastMutex
+
+/* [CUSTOMISED] EX_SPIN_LOCK: a reader/writer spin lock, one LONG (0 free, the number of
+   shared holders, or 0x80000000 when held exclusive); only __atomic accesses. */
+typedef volatile LONG EX_SPIN_LOCK, *PEX_SPIN_LOCK;
+
+/*
+ * [DUPLICATED] ExAcquireSpinLockShared / ExAcquireSpinLockExclusive: IRQL <= DISPATCH_LEVEL;
+ * raise to DISPATCH_LEVEL and return the old IRQL. The ...AtDpcLevel forms: IRQL ==
+ * DISPATCH_LEVEL, unchanged. ExRelease...: the holder in the same mode releases (at
+ * DISPATCH_LEVEL); the FromDpcLevel forms leave IRQL unchanged.
+ * Stops: EX_SPIN_LOCK_WRONG_MODE (released in the other mode), EX_SPIN_LOCK_NOT_HELD,
+ * EX_SPIN_LOCK_RECURSIVE_ACQUIRE (an exclusive acquire by a thread that holds the lock in any
+ * mode: a deadlock on Windows), SPIN_LOCK_WRONG_IRQL. Shared acquires may nest.
+ */
+NTKERNELAPI KIRQL ExAcquireSpinLockShared(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI KIRQL ExAcquireSpinLockExclusive(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExReleaseSpinLockShared(_Inout_ PEX_SPIN_LOCK SpinLock, _In_ KIRQL OldIrql);
+NTKERNELAPI VOID ExReleaseSpinLockExclusive(_Inout_ PEX_SPIN_LOCK SpinLock, _In_ KIRQL OldIrql);
+NTKERNELAPI VOID ExAcquireSpinLockSharedAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExAcquireSpinLockExclusiveAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExReleaseSpinLockSharedFromDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID ExReleaseSpinLockExclusiveFromDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+/* [DUPLICATED] ExTryConvertSharedSpinLockExclusive: the only shared holder becomes the
+   exclusive one (TRUE); otherwise nothing changes (FALSE). IRQL == DISPATCH_LEVEL. */
+NTKERNELAPI LOGICAL ExTryConvertSharedSpinLockExclusive(_Inout_ PEX_SPIN_LOCK SpinLock);
+/* [DUPLICATED] ExTryAcquireSpinLockSharedAtDpcLevel / ...ExclusiveAtDpcLevel: TRUE if acquired
+   without spinning. */
+NTKERNELAPI LOGICAL ExTryAcquireSpinLockSharedAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI LOGICAL ExTryAcquireSpinLockExclusiveAtDpcLevel(_Inout_ PEX_SPIN_LOCK SpinLock);
+
+/* =========================================================================================
+ * DPCs and timers (ke_dpc.c, ke_timer.c)
+ * ========================================================================================= */
+
+struct _KDPC;
+/* [DUPLICATED] The deferred routine of a DPC (KDEFERRED_ROUTINE role type). */
+typedef VOID KDEFERRED_ROUTINE(_In_ struct _KDPC *Dpc, _In_opt_ PVOID DeferredContext,
+                               _In_opt_ PVOID SystemArgument1, _In_opt_ PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+/* [DUPLICATED] DPC importance and the DPC object, in caller storage.
+   Protected by: the shim's dispatcher lock (DpcData is non-NULL while queued). */
+typedef enum _KDPC_IMPORTANCE { LowImportance, MediumImportance, HighImportance, MediumHighImportance } KDPC_IMPORTANCE;
+typedef struct _KDPC {
+    UCHAR Type;       /* DpcObject or ThreadedDpcObject once initialised */
+    UCHAR Importance;
+    volatile USHORT Number;
+    LIST_ENTRY DpcListEntry;
+    ULONG_PTR ProcessorHistory;
+    PKDEFERRED_ROUTINE DeferredRoutine;
+    PVOID DeferredContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    volatile PVOID DpcData; /* the shim's queue entry while queued, else NULL */
+} KDPC, *PKDPC, *PRKDPC;
+
+/* [DUPLICATED] KeInitializeDpc: set up Dpc to run DeferredRoutine(Dpc, DeferredContext, ...)
+   at DISPATCH_LEVEL. Any IRQL. */
+NTKERNELAPI VOID KeInitializeDpc(_Out_ PRKDPC Dpc, _In_ PKDEFERRED_ROUTINE DeferredRoutine,
+                                 _In_opt_ PVOID DeferredContext);
+/* [CUSTOMISED] KeInitializeThreadedDpc: as KeInitializeDpc, for a threaded DPC. Deviation:
+   its routine runs at PASSIVE_LEVEL, as when threaded DPCs are enabled (the Windows
+   default), so a routine that assumes DISPATCH_LEVEL (KeAcquireSpinLockAtDpcLevel) stops. */
+NTKERNELAPI VOID KeInitializeThreadedDpc(_Out_ PRKDPC Dpc, _In_ PKDEFERRED_ROUTINE DeferredRoutine,
+                                         _In_opt_ PVOID DeferredContext);
+/* [CUSTOMISED] KeInsertQueueDpc: queue Dpc with the two arguments; FALSE if it is already
+   queued (nothing changes). Any IRQL. The routine runs later at DISPATCH_LEVEL on a simulated
+   thread of its own (with fibers, when the schedule picks it); the shim never touches the KDPC
+   after its routine has started, so the routine may free it. An uninitialised KDPC stops
+   DPC_INVALID. Deviation: one processor's DPC queue is modelled as one thread per queued DPC,
+   so two different DPCs may run concurrently (as on a multiprocessor). Importance, target
+   processor and KeSetTargetProcessorDpc are accepted and ignored. */
+NTKERNELAPI BOOLEAN KeInsertQueueDpc(_Inout_ PRKDPC Dpc, _In_opt_ PVOID SystemArgument1,
+                                     _In_opt_ PVOID SystemArgument2);
+/* [DUPLICATED] KeRemoveQueueDpc: take Dpc off the queue before it runs; TRUE if it was
+   queued. Does not wait for a routine that is already running. Any IRQL. */
+NTKERNELAPI BOOLEAN KeRemoveQueueDpc(_Inout_ PRKDPC Dpc);
+/* [DUPLICATED] KeFlushQueuedDpcs: return once every DPC queued before the call, and every
+   DPC routine running at the call, has finished (the shim waits for all queued and running
+   DPCs). IRQL == PASSIVE_LEVEL, else stop IRQL_TOO_HIGH. This, not KeCancelTimer, is what
+   makes it safe to free what a timer's DPC uses. */
+NTKERNELAPI VOID KeFlushQueuedDpcs(VOID);
+/* [STUBBED] KeSetImportanceDpc / KeSetTargetProcessorDpc(Ex): recorded, no effect. */
+NTKERNELAPI VOID KeSetImportanceDpc(_Inout_ PRKDPC Dpc, _In_ KDPC_IMPORTANCE Importance);
+NTKERNELAPI VOID KeSetTargetProcessorDpc(_Inout_ PRKDPC Dpc, _In_ CCHAR Number);
+
+/*
+ * [CUSTOMISED] KTIMER: a waitable timer in caller storage (a dispatcher object: a wait on
+ * it returns once it has expired). Protected by: the shim's dispatcher lock.
+ * Deviation: DueTime holds the shim's monotonic expiry in ns while set; the shim's private
+ * fields follow the WDK's.
+ */
+typedef struct _KTIMER {
+    DISPATCHER_HEADER Header; /* TimerNotificationObject or TimerSynchronizationObject */
+    ULARGE_INTEGER DueTime;
+    LIST_ENTRY TimerListEntry;
+    struct _KDPC *Dpc;
+    ULONG Processor;
+    LONG Period;              /* ms; 0: one-shot */
+    PVOID KshimSetting;       /* the shim's record of the current setting while set, else NULL */
+} KTIMER, *PKTIMER, *PRKTIMER;
+
+/* [DUPLICATED] KeInitializeTimer(Ex): a not-signalled, not-set timer of Type
+   (NotificationTimer by default). Any IRQL. */
+NTKERNELAPI VOID KeInitializeTimer(_Out_ PKTIMER Timer);
+NTKERNELAPI VOID KeInitializeTimerEx(_Out_ PKTIMER Timer, _In_ TIMER_TYPE Type);
+/*
+ * [CUSTOMISED] KeSetTimerEx: (re)set Timer to expire at DueTime (100 ns units: negative
+ * relative, positive absolute system time) and then every Period ms (0: once); at each
+ * expiry the timer is signalled and Dpc (if any) queued. Returns TRUE if the timer was
+ * already set (that setting is cancelled). IRQL <= DISPATCH_LEVEL. An uninitialised timer
+ * stops TIMER_INVALID.
+ * Deviation: with real threads, expiry follows the monotonic clock; with fibers, time is
+ * virtual and a due time is reached only when no simulated thread can run (as for every
+ * timeout). A periodic timer never hides a deadlock: with fibers, after
+ * 8 expiries in a row during which no thread other than timer and DPC threads made progress,
+ * its due times no longer advance the clock, so a deadlock is reported instead. A set timer is
+ * not pending work (kshim_drain_pending_work does not wait for it); its queued DPCs are.
+ */
+NTKERNELAPI BOOLEAN KeSetTimerEx(_Inout_ PKTIMER Timer, _In_ LARGE_INTEGER DueTime,
+                                 _In_ LONG Period, _In_opt_ PKDPC Dpc);
+/* [CUSTOMISED] KeSetTimer: KeSetTimerEx with Period 0. */
+NTKERNELAPI BOOLEAN KeSetTimer(_Inout_ PKTIMER Timer, _In_ LARGE_INTEGER DueTime, _In_opt_ PKDPC Dpc);
+/* [DUPLICATED] KeCancelTimer: un-set Timer; TRUE if it was set. Does NOT wait for, or remove,
+   a DPC the timer has already queued or that is running: that takes KeFlushQueuedDpcs (a
+   driver that frees the DPC's context after KeCancelTimer alone has a use-after-free).
+   IRQL <= DISPATCH_LEVEL. */
+NTKERNELAPI BOOLEAN KeCancelTimer(_Inout_ PKTIMER Timer);
+/* [DUPLICATED] KeReadStateTimer: TRUE if the timer has expired since it was last set. */
+NTKERNELAPI BOOLEAN KeReadStateTimer(_In_ PKTIMER Timer);
+
+/* =========================================================================================
+ * Registry (rtl_registry.c): RtlQueryRegistryValues over the harness's registry fixture
+ * ========================================================================================= */
+
+/* [DUPLICATED] Registry value types, WDK values. */
+#define REG_NONE 0
+#define REG_SZ 1
+#define REG_EXPAND_SZ 2
+#define REG_BINARY 3
+#define REG_DWORD 4
+#define REG_DWORD_LITTLE_ENDIAN 4
+#define REG_DWORD_BIG_ENDIAN 5
+#define REG_LINK 6
+#define REG_MULTI_SZ 7
+#define REG_RESOURCE_LIST 8
+#define REG_QWORD 11
+#define REG_QWORD_LITTLE_ENDIAN 11
+
+/* [DUPLICATED] RelativeTo values of the Rtl registry routines. */
+#define RTL_REGISTRY_ABSOLUTE 0
+#define RTL_REGISTRY_SERVICES 1
+#define RTL_REGISTRY_CONTROL 2
+#define RTL_REGISTRY_WINDOWS_NT 3
+#define RTL_REGISTRY_DEVICEMAP 4
+#define RTL_REGISTRY_USER 5
+#define RTL_REGISTRY_MAXIMUM 6
+#define RTL_REGISTRY_HANDLE 0x40000000
+#define RTL_REGISTRY_OPTIONAL 0x80000000
+
+/* [DUPLICATED] Flags of an RTL_QUERY_REGISTRY_TABLE entry. */
+#define RTL_QUERY_REGISTRY_SUBKEY 0x00000001
+#define RTL_QUERY_REGISTRY_TOPKEY 0x00000002
+#define RTL_QUERY_REGISTRY_REQUIRED 0x00000004
+#define RTL_QUERY_REGISTRY_NOVALUE 0x00000008
+#define RTL_QUERY_REGISTRY_NOEXPAND 0x00000010
+#define RTL_QUERY_REGISTRY_DIRECT 0x00000020
+#define RTL_QUERY_REGISTRY_DELETE 0x00000040
+#define RTL_QUERY_REGISTRY_NOSTRING 0x00000080
+#define RTL_QUERY_REGISTRY_TYPECHECK 0x00000100
+#define RTL_QUERY_REGISTRY_TYPECHECK_SHIFT 24
+#define RTL_QUERY_REGISTRY_TYPECHECK_MASK (0xffu << RTL_QUERY_REGISTRY_TYPECHECK_SHIFT)
+
+/* [DUPLICATED] The per-value callback of RtlQueryRegistryValues (RTL_QUERY_REGISTRY_ROUTINE
+   role type). Returning an error stops the query with that status. */
+typedef NTSTATUS RTL_QUERY_REGISTRY_ROUTINE(_In_z_ PWSTR ValueName, _In_ ULONG ValueType,
+                                            _In_reads_bytes_opt_(ValueLength) PVOID ValueData,
+                                            _In_ ULONG ValueLength, _In_opt_ PVOID Context,
+                                            _In_opt_ PVOID EntryContext);
+typedef RTL_QUERY_REGISTRY_ROUTINE *PRTL_QUERY_REGISTRY_ROUTINE;
+
+typedef struct _RTL_QUERY_REGISTRY_TABLE {
+    PRTL_QUERY_REGISTRY_ROUTINE QueryRoutine;
+    ULONG Flags;
+    PWSTR Name;
+    PVOID EntryContext;
+    ULONG DefaultType;
+    PVOID DefaultData;
+    ULONG DefaultLength;
+} RTL_QUERY_REGISTRY_TABLE, *PRTL_QUERY_REGISTRY_TABLE;
+
+/*
+ * [CUSTOMISED] RtlQueryRegistryValues: run QueryTable (ended by an entry whose QueryRoutine
+ * and Name are both NULL) against the key RelativeTo\Path (RTL_REGISTRY_ABSOLUTE or
+ * RTL_REGISTRY_SERVICES, optionally | RTL_REGISTRY_OPTIONAL). Every documented flag is
+ * honoured: SUBKEY/TOPKEY, REQUIRED, NOVALUE, NOEXPAND (else REG_MULTI_SZ is passed one
+ * string at a time), DIRECT (DWORD, QWORD and binary into EntryContext as documented,
+ * strings into the UNICODE_STRING at EntryContext, allocating its buffer from pool when it
+ * is NULL), DELETE, TYPECHECK, and defaults (DefaultType/Data/Length).
+ * @retval STATUS_SUCCESS
+ * @retval STATUS_OBJECT_NAME_NOT_FOUND  the key does not exist (unless OPTIONAL), or a
+ *         REQUIRED value is missing and has no default
+ * @retval STATUS_OBJECT_TYPE_MISMATCH   TYPECHECK and the value has another type
+ * @retval STATUS_BUFFER_TOO_SMALL       DIRECT into a buffer that is too small
+ * @retval STATUS_INSUFFICIENT_RESOURCES a DIRECT string buffer could not be allocated
+ * @retval the first error a QueryRoutine returns
+ * IRQL == PASSIVE_LEVEL. A DIRECT entry without EntryContext, or RTL_REGISTRY_HANDLE and
+ * the other RelativeTo roots, stop REGISTRY_QUERY_INVALID.
+ * Deviation: the registry is the harness's fixture (kshim_registry_load_fixture in kshim.h);
+ * keys and value names compare case-insensitively in ASCII only; REG_EXPAND_SZ is not
+ * expanded; Environment is ignored.
+ */
+NTSYSAPI NTSTATUS RtlQueryRegistryValues(_In_ ULONG RelativeTo, _In_ PCWSTR Path,
+                                         _Inout_ PRTL_QUERY_REGISTRY_TABLE QueryTable,
+                                         _In_opt_ PVOID Context, _In_opt_ PVOID Environment);
+
+/* [DUPLICATED] RtlFreeUnicodeString: free a string whose buffer the system allocated from
+   pool (as RtlQueryRegistryValues does for DIRECT strings), and clear it. */
+NTSYSAPI VOID RtlFreeUnicodeString(_Inout_ PUNICODE_STRING UnicodeString);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@ set -euo pipefail
 
 readonly ALLOWED=(
     '<ntddk.h>' '<wdm.h>' '<ntdef.h>' '<ntstatus.h>' '<ntstrsafe.h>' '<netioddk.h>'
+    '<ws2def.h>' '<ws2ipdef.h>' # for include/wsk.h, which modules include instead of netioddk.h
     '"nmr_module.h"' '<nmr_module.h>' '"nmr_internal.h"'
 )
 

@@ -2,7 +2,8 @@
 /*
  * test_stop_stack.c - every stop prints a symbolized stack of the offending call: through
  * the sanitizer runtime in sanitizer builds, through backtrace() and llvm-symbolizer (when
- * on PATH) otherwise.
+ * on PATH) otherwise; and with KSHIM_STACK=raw (which EXPECT_STOP children get), addresses
+ * only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,15 +68,23 @@ static void expect_stack_naming(const char *fn)
 
 NMR_TEST(bugcheck_prints_a_symbolized_stack_of_the_offending_call)
 {
-    EXPECT_STOP("*** KSHIM STOP BUGCHECK: KeBugCheckEx(0x4e4d5200", driver_entry_calls_offender());
+    EXPECT_STOP("*** KSHIM STOP BUGCHECK: KeBugCheckEx(0x4e4d5200", unsetenv("KSHIM_STACK"), driver_entry_calls_offender());
     expect_stack_naming("offending_driver_routine");
     expect_stack_naming("driver_entry_calls_offender");
 }
 
 NMR_TEST(contract_stop_prints_a_symbolized_stack_of_the_offending_call)
 {
-    EXPECT_STOP("*** KSHIM STOP SPIN_LOCK_DOUBLE_ACQUIRE:", contract_violation_in_driver());
+    EXPECT_STOP("*** KSHIM STOP SPIN_LOCK_DOUBLE_ACQUIRE:", unsetenv("KSHIM_STACK"), contract_violation_in_driver());
     expect_stack_naming("contract_violation_in_driver");
+}
+
+NMR_TEST(raw_stack_mode_prints_frames_without_symbolizing)
+{
+    EXPECT_STOP("*** KSHIM STOP BUGCHECK:", driver_entry_calls_offender()); /* KSHIM_STACK=raw */
+    const char *stop = strstr(nmr_test_last_child_output(), "*** KSHIM STOP ");
+    CHECK(strstr(stop, "\n    #0 ") != NULL);
+    CHECK(strstr(stop, "test_stop_stack.c:") == NULL); /* no file:line without a symbolizer */
 }
 
 static kshim_stop_trap_t trap;

@@ -33,7 +33,8 @@ extern "C" {
  * symbolized stack of the offending call ("    #<n> <pc> in <function> <file:line>" lines:
  * the sanitizer runtime's stack printer in sanitizer builds, else backtrace() symbolized by
  * llvm-symbolizer when it is on PATH, else module+offset), and calls abort(), so that a
- * fuzzer keeps the input and a test can expect the stop in a child. Every bugcheck
+ * fuzzer keeps the input and a test can expect the stop in a child. With KSHIM_STACK=raw in
+ * the environment the stack is not symbolized (module+offset only). Every bugcheck
  * (KeBugCheckEx), and so every NMR verifier stop, goes through here.
  * @param[in] name  Upper-case stop name, e.g. "SPIN_LOCK_DOUBLE_ACQUIRE".
  * @param[in] fmt   printf-style message.
@@ -44,13 +45,20 @@ void kshim_stop(const char *name, const char *fmt, ...);
 /*
  * Stop names raised by the shim (the message names the routine and the object):
  *   IRQL            IRQL_RAISE_DOWNWARD, IRQL_LOWER_UPWARD, IRQL_INVALID, IRQL_TOO_HIGH
- *                   (a routine above its documented maximum, PAGED_CODE above APC_LEVEL)
+ *                   (a routine above its documented maximum, PAGED_CODE above APC_LEVEL),
+ *                   IRQL_NOT_RESTORED (a DPC routine returned at another IRQL)
  *   waits           WAIT_AT_RAISED_IRQL (above APC_LEVEL; a zero-timeout poll is allowed up
  *                   to DISPATCH_LEVEL), WAIT_INVALID_PARAMETER, DISPATCHER_OBJECT_INVALID
  *   spin locks      SPIN_LOCK_DOUBLE_ACQUIRE, SPIN_LOCK_NOT_HELD, SPIN_LOCK_WRONG_IRQL,
  *                   TOO_MANY_LOCKS_HELD
  *   push locks      PUSH_LOCK_RECURSIVE_ACQUIRE, PUSH_LOCK_NOT_HELD,
  *                   PUSH_LOCK_WITHOUT_CRITICAL_REGION; CRITICAL_REGION_UNBALANCED
+ *   mutexes         MUTEX_NOT_OWNER (KMUTEX), FAST_MUTEX_RECURSIVE_ACQUIRE,
+ *                   FAST_MUTEX_NOT_OWNER, FAST_MUTEX_WRONG_IRQL
+ *   EX_SPIN_LOCK    EX_SPIN_LOCK_WRONG_MODE, EX_SPIN_LOCK_NOT_HELD,
+ *                   EX_SPIN_LOCK_RECURSIVE_ACQUIRE (and SPIN_LOCK_WRONG_IRQL)
+ *   timers, DPCs    TIMER_INVALID, DPC_INVALID
+ *   registry        REGISTRY_QUERY_INVALID
  *   rundown         RUNDOWN_RELEASE_UNBALANCED
  *   pool            POOL_DOUBLE_FREE, POOL_FREE_UNKNOWN, POOL_FREE_WRONG_TAG,
  *                   POOL_FLAGS_INVALID (flags, POOL_TYPE or tag 0), POOL_RAISE_ON_FAILURE
@@ -61,7 +69,7 @@ void kshim_stop(const char *name, const char *fmt, ...);
  *   objects         INVALID_KERNEL_HANDLE, OBJECT_UNKNOWN, OBJECT_REFERENCE_UNDERFLOW,
  *                   DEVICE_OBJECT_UNKNOWN
  *   driver code     ASSERTION_FAILED, LIST_ENTRY_CORRUPTED, BUGCHECK (KeBugCheckEx),
- *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG
+ *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG, FAST_FAIL (RtlFailFast)
  *   harness         AUDIT_FAILED, FAULT_PLAN_MALFORMED, STOP_TRAP_MISUSE
  *   shim itself     POOL_INTERNAL, DBG_PRINT (out of memory)
  */
@@ -260,10 +268,52 @@ typedef void kshim_owner_pool_fn(void *context, ULONG tag, size_t size, const ch
  */
 size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *context);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Registry fixture (RtlQueryRegistryValues reads it)                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * A registry fixture file declares the values a driver finds under its registry path. Text,
+ * one item per line; '#' starts a comment; blank lines are ignored:
+ *
+ *     # values of the key itself (the RegistryPath the fixture is loaded for)
+ *     MaxBindings = REG_DWORD 16
+ *     Name        = REG_SZ "tcpip-test"
+ *     Limits      = REG_QWORD 0x100000000
+ *     Peers       = REG_MULTI_SZ "a" "b c"
+ *     Blob        = REG_BINARY 01 02 ff
+ *     Empty       = REG_NONE
+ *     [Parameters\Tuning]          # a subkey, relative to the RegistryPath
+ *     Window      = REG_DWORD 0x40
+ *
+ * Value names are what stands before '='; "@" is the key's default (unnamed) value. Numbers
+ * are decimal or 0x-hex. Strings are in double quotes with " and \ escapes (ASCII). A
+ * [section] names a subkey of the RegistryPath for the values below it; "[]" goes back to the
+ * key itself. Every key named (the RegistryPath itself included) exists, even with no value.
+ */
+
+/**
+ * @brief Load a fixture file's values under RegistryPath (for example the RegistryPath a
+ * harness passes to DriverEntry), adding to what is loaded already (a value set twice keeps
+ * the last).
+ * @retval STATUS_SUCCESS
+ * @retval STATUS_OBJECT_NAME_NOT_FOUND  the file cannot be opened (a line on stderr says why)
+ * @retval STATUS_INVALID_PARAMETER      a malformed line ("<file>:<line>: <what>" on stderr);
+ *         nothing of that file is loaded
+ */
+NTSTATUS kshim_registry_load_fixture(PCUNICODE_STRING RegistryPath, const char *fixture_file);
+
+/**
+ * @brief Set one value (the C-table form of a fixture): KeyPath is a full key path, Name the
+ * value name ("" for the default value), Data is copied.
+ */
+NTSTATUS kshim_registry_set_value(PCUNICODE_STRING KeyPath, const char *Name, ULONG Type,
+                                  const void *Data, ULONG Length);
+
 /**
  * @brief Between runs: forget every owner (the calling thread's current owner, the owners of
- * listed work and of live pool allocations all become NULL, the harness) and empty the
- * registry fixture. The run hook stays set. Call it when no other simulated thread runs.
+ * listed work and of live pool allocations all become NULL, the harness), empty the
+ * registry fixture and restart ExUuidCreate's sequence. The run hook stays set. Call it when no other simulated thread runs.
  */
 void kshim_reset(void);
 

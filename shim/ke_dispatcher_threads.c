@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ke_dispatcher.c - THE blocking and scheduling seam of the shim.
+ * ke_dispatcher_threads.c - the blocking and scheduling seam of the shim on real threads.
  *
  * Every wait and every wake-up of every primitive (event and thread waits, push-lock
  * contention, rundown waits, KeDelayExecutionThread, work drain, harness joins), every
@@ -12,10 +12,10 @@
  * structures themselves (DISPATCHER_HEADER, EX_PUSH_LOCK, EX_RUNDOWN_REF), protected by
  * the dispatcher lock, so an object can be freed as soon as its waiter returns.
  *
- * A later build replaces this file with a deterministic cooperative scheduler: every
- * simulated kernel thread becomes a fiber on one OS thread, kshim_dispatcher_block and
- * kshim_dispatcher_spin_wait become yield points, and thread creation creates a fiber.
- * Keep the interface small and keep pthread calls out of the other files.
+ * ke_dispatcher_fibers.c implements the same seam as a deterministic cooperative scheduler
+ * (NMRKIT_SCHEDULER=fibers): every simulated kernel thread is a fiber on one OS thread,
+ * kshim_dispatcher_block and kshim_dispatcher_spin_wait are yield points, time is virtual.
+ * Only these two files know which scheduler runs; keep pthread calls out of the others.
  */
 #include "kshim_internal.h"
 
@@ -59,6 +59,15 @@ bool kshim_dispatcher_block(const struct timespec *deadline)
     }
     int rc = pthread_cond_timedwait(&dispatcher_cond, &dispatcher_mutex, deadline);
     return rc != ETIMEDOUT && !kshim_deadline_passed(deadline);
+}
+
+void kshim_dispatcher_set_background(void)
+{
+}
+
+bool kshim_dispatcher_block_periodic(const struct timespec *deadline)
+{
+    return kshim_dispatcher_block(deadline);
 }
 
 void kshim_dispatcher_wake_all(void)
@@ -138,9 +147,21 @@ uint64_t kshim_dispatcher_clock_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void kshim_dispatcher_advance_clock(uint64_t until)
+/* 100 ns intervals between 1601-01-01 and 1970-01-01. */
+#define EPOCH_DIFFERENCE_100NS 116444736000000000ULL
+
+int64_t kshim_dispatcher_system_time_100ns(void)
 {
-    (void)until;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)(((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) / 100 +
+                     EPOCH_DIFFERENCE_100NS);
+}
+
+void kshim_dispatcher_stall_until(uint64_t until)
+{
+    while (kshim_dispatcher_clock_ns() < until) {
+    }
 }
 
 bool kshim_sched_is_deterministic(void)
