@@ -115,21 +115,30 @@ VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
     snapshot->npi_specific = instance->NpiSpecificCharacteristics;
 }
 
+/* Field by field, without short-circuits: an R3 check has one outcome to cover, not one per
+   byte compared. */
+static BOOLEAN guids_equal(const GUID *a, const GUID *b)
+{
+    int differences = (a->Data1 != b->Data1) | (a->Data2 != b->Data2) | (a->Data3 != b->Data3);
+    for (SIZE_T i = 0; i < sizeof(a->Data4); i++) {
+        differences |= a->Data4[i] != b->Data4[i];
+    }
+    return differences == 0;
+}
+
 /* Whether *NpiId and *ModuleId still hold what they held at registration (the identifier
-   compared as its Type says: the LUID's 8 bytes, else the GUID). */
+   compared as its Type says: the LUID, else the GUID). */
 static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
 {
     const NPI_MODULEID *module_id = registration->instance->ModuleId;
     const NPI_MODULEID *registered = &registration->module_id;
-    if (!InlineIsEqualGUID(registration->instance->NpiId, &registration->npi_id) ||
-        module_id->Length != registered->Length || module_id->Type != registered->Type) {
-        return FALSE;
-    }
+    int same = guids_equal(registration->instance->NpiId, &registration->npi_id) &
+               (module_id->Length == registered->Length) & (module_id->Type == registered->Type);
     if (module_id->Type == MIT_IF_LUID) {
-        return module_id->IfLuid.LowPart == registered->IfLuid.LowPart &&
-               module_id->IfLuid.HighPart == registered->IfLuid.HighPart;
+        return same & (module_id->IfLuid.LowPart == registered->IfLuid.LowPart) &
+               (module_id->IfLuid.HighPart == registered->IfLuid.HighPart);
     }
-    return InlineIsEqualGUID(&module_id->Guid, &registered->Guid);
+    return same & guids_equal(&module_id->Guid, &registered->Guid);
 }
 
 /* Word by word (the snapshot is a whole number of pointer-aligned words, padding zeroed). */
