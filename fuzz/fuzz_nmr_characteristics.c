@@ -14,8 +14,8 @@
  *
  * Oracles (docs/behaviour.md, "NmrRegisterClient / NmrRegisterProvider"):
  *   - NmrRegister* returns STATUS_INVALID_PARAMETER exactly when the characteristics pointer,
- *     the handle out pointer, the attach or detach callback, NpiId or ModuleId is NULL, and
- *     STATUS_SUCCESS otherwise; on success the out handle is non-NULL and new;
+ *     the handle out pointer, the attach or detach callback, NpiId or ModuleId is NULL, or
+ *     the characteristics Length is less than sizeof, and STATUS_SUCCESS otherwise; on success the out handle is non-NULL and new;
  *   - every NmrRegister* call adds exactly the predicted number of verifier warnings, all
  *     R10: one for an invalid call; otherwise one per mismatch among characteristics Version,
  *     Length, instance Size, ModuleId Length and ModuleId Type (instance Version, Number and
@@ -538,6 +538,14 @@ static void predict(module_t *m)
         return;
     }
     uint8_t wrongs = (m->size_bits & 0x80) ? m->size_bits : 0;
+    size_t structure = m->is_client ? sizeof(NPI_CLIENT_CHARACTERISTICS)
+                                    : sizeof(NPI_PROVIDER_CHARACTERISTICS);
+    if ((wrongs & 2) && (structure ^ (1u + m->wrong)) < structure) {
+        /* Shorter than the structure: refused before anything past Length is read. */
+        m->expected_status = STATUS_INVALID_PARAMETER;
+        m->expected_warnings = 1;
+        return;
+    }
     m->expected_status = STATUS_SUCCESS;
     m->expected_warnings = 0;
     for (unsigned bit = 0; bit < 5; bit++) {

@@ -104,7 +104,9 @@
  *                 NmrClientAttachProvider from outside ClientAttachProvider
  *   5 change      byte: who, what (2 bits: version number npi module_id; the first two change
  *                 the characteristics (R1), the last two the NpiId/ModuleId they point to
- *                 (R3)), 3 unused bits
+ *                 (R3)), field (3 bits: which field or byte; 0 the what itself, see
+ *                 change_characteristics and change_identity: every field of the
+ *                 characteristics, pointers included, and every byte of both ids)
  *   6 hook        byte: point (3 bits: client_attach client_attach_after provider_attach
  *                 client_detach provider_detach client_cleanup provider_cleanup any), module
  *                 (3 bits: any c0 c1 p0 p1 any any any), 2 unused bits; byte action (% 7:
@@ -249,7 +251,7 @@ static const fuzz_bits_t behaviour_bits[] = {{"policy", 2, policy_names},
 static const char *const null_outs_names[4] = {"none", "context", "dispatch", "both"};
 static const char *const what_names[4] = {"version", "number", "npi", "module_id"};
 static const fuzz_bits_t change_bits[] = {
-    {"who", 3, who_names}, {"what", 2, what_names}, {"unused", 3, NULL}};
+    {"who", 3, who_names}, {"what", 2, what_names}, {"field", 3, NULL}};
 static const char *const point_names[8] = {"client_attach",   "client_attach_after",
                                            "provider_attach", "client_detach",
                                            "provider_detach", "client_cleanup",
@@ -316,6 +318,8 @@ typedef struct module {
     NPI_MODULEID module_id;   /* the module's own ModuleId (R3 may change it) */
     NPI_MODULEID registered_id; /* ModuleId at registration: what the verifier prints */
     NPI_MODULEID previous_id; /* ModuleId of the slot's previous registration (each differs) */
+    NPIID npi_id_copy;        /* R1: an equal NpiId at another address (change field) */
+    NPI_MODULEID module_id_copy; /* R1: an equal ModuleId at another address */
     fuzz_characteristics_t chars;
     int dispatch;             /* its dispatch table: only the address matters */
 } module_t;
@@ -405,7 +409,7 @@ typedef struct action {
     unsigned npi;           /* register */
     unsigned behaviour[5];  /* register: policy detach cleanup id unused */
     unsigned error_pick;    /* register */
-    unsigned what;          /* change */
+    unsigned what, field;   /* change */
     unsigned ret_kind, ret_status; /* return */
 } action_t;
 
@@ -2127,7 +2131,119 @@ static record_t *pick_record(const module_t *m, unsigned who, unsigned pick, con
     return NULL;
 }
 
-static void apply_change(module_t *m, unsigned what)
+/*
+ * R1 for every field of the characteristics: the fields a "change" reaches through its
+ * what and field operands. Field 0 is the original change of each what (Version, Number),
+ * so inputs written before the field operand existed keep their meaning: whichever field
+ * changes, the stop and the moment it comes are the same (the verifier compares every
+ * field before any callout, so no changed pointer is ever called or dereferenced).
+ */
+typedef enum chars_field {
+    CF_VERSION, CF_LENGTH, CF_ATTACH, CF_DETACH, CF_CLEANUP, CF_INSTANCE_VERSION,
+    CF_INSTANCE_SIZE, CF_NPI_ID_POINTER, CF_MODULE_ID_POINTER, CF_NUMBER, CF_NPI_SPECIFIC,
+} chars_field_t;
+static const chars_field_t version_fields[8] = {
+    CF_VERSION, CF_LENGTH, CF_ATTACH, CF_DETACH, CF_CLEANUP, CF_INSTANCE_VERSION,
+    CF_INSTANCE_SIZE, CF_NPI_ID_POINTER};
+static const chars_field_t number_fields[8] = {
+    CF_NUMBER, CF_NPI_SPECIFIC, CF_MODULE_ID_POINTER, CF_LENGTH, CF_ATTACH, CF_DETACH,
+    CF_CLEANUP, CF_INSTANCE_SIZE};
+
+/* A pointer value that differs from p and is never called or dereferenced. */
+#define CHANGED_POINTER(p) ((void *)((uintptr_t)(p) ^ 0x10u))
+
+static void change_characteristics(module_t *m, chars_field_t field)
+{
+    NPI_CLIENT_CHARACTERISTICS *c = &m->chars.client;
+    NPI_PROVIDER_CHARACTERISTICS *p = &m->chars.provider;
+    bool client = m->role == ROLE_CLIENT;
+    NPI_REGISTRATION_INSTANCE *instance = (NPI_REGISTRATION_INSTANCE *)instance_of(m);
+    /* A NULL cleanup made non-NULL would add a callout the module never asked for: such a
+       module changes its detach pointer instead. */
+    if (field == CF_CLEANUP && !m->has_cleanup) {
+        field = CF_DETACH;
+    }
+    switch (field) {
+    case CF_VERSION:
+        *(client ? &c->Version : &p->Version) ^= 2;
+        break;
+    case CF_LENGTH:
+        *(client ? &c->Length : &p->Length) ^= 8;
+        break;
+    case CF_ATTACH:
+        if (client) {
+            c->ClientAttachProvider = CHANGED_POINTER(c->ClientAttachProvider);
+        } else {
+            p->ProviderAttachClient = CHANGED_POINTER(p->ProviderAttachClient);
+        }
+        break;
+    case CF_DETACH:
+        if (client) {
+            c->ClientDetachProvider = CHANGED_POINTER(c->ClientDetachProvider);
+        } else {
+            p->ProviderDetachClient = CHANGED_POINTER(p->ProviderDetachClient);
+        }
+        break;
+    case CF_CLEANUP:
+        if (client) {
+            c->ClientCleanupBindingContext = CHANGED_POINTER(c->ClientCleanupBindingContext);
+        } else {
+            p->ProviderCleanupBindingContext = CHANGED_POINTER(p->ProviderCleanupBindingContext);
+        }
+        break;
+    case CF_INSTANCE_VERSION:
+        instance->Version ^= 1;
+        break;
+    case CF_INSTANCE_SIZE:
+        instance->Size ^= 8;
+        break;
+    case CF_NPI_ID_POINTER:
+        m->npi_id_copy = *instance->NpiId;
+        instance->NpiId = &m->npi_id_copy;
+        break;
+    case CF_MODULE_ID_POINTER:
+        m->module_id_copy = *instance->ModuleId;
+        instance->ModuleId = &m->module_id_copy;
+        break;
+    case CF_NUMBER:
+        instance->Number ^= 0x100;
+        break;
+    case CF_NPI_SPECIFIC:
+        instance->NpiSpecificCharacteristics =
+            CHANGED_POINTER(instance->NpiSpecificCharacteristics);
+        break;
+    }
+}
+
+/*
+ * R3 for every byte of the NpiId and of the ModuleId's GUID (or LUID): field 0 is the
+ * original change (NpiId byte 15; ModuleId byte 2); field f > 0 flips byte
+ * ((f - 1) * 4 + module index) % 16 (C0 C1 P0 P1 = 0..3), so fields 1-4 reach all 16.
+ */
+static void change_identity(module_t *m, bool npi, unsigned field)
+{
+    unsigned index = m->role * SLOTS + m->slot;
+    if (npi) {
+        unsigned char *bytes = (unsigned char *)&m->npi_id;
+        bytes[field == 0 ? 15 : ((field - 1) * 4 + index) % 16] ^= 0x80;
+        return;
+    }
+    if (field == 0) {
+        if (m->module_id.Type == MIT_IF_LUID) {
+            m->module_id.IfLuid.LowPart ^= 0x10000;
+        } else {
+            m->module_id.Guid.Data1 ^= 0x10000; /* also an invalid Type's bytes: still R3 */
+        }
+        return;
+    }
+    unsigned byte = ((field - 1) * 4 + index) % 16;
+    unsigned char *bytes = m->module_id.Type == MIT_IF_LUID
+                               ? (unsigned char *)&m->module_id.IfLuid
+                               : (unsigned char *)&m->module_id.Guid;
+    bytes[m->module_id.Type == MIT_IF_LUID ? byte % sizeof m->module_id.IfLuid : byte] ^= 0x80;
+}
+
+static void apply_change(module_t *m, unsigned what, unsigned field)
 {
     if (w.change.pending) {
         fuzz_trace_event("change %s: a change is already pending, skipped", m->name);
@@ -2137,29 +2253,16 @@ static void apply_change(module_t *m, unsigned what)
         fuzz_trace_event("change %s: not registered, skipped", m->name);
         return;
     }
-    NPI_REGISTRATION_INSTANCE *instance = (NPI_REGISTRATION_INSTANCE *)instance_of(m);
     const char *rule = "R1";
     switch (what & 3) {
     case 0:
-        if (m->role == ROLE_CLIENT) {
-            m->chars.client.Version ^= 2;
-        } else {
-            m->chars.provider.Version ^= 2;
-        }
+        change_characteristics(m, version_fields[field & 7]);
         break;
     case 1:
-        instance->Number ^= 0x100;
-        break;
-    case 2:
-        m->npi_id.Data4[7] ^= 0x80;
-        rule = "R3";
+        change_characteristics(m, number_fields[field & 7]);
         break;
     default:
-        if (m->module_id.Type == MIT_IF_LUID) {
-            m->module_id.IfLuid.LowPart ^= 0x10000;
-        } else {
-            m->module_id.Guid.Data1 ^= 0x10000; /* also an invalid Type's bytes: still R3 */
-        }
+        change_identity(m, (what & 3) == 2, field & 7);
         rule = "R3";
         break;
     }
@@ -2223,7 +2326,7 @@ static void run_action(const action_t *a, const context_t *ctx)
         return;
     }
     case ACT_CHANGE:
-        apply_change(actor, a->what);
+        apply_change(actor, a->what, a->field);
         return;
     case ACT_RETURN:
         if (!ctx->in_callback) {
@@ -2289,6 +2392,7 @@ static void decode_action(action_kind_t kind, action_t *a)
         fuzz_take_packed_as(&w.in, change_bits, 3, v);
         a->who = v[0];
         a->what = v[1];
+        a->field = v[2];
         return;
     }
     case ACT_RETURN: {

@@ -263,9 +263,10 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
                        const nmr_registration_t *registration, const char *format, ...);
 VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
                                   nmr_characteristics_snapshot_t *snapshot);
-/* R1/R3: stop if the module changed its characteristics, NpiId or ModuleId. */
+/* R1/R3: stop if the module changed its characteristics, NpiId or ModuleId; the stop names
+   handle (the one NmrWaitFor* was passed; NULL before a callout, which names the module). */
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
-                                        const char *function);
+                                        const char *function, HANDLE handle);
 /*
  * Every call into a module goes between these two. begin: checks the lock is not held by
  * this thread and R1/R3 of both registrations, records the callout (for A4/D11) and

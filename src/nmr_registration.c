@@ -104,6 +104,32 @@ static NTSTATUS validate_characteristics(nmr_role_t role, const VOID *characteri
 }
 
 /*
+ * A block shorter than the structure may end at its Length (an older or truncated layout):
+ * refuse it before reading past the Version and Length that both structures begin with
+ * (R10; Inferred: the documentation only says Length is sizeof).
+ */
+static NTSTATUS validate_length(nmr_role_t role, const VOID *characteristics,
+                                const PHANDLE handle_out)
+{
+    if (characteristics == NULL || handle_out == NULL) {
+        return STATUS_SUCCESS; /* validate_characteristics refuses these */
+    }
+    USHORT length = role == NMR_ROLE_CLIENT
+                        ? ((const NPI_CLIENT_CHARACTERISTICS *)characteristics)->Length
+                        : ((const NPI_PROVIDER_CHARACTERISTICS *)characteristics)->Length;
+    USHORT expected = role == NMR_ROLE_CLIENT ? sizeof(NPI_CLIENT_CHARACTERISTICS)
+                                              : sizeof(NPI_PROVIDER_CHARACTERISTICS);
+    if (length < expected) {
+        nmr_verifier_warn("R10", register_function_name(role), NULL, NULL,
+                          "characteristics Length is %u, less than sizeof (%u): nothing past "
+                          "it is read; returns STATUS_INVALID_PARAMETER",
+                          length, expected);
+        return STATUS_INVALID_PARAMETER;
+    }
+    return STATUS_SUCCESS;
+}
+
+/*
  * Publish the registration and create one PROPOSED binding with every ACTIVE peer of the
  * same NPI, atomically under the lock, so that of two modules registering concurrently
  * exactly one creates their binding. On an allocation failure nothing is published.
@@ -167,7 +193,10 @@ static NTSTATUS register_module(nmr_role_t role, const VOID *characteristics, PV
 
     const NPI_CLIENT_CHARACTERISTICS *client = characteristics;
     const NPI_PROVIDER_CHARACTERISTICS *provider = characteristics;
-    NTSTATUS status;
+    NTSTATUS status = validate_length(role, characteristics, handle_out);
+    if (!NT_SUCCESS(status)) {
+        return status;
+    }
     if (role == NMR_ROLE_CLIENT) {
         status = validate_characteristics(
             role, characteristics, client ? client->Version : 0, client ? client->Length : 0,
@@ -380,7 +409,7 @@ static NTSTATUS wait_for_deregistration(HANDLE handle, nmr_role_t role)
     nmr_unlock(old_irql);
 
     wait_until_drained(registration, function, handle);
-    nmr_verifier_check_characteristics(registration, function);
+    nmr_verifier_check_characteristics(registration, function, handle);
 
     old_irql = nmr_lock();
     nmr_note_transition(NMR_OBJECT_REGISTRATION, registration->state, NMR_STATE_NONE);

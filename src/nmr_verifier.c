@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nmr_verifier.c - stops, warnings, characteristics checksums, callout bookkeeping and the
+ * nmr_verifier.c - stops, warnings, characteristics snapshots, callout bookkeeping and the
  * D4 hang report.
  *
  * A stop is one line on the debugger output (stderr here) followed by a bug check
@@ -156,18 +156,18 @@ static BOOLEAN snapshots_equal(const nmr_characteristics_snapshot_t *a,
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
-                                        const char *function)
+                                        const char *function, HANDLE handle)
 {
     nmr_characteristics_snapshot_t now;
     nmr_snapshot_characteristics(registration, &now);
     if (!snapshots_equal(&now, &registration->characteristics_snapshot)) {
-        nmr_verifier_stop("R1", function, NULL, registration,
+        nmr_verifier_stop("R1", function, handle, registration,
                           "the module's %s characteristics changed while registered (they are "
                           "referenced, not copied, until NmrWaitFor* returns)",
                           registration->role == NMR_ROLE_CLIENT ? "client" : "provider");
     }
     if (!identity_unchanged(registration)) {
-        nmr_verifier_stop("R3", function, NULL, registration,
+        nmr_verifier_stop("R3", function, handle, registration,
                           "the NpiId or ModuleId the registration instance points to changed "
                           "while registered");
     }
@@ -202,8 +202,8 @@ VOID nmr_callout_begin(nmr_callout_t *callout, nmr_binding_t *binding, nmr_callo
         nmr_verifier_stop("INTERNAL", name, NULL, NULL,
                           "callout into a module with the registrar lock held");
     }
-    nmr_verifier_check_characteristics(binding->client, name);
-    nmr_verifier_check_characteristics(binding->provider, name);
+    nmr_verifier_check_characteristics(binding->client, name, NULL);
+    nmr_verifier_check_characteristics(binding->provider, name, NULL);
     callout->thread = KeGetCurrentThread();
     callout->binding = binding;
     callout->kind = kind;

@@ -18,13 +18,16 @@
 
 static struct {
     const char *name;
-    nmr_test_fn *fn;
+    nmr_test_fn *fn;           /* a test of NMR_TEST, or NULL */
+    nmr_role_test_fn *role_fn; /* a test of NMR_ROLE_TEST, run for role */
+    nmr_test_role_t role;
 } tests[MAX_TESTS];
 static int test_count;
 static int child_stderr_pipe[2];
 static char child_output[MAX_CHILD_OUTPUT];
 
-void nmr_test_register(const char *name, nmr_test_fn *fn)
+static void add_test(const char *name, nmr_test_fn *fn, nmr_role_test_fn *role_fn,
+                     nmr_test_role_t role)
 {
     if (test_count == MAX_TESTS) {
         fprintf(stderr, "nmr_test: more than %d tests in one program\n", MAX_TESTS);
@@ -32,7 +35,42 @@ void nmr_test_register(const char *name, nmr_test_fn *fn)
     }
     tests[test_count].name = name;
     tests[test_count].fn = fn;
+    tests[test_count].role_fn = role_fn;
+    tests[test_count].role = role;
     test_count++;
+}
+
+void nmr_test_register(const char *name, nmr_test_fn *fn)
+{
+    add_test(name, fn, NULL, NMR_TEST_CLIENT);
+}
+
+/* The pattern with ROLE and PEER replaced by the role's and the other role's names; the
+   same replacement as nmrkit_add_test_program's (cmake/NmrkitTesting.cmake). */
+static const char *role_test_name(const char *pattern, nmr_test_role_t role)
+{
+    static const char *const names[] = {"client", "provider"};
+    size_t size = strlen(pattern) * 2 + 1;
+    char *name = malloc(size), *out = name;
+    if (name == NULL) {
+        abort();
+    }
+    for (const char *in = pattern; *in;) {
+        if (strncmp(in, "ROLE", 4) == 0 || strncmp(in, "PEER", 4) == 0) {
+            out = stpcpy(out, names[(in[0] == 'P') != (role == NMR_TEST_PROVIDER)]);
+            in += 4;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return name;
+}
+
+void nmr_test_register_roles(const char *name_pattern, nmr_role_test_fn *fn)
+{
+    add_test(role_test_name(name_pattern, NMR_TEST_CLIENT), NULL, fn, NMR_TEST_CLIENT);
+    add_test(role_test_name(name_pattern, NMR_TEST_PROVIDER), NULL, fn, NMR_TEST_PROVIDER);
 }
 
 void nmr_test_fail(const char *file, int line, const char *fmt, ...)
@@ -146,7 +184,11 @@ const char *nmr_test_last_child_output(void)
 
 static int run_one(int index)
 {
-    tests[index].fn();
+    if (tests[index].fn != NULL) {
+        tests[index].fn();
+    } else {
+        tests[index].role_fn(tests[index].role);
+    }
     return 0;
 }
 

@@ -31,6 +31,29 @@ void nmr_test_register(const char *name, nmr_test_fn *fn);
     }                                                                                      \
     static void test_##name(void)
 
+/*
+ * One test written once for both roles: NMR_ROLE_TEST(register_ROLE_without_PEER) is the two
+ * tests register_client_without_provider (role NMR_TEST_CLIENT) and
+ * register_provider_without_client (role NMR_TEST_PROVIDER), each its own ctest. In the
+ * name, ROLE stands for the role under test and PEER for the other one.
+ */
+typedef enum nmr_test_role {
+    NMR_TEST_CLIENT,
+    NMR_TEST_PROVIDER,
+} nmr_test_role_t;
+
+typedef void nmr_role_test_fn(nmr_test_role_t role);
+
+void nmr_test_register_roles(const char *name_pattern, nmr_role_test_fn *fn);
+
+#define NMR_ROLE_TEST(name_pattern)                                                        \
+    static void test_##name_pattern(nmr_test_role_t role);                                 \
+    __attribute__((constructor)) static void register_test_##name_pattern(void)           \
+    {                                                                                      \
+        nmr_test_register_roles(#name_pattern, test_##name_pattern);                       \
+    }                                                                                      \
+    static void test_##name_pattern(nmr_test_role_t role)
+
 __attribute__((noreturn)) void nmr_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

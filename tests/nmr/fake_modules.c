@@ -14,6 +14,10 @@
  */
 #include "fake_modules.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -657,6 +661,239 @@ void fake_provider_init(fake_module_t *module, const char *name, PNPIID npi_id)
     module->pchars = chars;
 }
 
+void fake_init_named(PNPIID npi_id, const char *names, ...)
+{
+    /* The names outlive the call (modules keep a pointer): copies in a static pool. */
+    static char pool[4096];
+    static size_t used;
+    va_list modules;
+    va_start(modules, names);
+    for (const char *name = names; *name;) {
+        size_t length = strcspn(name, " ");
+        CHECK(used + length + 1 <= sizeof pool);
+        char *copy = memcpy(pool + used, name, length);
+        copy[length] = '\0';
+        used += length + 1;
+        fake_init(va_arg(modules, fake_module_t *), copy[0] == 'c' ? FAKE_CLIENT : FAKE_PROVIDER,
+                  copy, npi_id);
+        name += length + (name[length] == ' ');
+    }
+    va_end(modules);
+}
+
+void fake_init(fake_module_t *module, fake_role_t role, const char *name, PNPIID npi_id)
+{
+    if (role == FAKE_CLIENT) {
+        fake_client_init(module, name, npi_id);
+    } else {
+        fake_provider_init(module, name, npi_id);
+    }
+}
+
+fake_role_t fake_other_role(fake_role_t role)
+{
+    return role == FAKE_CLIENT ? FAKE_PROVIDER : FAKE_CLIENT;
+}
+
+const char *fake_role_name(fake_role_t role)
+{
+    return role == FAKE_CLIENT ? "client" : "provider";
+}
+
+#define SAME_OFFSET(client_field, provider_field)                                          \
+    _Static_assert(offsetof(NPI_CLIENT_CHARACTERISTICS, client_field) ==                   \
+                       offsetof(NPI_PROVIDER_CHARACTERISTICS, provider_field),             \
+                   #client_field " and " #provider_field " differ")
+SAME_OFFSET(Version, Version);
+SAME_OFFSET(Length, Length);
+SAME_OFFSET(ClientAttachProvider, ProviderAttachClient);
+SAME_OFFSET(ClientDetachProvider, ProviderDetachClient);
+SAME_OFFSET(ClientCleanupBindingContext, ProviderCleanupBindingContext);
+SAME_OFFSET(ClientRegistrationInstance, ProviderRegistrationInstance);
+_Static_assert(sizeof(NPI_CLIENT_CHARACTERISTICS) == sizeof(NPI_PROVIDER_CHARACTERISTICS),
+               "the two characteristics structures differ in size");
+
+#define CHARS_FIELD(field)                                                                 \
+    {#field, offsetof(NPI_CLIENT_CHARACTERISTICS, field),                                  \
+     sizeof(((NPI_CLIENT_CHARACTERISTICS *)0)->field)}
+#define INSTANCE_FIELD(field)                                                              \
+    {"instance " #field,                                                                   \
+     offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance) +                    \
+         offsetof(NPI_REGISTRATION_INSTANCE, field),                                       \
+     sizeof(((NPI_REGISTRATION_INSTANCE *)0)->field)}
+const fake_field_t FAKE_CHARACTERISTICS_FIELDS[] = {
+    CHARS_FIELD(Version),
+    CHARS_FIELD(Length),
+    CHARS_FIELD(ClientAttachProvider),
+    CHARS_FIELD(ClientDetachProvider),
+    CHARS_FIELD(ClientCleanupBindingContext),
+    INSTANCE_FIELD(Version),
+    INSTANCE_FIELD(Size),
+    INSTANCE_FIELD(NpiId),
+    INSTANCE_FIELD(ModuleId),
+    INSTANCE_FIELD(Number),
+    INSTANCE_FIELD(NpiSpecificCharacteristics),
+};
+const size_t FAKE_CHARACTERISTICS_FIELD_COUNT =
+    sizeof(FAKE_CHARACTERISTICS_FIELDS) / sizeof(FAKE_CHARACTERISTICS_FIELDS[0]);
+
+unsigned char *fake_characteristics_bytes(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? (unsigned char *)&module->cchars
+                                       : (unsigned char *)&module->pchars;
+}
+
+USHORT *fake_version_field(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? &module->cchars.Version : &module->pchars.Version;
+}
+
+USHORT *fake_length_field(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? &module->cchars.Length : &module->pchars.Length;
+}
+
+NPI_REGISTRATION_INSTANCE *fake_instance_field(fake_module_t *module)
+{
+    return module->role == FAKE_CLIENT ? &module->cchars.ClientRegistrationInstance
+                                       : &module->pchars.ProviderRegistrationInstance;
+}
+
+void fake_set_callback(fake_module_t *module, fake_callback_t callback, bool present)
+{
+    NPI_CLIENT_CHARACTERISTICS *c = &module->cchars;
+    NPI_PROVIDER_CHARACTERISTICS *p = &module->pchars;
+    bool client = module->role == FAKE_CLIENT;
+    switch (callback) {
+    case FAKE_CALLBACK_ATTACH:
+        if (client) {
+            c->ClientAttachProvider = present ? fake_client_attach_provider : NULL;
+        } else {
+            p->ProviderAttachClient = present ? fake_provider_attach_client : NULL;
+        }
+        break;
+    case FAKE_CALLBACK_DETACH:
+        if (client) {
+            c->ClientDetachProvider = present ? fake_client_detach_provider : NULL;
+        } else {
+            p->ProviderDetachClient = present ? fake_provider_detach_client : NULL;
+        }
+        break;
+    case FAKE_CALLBACK_CLEANUP:
+        if (client) {
+            c->ClientCleanupBindingContext = present ? fake_client_cleanup : NULL;
+        } else {
+            p->ProviderCleanupBindingContext = present ? fake_provider_cleanup : NULL;
+        }
+        break;
+    }
+}
+
+const char *fake_function_name(fake_role_t role, fake_function_t function)
+{
+    static const char *const names[][2] = {
+        [FAKE_FN_REGISTER] = {"NmrRegisterClient", "NmrRegisterProvider"},
+        [FAKE_FN_DEREGISTER] = {"NmrDeregisterClient", "NmrDeregisterProvider"},
+        [FAKE_FN_WAIT] = {"NmrWaitForClientDeregisterComplete",
+                          "NmrWaitForProviderDeregisterComplete"},
+        [FAKE_FN_DETACH_COMPLETE] = {"NmrClientDetachProviderComplete",
+                                     "NmrProviderDetachClientComplete"},
+        [FAKE_FN_ATTACH_CALLBACK] = {"ClientAttachProvider", "ProviderAttachClient"},
+        [FAKE_FN_DETACH_CALLBACK] = {"ClientDetachProvider", "ProviderDetachClient"},
+        [FAKE_FN_CLEANUP_CALLBACK] = {"ClientCleanupBindingContext",
+                                      "ProviderCleanupBindingContext"},
+    };
+    return names[function][role == FAKE_PROVIDER];
+}
+
+NTSTATUS fake_deregister_handle(fake_role_t role, HANDLE handle)
+{
+    return role == FAKE_CLIENT ? NmrDeregisterClient(handle) : NmrDeregisterProvider(handle);
+}
+
+NTSTATUS fake_wait_handle(fake_role_t role, HANDLE handle)
+{
+    return role == FAKE_CLIENT ? NmrWaitForClientDeregisterComplete(handle)
+                               : NmrWaitForProviderDeregisterComplete(handle);
+}
+
+void fake_complete_handle(fake_role_t role, HANDLE handle)
+{
+    if (role == FAKE_CLIENT) {
+        NmrClientDetachProviderComplete(handle);
+    } else {
+        NmrProviderDetachClientComplete(handle);
+    }
+}
+
+void fake_init_pair(fake_module_t pair[2])
+{
+    fake_client_init(&pair[FAKE_CLIENT], "c1", &FAKE_NPI_A);
+    fake_provider_init(&pair[FAKE_PROVIDER], "p1", &FAKE_NPI_A);
+}
+
+void fake_register_pair_first(fake_module_t pair[2], fake_role_t first)
+{
+    fake_register_ok(&pair[first]);
+    fake_register_ok(&pair[fake_other_role(first)]);
+}
+
+void fake_register_pair(fake_module_t pair[2])
+{
+    fake_register_pair_first(pair, FAKE_PROVIDER);
+}
+
+void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first)
+{
+    fake_unregister_ok(&pair[first]);
+    fake_unregister_ok(&pair[fake_other_role(first)]);
+}
+
+void fake_attach_pair(fake_module_t pair[2])
+{
+    fake_register_pair(pair);
+    CHECK_EQ(pair[FAKE_CLIENT].attach_successes, 1);
+    CHECK_EQ(pair[FAKE_PROVIDER].attach_successes, 1);
+    fake_log_clear();
+}
+
+void fake_bind_pair(fake_module_t pair[2])
+{
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
+}
+
+void fake_unbind_pair(fake_module_t pair[2])
+{
+    fake_unregister_pair_first(pair, FAKE_CLIENT);
+}
+
+void fake_check_pair_irqls(fake_module_t pair[2], KIRQL detach_irql, KIRQL cleanup_irql)
+{
+    for (int role = FAKE_CLIENT; role <= FAKE_PROVIDER; role++) {
+        fake_binding_t *side = fake_pair_side(pair, (fake_role_t)role);
+        CHECK(side != NULL);
+        CHECK_EQ(side->detach_irql, detach_irql);
+        CHECK_EQ(side->cleanup_irql, cleanup_irql);
+    }
+}
+
+void fake_check_deregistration_irqls(fake_module_t pair[2], fake_role_t role, KIRQL detach_irql,
+                                     KIRQL cleanup_irql)
+{
+    fake_bind_pair(pair);
+    CHECK_STATUS(fake_deregister(&pair[role]), STATUS_PENDING);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    fake_check_pair_irqls(pair, detach_irql, cleanup_irql);
+    CHECK_STATUS(fake_wait(&pair[role]), STATUS_SUCCESS);
+    fake_unregister_ok(&pair[fake_other_role(role)]);
+}
+
+fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role)
+{
+    return fake_binding_between(&pair[role], &pair[fake_other_role(role)]);
+}
+
 const NPI_REGISTRATION_INSTANCE *fake_instance(const fake_module_t *module)
 {
     return module->role == FAKE_CLIENT ? &module->cchars.ClientRegistrationInstance
@@ -783,6 +1020,20 @@ void fake_end(void)
 
 /* ---- misc ------------------------------------------------------------------------------- */
 
+const char *fake_catch_stop(void (*fn)(void *arg), void *arg)
+{
+    static kshim_stop_trap_t trap;
+    static char text[2 * KSHIM_STOP_TEXT_CHARS + 2];
+    if (setjmp(trap.jump) == 0) {
+        kshim_stop_trap_arm(&trap);
+        fn(arg);
+        kshim_stop_trap_disarm(&trap);
+        return NULL;
+    }
+    snprintf(text, sizeof text, "%s\n%s", trap.record.line, trap.record.printed);
+    return text;
+}
+
 bool fake_text_contains(const char *text, const char *needle)
 {
     size_t len = strlen(needle);
@@ -842,6 +1093,23 @@ nmr_verifier_config_t fake_config(void)
 void fake_set_config(const nmr_verifier_config_t *config)
 {
     nmr_verifier_set_config(config);
+}
+
+void fake_turn_on(unsigned switches)
+{
+    nmr_verifier_config_t config = fake_config();
+    config.detach_at_dispatch |= (switches & FAKE_DETACH_AT_DISPATCH) != 0;
+    config.cleanup_at_dispatch |= (switches & FAKE_CLEANUP_AT_DISPATCH) != 0;
+    config.provider_detach_first |= (switches & FAKE_PROVIDER_DETACH_FIRST) != 0;
+    config.warnings_are_fatal |= (switches & FAKE_WARNINGS_ARE_FATAL) != 0;
+    fake_set_config(&config);
+}
+
+void fake_set_hang_timeout(ULONG milliseconds)
+{
+    nmr_verifier_config_t config = fake_config();
+    config.hang_timeout_ms = milliseconds;
+    fake_set_config(&config);
 }
 
 const char *fake_handle_text(HANDLE handle, char buffer[32])

@@ -51,10 +51,10 @@ extern const int FAKE_CLIENT_DISPATCH_V1[4];
 extern const int FAKE_CLIENT_DISPATCH_V2[4];
 extern const int FAKE_PROVIDER_DISPATCH[4];
 
-typedef enum fake_role {
-    FAKE_CLIENT,
-    FAKE_PROVIDER,
-} fake_role_t;
+/* The roles of nmr_test.h, so that an NMR_ROLE_TEST passes its role straight to fake_init. */
+typedef nmr_test_role_t fake_role_t;
+#define FAKE_CLIENT NMR_TEST_CLIENT
+#define FAKE_PROVIDER NMR_TEST_PROVIDER
 
 typedef enum fake_attach_mode {
     /* Client: NmrClientAttachProvider(dispatch); after STATUS_NOINTERFACE, again with
@@ -180,6 +180,86 @@ size_t fake_pool_baseline(void);
 
 void fake_client_init(fake_module_t *module, const char *name, PNPIID npi_id);
 void fake_provider_init(fake_module_t *module, const char *name, PNPIID npi_id);
+/* Initialise several modules of one NPI by name: "c<n>" is a client, "p<n>" a provider,
+   e.g. fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p1). */
+void fake_init_named(PNPIID npi_id, const char *names, ...);
+/* fake_client_init or fake_provider_init, by role. */
+void fake_init(fake_module_t *module, fake_role_t role, const char *name, PNPIID npi_id);
+fake_role_t fake_other_role(fake_role_t role);
+const char *fake_role_name(fake_role_t role); /* "client" or "provider" */
+
+/*
+ * The module's characteristics, whichever its role. NPI_CLIENT_CHARACTERISTICS and
+ * NPI_PROVIDER_CHARACTERISTICS have the same fields at the same offsets (fake_modules.c
+ * checks it), so a test written once for both roles reads and changes them here.
+ */
+USHORT *fake_version_field(fake_module_t *module);
+USHORT *fake_length_field(fake_module_t *module);
+NPI_REGISTRATION_INSTANCE *fake_instance_field(fake_module_t *module);
+typedef enum fake_callback {
+    FAKE_CALLBACK_ATTACH,
+    FAKE_CALLBACK_DETACH,
+    FAKE_CALLBACK_CLEANUP,
+} fake_callback_t;
+/* Set one callback pointer to NULL (present false) or back to the fake's own. */
+void fake_set_callback(fake_module_t *module, fake_callback_t callback, bool present);
+
+/* Every field of the characteristics and of the embedded instance (padding excluded), as
+   offsets into the structure, for tests that change each one. */
+typedef struct fake_field {
+    const char *name;
+    size_t offset, size;
+} fake_field_t;
+extern const fake_field_t FAKE_CHARACTERISTICS_FIELDS[];
+extern const size_t FAKE_CHARACTERISTICS_FIELD_COUNT;
+unsigned char *fake_characteristics_bytes(fake_module_t *module);
+
+/* The name of an NMR function or callback of a role, e.g. FAKE_FN_WAIT of the provider is
+   "NmrWaitForProviderDeregisterComplete", FAKE_FN_DETACH_CALLBACK of the client
+   "ClientDetachProvider". */
+typedef enum fake_function {
+    FAKE_FN_REGISTER,
+    FAKE_FN_DEREGISTER,
+    FAKE_FN_WAIT,
+    FAKE_FN_DETACH_COMPLETE,
+    FAKE_FN_ATTACH_CALLBACK,
+    FAKE_FN_DETACH_CALLBACK,
+    FAKE_FN_CLEANUP_CALLBACK,
+} fake_function_t;
+const char *fake_function_name(fake_role_t role, fake_function_t function);
+/* The role's NmrDeregister*, NmrWaitFor*, Nmr*DetachComplete with any handle (no log). */
+NTSTATUS fake_deregister_handle(fake_role_t role, HANDLE handle);
+NTSTATUS fake_wait_handle(fake_role_t role, HANDLE handle);
+void fake_complete_handle(fake_role_t role, HANDLE handle);
+
+/* ---- a bound pair ----------------------------------------------------------------------- */
+
+/*
+ * The client c1 and the provider p1 of FAKE_NPI_A: pair[FAKE_CLIENT] is the client,
+ * pair[FAKE_PROVIDER] the provider, so a test written for a role takes pair[role] and its
+ * peer pair[fake_other_role(role)]. fake_init_pair only initialises them (set knobs, then
+ * fake_register_pair: provider first, then client, each CHECKed).
+ */
+void fake_init_pair(fake_module_t pair[2]);
+void fake_register_pair(fake_module_t pair[2]);
+/* fake_register_ok of pair[first], then of the other. */
+void fake_register_pair_first(fake_module_t pair[2], fake_role_t first);
+/* fake_register_pair, CHECK that both attached once, then clear the log. */
+void fake_attach_pair(fake_module_t pair[2]);
+void fake_bind_pair(fake_module_t pair[2]); /* fake_init_pair, then fake_attach_pair */
+/* Deregister and wait for both (client first); CHECKs every result. */
+void fake_unbind_pair(fake_module_t pair[2]);
+/* fake_unregister_ok of pair[first], then of the other. */
+void fake_unregister_pair_first(fake_module_t pair[2], fake_role_t first);
+/* CHECK the IRQL both detach callbacks and both cleanup callbacks of the pair's binding ran at. */
+void fake_check_pair_irqls(fake_module_t pair[2], KIRQL detach_irql, KIRQL cleanup_irql);
+/* Bind the pair, let pair[role] deregister at PASSIVE_LEVEL, CHECK the IRQLs of the
+   callbacks (fake_check_pair_irqls) and that the caller is back at PASSIVE_LEVEL, then both
+   leave. */
+void fake_check_deregistration_irqls(fake_module_t pair[2], fake_role_t role, KIRQL detach_irql,
+                                     KIRQL cleanup_irql);
+/* This side's binding record of the pair's binding: pair[role] toward its peer. */
+fake_binding_t *fake_pair_side(fake_module_t pair[2], fake_role_t role);
 /* NmrRegisterClient/Provider(&chars, module, &module->handle); logs "<name>.registered". */
 NTSTATUS fake_register(fake_module_t *module);
 /* NmrDeregister*(module->handle); logs "<name>.deregistered". */
@@ -224,6 +304,15 @@ void fake_log_set_enabled(bool enabled);
 
 #define CHECK_LOG(expected) CHECK_STR(fake_log(), (expected))
 
+/*
+ * Run fn(arg) in this process with the shim's stop trap armed (kshim.h): returns the stop line
+ * and what the thread printed since (the verifier's STOP line among it), or NULL if fn
+ * returned without a stop. For tests that expect many stops, where a forked child per stop
+ * (EXPECT_STOP) is slow. A caught stop leaves the registrar in the middle of a call: start
+ * afresh with fake_begin (nmr_reset) before using it again.
+ */
+const char *fake_catch_stop(void (*fn)(void *arg), void *arg);
+
 /* Case-insensitive: the last EXPECT_STOP child's stderr contains text. */
 bool fake_stop_output_contains(const char *text);
 #define CHECK_STOP_MENTIONS(text)                                                          \
@@ -265,6 +354,15 @@ void fake_complete_on_other_thread(fake_binding_t *binding);
 
 nmr_verifier_config_t fake_config(void);
 void fake_set_config(const nmr_verifier_config_t *config);
+/* Turn on switches of the verifier configuration (the rest stays as it is). */
+typedef enum fake_switch {
+    FAKE_DETACH_AT_DISPATCH = 1,
+    FAKE_CLEANUP_AT_DISPATCH = 2,
+    FAKE_PROVIDER_DETACH_FIRST = 4,
+    FAKE_WARNINGS_ARE_FATAL = 8,
+} fake_switch_t;
+void fake_turn_on(unsigned switches);
+void fake_set_hang_timeout(ULONG milliseconds);
 
 /* Format a handle as lowercase hex without prefix (for matching stop output). */
 const char *fake_handle_text(HANDLE handle, char buffer[32]);

@@ -13,9 +13,7 @@
 
 static void make_fatal(void)
 {
-    nmr_verifier_config_t config = fake_config();
-    config.warnings_are_fatal = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_WARNINGS_ARE_FATAL);
 }
 
 NMR_TEST(warnings_are_not_fatal_by_default)
@@ -85,8 +83,7 @@ NMR_TEST(warnings_are_fatal_turns_the_r8_warning_into_a_stop)
 static void provider_error_fatal(void)
 {
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_UNSUCCESSFUL;
     make_fatal();
@@ -109,7 +106,7 @@ NMR_TEST(warnings_are_printed_false_still_counts_warnings)
     fake_set_config(&config);
     fake_module_t c;
     fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.Length = 1;
+    c.cchars.Length = sizeof(NPI_CLIENT_CHARACTERISTICS) + 1;
     fake_register_ok(&c);
     CHECK_EQ(nmr_verifier_warning_count(), 1);
     CHECK_STR(nmr_verifier_last_warning_rule(), "R10");
@@ -159,8 +156,7 @@ NMR_TEST(nmr_reset_reports_and_frees_what_was_still_live_without_calling_modules
 {
     fake_begin();
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     fake_register_ok(&p);
     fake_register_ok(&c);
     CHECK_EQ(nmr_live_object_count(), 3);
@@ -178,9 +174,7 @@ NMR_TEST(live_object_count_counts_registrations_and_undestroyed_bindings)
 {
     fake_begin();
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     c2.detach_mode = FAKE_DETACH_PENDING;
     CHECK_EQ(nmr_live_object_count(), 0);
     fake_register_ok(&c1);
@@ -203,8 +197,7 @@ NMR_TEST(check_invariants_passes_in_every_stable_state_of_a_pending_detach)
 {
     fake_begin();
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.detach_mode = FAKE_DETACH_PENDING;
     p.detach_mode = FAKE_DETACH_PENDING;
     nmr_check_invariants();
@@ -246,9 +239,7 @@ static void complete_one_by_one(void *arg)
 NMR_TEST(hang_timeout_measures_progress_not_the_total_wait)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = SLOW_HANG_TIMEOUT_MS;
-    fake_set_config(&config);
+    fake_set_hang_timeout(SLOW_HANG_TIMEOUT_MS);
     static fake_module_t c, providers[SLOW_PROVIDERS];
     static const char *const names[SLOW_PROVIDERS] = {"p1", "p2", "p3", "p4", "p5", "p6", "p7"};
     fake_client_init(&c, "c1", &FAKE_NPI_A);

@@ -9,94 +9,65 @@
  */
 #include "fake_modules.h"
 
-static void bind_pair(fake_module_t *c, fake_module_t *p)
-{
-    fake_client_init(c, "c1", &FAKE_NPI_A);
-    fake_provider_init(p, "p1", &FAKE_NPI_A);
-}
-
-static void register_pair(fake_module_t *c, fake_module_t *p)
-{
-    fake_register_ok(p);
-    fake_register_ok(c);
-    CHECK_EQ(c->attach_successes, 1);
-    fake_log_clear();
-}
+/* C1 (pair[FAKE_CLIENT]) is the client c1, P1 (pair[FAKE_PROVIDER]) the provider p1
+   (fake_init_pair). */
+static fake_module_t pair[2];
+#define C1 (pair[FAKE_CLIENT])
+#define P1 (pair[FAKE_PROVIDER])
 
 /* ---- statuses --------------------------------------------------------------------------- */
 
-NMR_TEST(deregister_client_without_bindings_returns_pending_then_wait_succeeds)
+NMR_ROLE_TEST(deregister_ROLE_without_bindings_returns_pending_then_wait_succeeds)
 {
     fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_module_t *module = &pair[role];
+    fake_init(module, role, role == FAKE_CLIENT ? "c1" : "p1", &FAKE_NPI_A);
+    fake_register_ok(module);
+    CHECK_STATUS(fake_deregister(module), STATUS_PENDING);
     CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(module), STATUS_SUCCESS);
     CHECK_EQ(nmr_live_object_count(), 0);
-    CHECK_LOG("c1.registered c1.deregistered c1.waited");
+    char log[64];
+    snprintf(log, sizeof log, "%s.registered %s.deregistered %s.waited", module->name,
+             module->name, module->name);
+    CHECK_LOG(log);
     fake_end();
 }
 
-NMR_TEST(deregister_provider_without_bindings_returns_pending_then_wait_succeeds)
+NMR_ROLE_TEST(deregister_ROLE_with_a_binding_returns_pending_after_detaching_both_sides)
 {
     fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_EQ(nmr_live_object_count(), 0);
-    fake_end();
-}
-
-NMR_TEST(deregister_client_with_a_binding_returns_pending_after_detaching_both_sides)
-{
-    fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    CHECK_EQ(nmr_live_object_count(), 1); /* the provider stays */
-    fake_unregister_ok(&p);
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited "
-              "p1.deregistered p1.waited");
-    fake_end();
-}
-
-NMR_TEST(deregister_provider_with_a_binding_returns_pending_after_detaching_both_sides)
-{
-    fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered");
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_EQ(nmr_live_object_count(), 1);
-    fake_unregister_ok(&c);
-    CHECK_EQ(c.detach_calls, 1);
+    fake_bind_pair(pair);
+    fake_module_t *module = &pair[role], *peer = &pair[fake_other_role(role)];
+    CHECK_STATUS(fake_deregister(module), STATUS_PENDING);
+    char log[160];
+    snprintf(log, sizeof log, "c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) "
+             "%s.deregistered", module->name);
+    CHECK_LOG(log);
+    CHECK_STATUS(fake_wait(module), STATUS_SUCCESS);
+    CHECK_EQ(nmr_live_object_count(), 1); /* the peer stays */
+    fake_unregister_ok(peer);
+    snprintf(log, sizeof log, "c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) "
+             "%s.deregistered %s.waited %s.deregistered %s.waited", module->name, module->name,
+             peer->name, peer->name);
+    CHECK_LOG(log);
+    CHECK_EQ(peer->detach_calls, 1);
     fake_end();
 }
 
 NMR_TEST(deregister_returns_pending_when_every_detach_is_pending)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_init_pair(pair);
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
-    fake_complete(fake_binding_between(&c, &p));
-    fake_complete(fake_binding_between(&p, &c));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_complete(fake_binding_between(&C1, &P1));
+    fake_complete(fake_binding_between(&P1, &C1));
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -110,126 +81,92 @@ static void deregister_on_thread(void *arg)
 NMR_TEST(detach_callbacks_run_on_the_deregistering_thread_at_its_irql)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    kshim_thread_join(kshim_thread_start("deregisterer", deregister_on_thread, &p));
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
+    kshim_thread_join(kshim_thread_start("deregisterer", deregister_on_thread, &P1));
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK_STR(cb->detach_thread, "deregisterer");
     CHECK_STR(pb->detach_thread, "deregisterer");
     CHECK_EQ(cb->detach_irql, PASSIVE_LEVEL);
     CHECK_EQ(pb->detach_irql, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
 NMR_TEST(deregister_at_dispatch_level_returns_pending_and_detaches_at_dispatch_level)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
     KIRQL old_irql;
     KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
-    NTSTATUS status = fake_deregister(&c);
+    NTSTATUS status = fake_deregister(&C1);
     KIRQL irql_after = KeGetCurrentIrql();
     KeLowerIrql(old_irql);
     CHECK_STATUS(status, STATUS_PENDING);
     CHECK_EQ(irql_after, DISPATCH_LEVEL);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
-    CHECK_EQ(cb->detach_irql, DISPATCH_LEVEL);
-    CHECK_EQ(pb->detach_irql, DISPATCH_LEVEL);
-    CHECK_EQ(cb->cleanup_irql, DISPATCH_LEVEL);
-    CHECK_EQ(pb->cleanup_irql, DISPATCH_LEVEL);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_check_pair_irqls(pair, DISPATCH_LEVEL, DISPATCH_LEVEL);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
 NMR_TEST(detach_at_dispatch_runs_detach_callbacks_at_dispatch_level_for_a_passive_caller)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.detach_at_dispatch = TRUE;
-    fake_set_config(&config);
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
-    CHECK_EQ(cb->detach_irql, DISPATCH_LEVEL);
-    CHECK_EQ(pb->detach_irql, DISPATCH_LEVEL);
+    fake_turn_on(FAKE_DETACH_AT_DISPATCH);
     /* cleanup keeps the caller's IRQL unless cleanup_at_dispatch */
-    CHECK_EQ(cb->cleanup_irql, PASSIVE_LEVEL);
-    CHECK_EQ(pb->cleanup_irql, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    fake_check_deregistration_irqls(pair, FAKE_PROVIDER, DISPATCH_LEVEL, PASSIVE_LEVEL);
     fake_end();
 }
 
 NMR_TEST(detach_callbacks_run_at_passive_level_by_default_for_a_passive_caller)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_EQ(fake_binding_between(&c, &p)->detach_irql, PASSIVE_LEVEL);
-    CHECK_EQ(fake_binding_between(&p, &c)->detach_irql, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_check_deregistration_irqls(pair, FAKE_CLIENT, PASSIVE_LEVEL, PASSIVE_LEVEL);
     fake_end();
 }
 
 NMR_TEST(detach_calls_the_client_side_first_by_default)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    fake_unregister_ok(&p);
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
+    fake_unregister_ok(&P1);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) p1.deregistered p1.waited");
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
 NMR_TEST(provider_detach_first_calls_the_provider_side_first)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.provider_detach_first = TRUE;
-    fake_set_config(&config);
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    fake_unregister_ok(&c);
+    fake_turn_on(FAKE_PROVIDER_DETACH_FIRST);
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
+    fake_unregister_ok(&C1);
     CHECK_LOG("p1.detach(c1) c1.detach(p1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited");
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
 NMR_TEST(both_detach_callbacks_run_for_every_binding_of_a_deregistering_provider)
 {
     fake_begin();
-    fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_module_t c1, c2;
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &P1);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
-    fake_register_ok(&p);
+    fake_register_ok(&P1);
     fake_log_clear();
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_EQ(p.detach_calls, 2);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    CHECK_EQ(P1.detach_calls, 2);
     CHECK_EQ(c1.detach_calls, 1);
     CHECK_EQ(c2.detach_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 2);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_EQ(P1.cleanup_calls, 2);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_unregister_ok(&c1);
     fake_unregister_ok(&c2);
     fake_end();
@@ -237,90 +174,72 @@ NMR_TEST(both_detach_callbacks_run_for_every_binding_of_a_deregistering_provider
 
 /* ---- pending detach --------------------------------------------------------------------- */
 
-NMR_TEST(pending_client_detach_is_finished_by_nmr_client_detach_provider_complete)
+NMR_ROLE_TEST(pending_ROLE_detach_is_finished_by_nmr_ROLE_detach_PEER_complete)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_init_pair(pair);
+    pair[role].detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
     CHECK_EQ(nmr_live_object_count(), 3);
-    fake_complete(fake_binding_between(&c, &p));
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered c1.complete(p1) c1.cleanup(p1) "
-              "p1.cleanup(c1) c1.complete_done(p1)");
+    fake_complete(fake_pair_side(pair, role));
+    const char *self = pair[role].name, *peer = pair[fake_other_role(role)].name;
+    char log[192];
+    snprintf(log, sizeof log, "c1.detach(p1) p1.detach(c1) c1.deregistered %s.complete(%s) "
+             "c1.cleanup(p1) p1.cleanup(c1) %s.complete_done(%s)", self, peer, self, peer);
+    CHECK_LOG(log);
     CHECK_EQ(nmr_live_object_count(), 2);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
-    fake_end();
-}
-
-NMR_TEST(pending_provider_detach_is_finished_by_nmr_provider_detach_client_complete)
-{
-    fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    p.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered");
-    fake_complete(fake_binding_between(&p, &c));
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered p1.complete(c1) c1.cleanup(p1) "
-              "p1.cleanup(c1) p1.complete_done(c1)");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
 NMR_TEST(pending_detach_on_both_sides_needs_both_completions)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    fake_complete(fake_binding_between(&c, &p));
-    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
-    fake_complete(fake_binding_between(&p, &c));
+    fake_init_pair(pair);
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    fake_complete(fake_binding_between(&C1, &P1));
+    CHECK_EQ(C1.cleanup_calls + P1.cleanup_calls, 0);
+    fake_complete(fake_binding_between(&P1, &C1));
     CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.complete(p1) c1.complete_done(p1) "
               "p1.complete(c1) c1.cleanup(p1) p1.cleanup(c1) p1.complete_done(c1)");
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
 NMR_TEST(pending_detach_completed_from_another_thread_lets_the_wait_succeed)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_init_pair(pair);
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     fake_complete_on_other_thread(cb);
     CHECK_EQ(cb->cleanup_calls, 1);
     CHECK_STR(cb->cleanup_thread, "fake-complete");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
 NMR_TEST(pending_detach_completed_inside_the_detach_callback_before_returning_pending)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING_COMPLETE_INSIDE;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    fake_init_pair(pair);
+    C1.detach_mode = FAKE_DETACH_PENDING_COMPLETE_INSIDE;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) c1.complete(p1) c1.complete_done(p1) p1.detach(c1) c1.cleanup(p1) "
               "p1.cleanup(c1) c1.deregistered");
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -328,165 +247,121 @@ NMR_TEST(pending_detach_completed_by_the_completer_thread_lets_both_waits_succee
 {
     fake_begin();
     fake_completer_start();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
-    p.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    fake_init_pair(pair);
+    C1.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
+    P1.detach_mode = FAKE_DETACH_PENDING_COMPLETER;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(&P1), STATUS_PENDING);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_completer_stop();
     CHECK_EQ(fake_completer_completed(), 2);
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
     fake_end();
 }
 
-NMR_TEST(detach_runs_once_per_binding_when_the_provider_deregisters_after_the_client)
+/* ROLE deregisters first with its detach pending; the peer's deregistration detaches nothing
+   again. */
+NMR_ROLE_TEST(detach_runs_once_per_binding_when_the_PEER_deregisters_after_the_ROLE)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.deregistered p1.deregistered");
-    fake_complete(fake_binding_between(&c, &p));
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    CHECK_EQ(c.detach_calls, 1);
-    CHECK_EQ(p.detach_calls, 1);
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
-    fake_end();
-}
-
-NMR_TEST(detach_runs_once_per_binding_when_the_client_deregisters_after_the_provider)
-{
-    fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    p.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.deregistered");
-    fake_complete(fake_binding_between(&p, &c));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_EQ(c.detach_calls, 1);
-    CHECK_EQ(p.detach_calls, 1);
+    fake_init_pair(pair);
+    fake_module_t *first = &pair[role], *second = &pair[fake_other_role(role)];
+    first->detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(first), STATUS_PENDING);
+    CHECK_STATUS(fake_deregister(second), STATUS_PENDING);
+    char log[128];
+    snprintf(log, sizeof log, "c1.detach(p1) p1.detach(c1) %s.deregistered %s.deregistered",
+             first->name, second->name);
+    CHECK_LOG(log);
+    fake_complete(fake_pair_side(pair, role));
+    CHECK_STATUS(fake_wait(second), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(first), STATUS_SUCCESS);
+    CHECK_EQ(C1.detach_calls, 1);
+    CHECK_EQ(P1.detach_calls, 1);
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
     fake_end();
 }
 
 /* ---- the peer stays --------------------------------------------------------------------- */
 
-NMR_TEST(the_client_stays_registered_and_reattaches_to_a_later_provider)
+NMR_ROLE_TEST(the_ROLE_stays_registered_and_reattaches_to_a_later_PEER)
 {
     fake_begin();
-    fake_module_t c, p1, p2;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    fake_register_ok(&p1);
-    fake_unregister_ok(&p1);
+    fake_role_t other = fake_other_role(role);
+    fake_module_t *module = &pair[role], peers[2];
+    fake_init(module, role, role == FAKE_CLIENT ? "c1" : "p1", &FAKE_NPI_A);
+    fake_init(&peers[0], other, other == FAKE_CLIENT ? "c1" : "p1", &FAKE_NPI_A);
+    fake_init(&peers[1], other, other == FAKE_CLIENT ? "c2" : "p2", &FAKE_NPI_A);
+    fake_register_ok(module);
+    fake_register_ok(&peers[0]);
+    fake_unregister_ok(&peers[0]);
     CHECK_EQ(nmr_live_object_count(), 1);
-    fake_register_ok(&p2);
-    CHECK_EQ(c.attach_successes, 2);
-    fake_binding_t *cb = fake_binding_between(&c, &p2);
-    CHECK(cb != NULL);
-    CHECK(cb->peer_instance == &p2.pchars.ProviderRegistrationInstance);
+    fake_register_ok(&peers[1]);
+    CHECK_EQ(module->attach_successes, 2);
+    fake_binding_t *binding = fake_binding_between(module, &peers[1]);
+    CHECK(binding != NULL);
+    CHECK(binding->peer_instance == fake_instance(&peers[1]));
     fake_log_clear();
-    fake_unregister_ok(&c);
-    CHECK_LOG("c1.detach(p2) p2.detach(c1) c1.cleanup(p2) p2.cleanup(c1) c1.deregistered c1.waited");
-    fake_unregister_ok(&p2);
-    fake_end();
-}
-
-NMR_TEST(the_provider_stays_registered_and_reattaches_to_a_later_client)
-{
-    fake_begin();
-    fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    fake_register_ok(&c1);
-    fake_unregister_ok(&c1);
-    CHECK_EQ(nmr_live_object_count(), 1);
-    fake_register_ok(&c2);
-    CHECK_EQ(p.attach_successes, 2);
-    fake_log_clear();
-    fake_unregister_ok(&p);
-    CHECK_LOG("c2.detach(p1) p1.detach(c2) c2.cleanup(p1) p1.cleanup(c2) p1.deregistered p1.waited");
-    fake_unregister_ok(&c2);
+    fake_unregister_ok(module);
+    const fake_module_t *client = role == FAKE_CLIENT ? module : &peers[1];
+    const fake_module_t *provider = role == FAKE_CLIENT ? &peers[1] : module;
+    char log[160];
+    snprintf(log, sizeof log, "%s.detach(%s) %s.detach(%s) %s.cleanup(%s) %s.cleanup(%s) "
+             "%s.deregistered %s.waited", client->name, provider->name, provider->name,
+             client->name, client->name, provider->name, provider->name, client->name,
+             module->name, module->name);
+    CHECK_LOG(log);
+    fake_unregister_ok(&peers[1]);
     fake_end();
 }
 
 NMR_TEST(the_same_client_module_can_register_again_after_its_wait)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    fake_register_ok(&p);
-    fake_register_ok(&c);
-    HANDLE first = c.handle;
-    fake_unregister_ok(&c);
-    fake_register_ok(&c);
-    CHECK(c.handle != first);
-    CHECK_EQ(c.attach_successes, 2);
-    CHECK_EQ(p.attach_successes, 2);
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c);
-    CHECK_EQ(c.detach_calls, 2);
+    fake_init_pair(pair);
+    fake_register_pair(pair);
+    HANDLE first = C1.handle;
+    fake_unregister_ok(&C1);
+    fake_register_ok(&C1);
+    CHECK(C1.handle != first);
+    CHECK_EQ(C1.attach_successes, 2);
+    CHECK_EQ(P1.attach_successes, 2);
+    fake_unregister_pair_first(pair, FAKE_PROVIDER);
+    CHECK_EQ(C1.detach_calls, 2);
     fake_end();
 }
 
 /* ---- NmrWaitFor* statuses --------------------------------------------------------------- */
 
-NMR_TEST(wait_for_client_before_deregister_returns_invalid_parameter_warns_r8_and_keeps_it_usable)
+NMR_ROLE_TEST(wait_for_ROLE_before_deregister_returns_invalid_parameter_warns_r8_and_keeps_it_usable)
 {
     fake_begin();
-    fake_module_t c, p1, p2;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_register_ok(&p1);
-    fake_register_ok(&c);
+    fake_role_t other = fake_other_role(role);
+    fake_module_t *module = &pair[role], peers[2];
+    fake_init(module, role, "m1", &FAKE_NPI_A);
+    fake_init(&peers[0], other, "peer1", &FAKE_NPI_A);
+    fake_init(&peers[1], other, "peer2", &FAKE_NPI_A);
+    fake_register_ok(&peers[0]);
+    fake_register_ok(module);
     fake_log_clear();
-    CHECK_STATUS(fake_wait(&c), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(fake_wait(module), STATUS_INVALID_PARAMETER);
     CHECK_EQ(nmr_verifier_warning_count(), 1);
     CHECK_STR(nmr_verifier_last_warning_rule(), "R8");
     CHECK_LOG("");
     CHECK_EQ(nmr_live_object_count(), 3);
-    /* still registered: binds a new provider, then deregisters normally */
-    fake_register_ok(&p2);
-    CHECK_EQ(c.attach_successes, 2);
-    fake_unregister_ok(&c);
-    CHECK_EQ(c.detach_calls, 2);
-    fake_unregister_ok(&p1);
-    fake_unregister_ok(&p2);
-    fake_end();
-}
-
-NMR_TEST(wait_for_provider_before_deregister_returns_invalid_parameter_warns_r8_and_keeps_it_usable)
-{
-    fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_wait(&p), STATUS_INVALID_PARAMETER);
-    CHECK_EQ(nmr_verifier_warning_count(), 1);
-    CHECK_STR(nmr_verifier_last_warning_rule(), "R8");
-    CHECK_EQ(nmr_live_object_count(), 3);
-    CHECK_EQ(p.detach_calls, 0);
-    fake_unregister_ok(&p);
-    CHECK_EQ(p.detach_calls, 1);
-    fake_unregister_ok(&c);
+    CHECK_EQ(module->detach_calls, 0);
+    /* still registered: binds a new peer, then deregisters normally */
+    fake_register_ok(&peers[1]);
+    CHECK_EQ(module->attach_successes, 2);
+    fake_unregister_ok(module);
+    CHECK_EQ(module->detach_calls, 2);
+    fake_unregister_ok(&peers[0]);
+    fake_unregister_ok(&peers[1]);
     fake_end();
 }
 
@@ -501,9 +376,8 @@ NMR_TEST(wait_with_a_null_handle_returns_invalid_parameter)
 NMR_TEST(wait_with_a_never_issued_handle_returns_invalid_parameter)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    register_pair(&c, &p);
+    fake_init_pair(pair);
+    fake_attach_pair(pair);
     int local = 0;
     HANDLE never_issued[] = {(HANDLE)(uintptr_t)0x7ffffff8u, (HANDLE)(uintptr_t)0x7ffffff9u,
                              (HANDLE)(uintptr_t)0x7ffffffau, (HANDLE)&local};
@@ -512,8 +386,7 @@ NMR_TEST(wait_with_a_never_issued_handle_returns_invalid_parameter)
         CHECK_STATUS(NmrWaitForProviderDeregisterComplete(never_issued[i]), STATUS_INVALID_PARAMETER);
     }
     CHECK_EQ(nmr_live_object_count(), 3);
-    fake_unregister_ok(&c);
-    fake_unregister_ok(&p);
+    fake_unbind_pair(pair);
     fake_end();
 }
 
@@ -526,21 +399,20 @@ static void sleep_then_complete(void *arg)
 NMR_TEST(wait_blocks_until_a_pending_detach_is_completed_from_another_thread)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    c.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
+    fake_init_pair(pair);
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
     kshim_thread_t *thread = kshim_thread_start("late-completer", sleep_then_complete, cb);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     kshim_thread_join(thread);
     const char *log = fake_log();
     const char *cleanup = strstr(log, "p1.cleanup(c1)");
     const char *waited = strstr(log, "c1.waited");
     CHECK(cleanup != NULL && waited != NULL);
     CHECK(cleanup < waited);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -559,17 +431,16 @@ static void complete_on_thread_inside_detach_hook(fake_module_t *module, fake_bi
 NMR_TEST(completion_from_another_thread_while_the_detach_callback_still_runs_is_accepted)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
-    p.hook = complete_on_thread_inside_detach_hook;
-    p.detach_mode = FAKE_DETACH_PENDING;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
-    CHECK_EQ(p.complete_calls, 1);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_init_pair(pair);
+    P1.hook = complete_on_thread_inside_detach_hook;
+    P1.detach_mode = FAKE_DETACH_PENDING;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
+    CHECK_EQ(P1.complete_calls, 1);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
     fake_end();
 }
 
@@ -590,19 +461,18 @@ static void deregister_self_in_detach_hook(fake_module_t *module, fake_binding_t
 NMR_TEST(a_provider_deregistering_itself_inside_its_detach_callback_gets_no_second_detach)
 {
     fake_begin();
-    fake_module_t c, p;
-    bind_pair(&c, &p);
+    fake_init_pair(pair);
     self_deregister_t arg = {0, 0};
-    p.hook = deregister_self_in_detach_hook;
-    p.hook_arg = &arg;
-    register_pair(&c, &p);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
+    P1.hook = deregister_self_in_detach_hook;
+    P1.hook_arg = &arg;
+    fake_attach_pair(pair);
+    CHECK_STATUS(fake_deregister(&C1), STATUS_PENDING);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) p1.deregistered c1.cleanup(p1) p1.cleanup(c1) "
               "c1.deregistered");
-    CHECK_EQ(p.detach_calls, 1);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
+    CHECK_EQ(P1.detach_calls, 1);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
     fake_end();
 }
 

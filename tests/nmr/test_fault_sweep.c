@@ -176,8 +176,7 @@ static unsigned long run_once(const scenario_t *scenario, const kshim_fault_plan
     case SCENARIO_FULL_CYCLE: {
         /* register provider, register client (attach), deregister both, wait for both; the
            client's detach is pending and completed before the waits */
-        fake_provider_init(&other, "p1", &FAKE_NPI_A);
-        fake_client_init(&target, "c1", &FAKE_NPI_A);
+        fake_init_named(&FAKE_NPI_A, "p1 c1", &other, &target);
         target.detach_mode = FAKE_DETACH_PENDING;
         kshim_fault_set_plan(plan);
         NTSTATUS provider_status = register_checked(&other, 0, NULL, 0);

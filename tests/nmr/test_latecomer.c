@@ -8,6 +8,12 @@
  */
 #include "fake_modules.h"
 
+/* C1 (pair[FAKE_CLIENT]) is the client c1, P1 (pair[FAKE_PROVIDER]) the provider p1
+   (fake_init_pair). */
+static fake_module_t pair[2];
+#define C1 (pair[FAKE_CLIENT])
+#define P1 (pair[FAKE_PROVIDER])
+
 /* ---- deregistration from another thread while ProviderAttachClient runs ----------------- */
 
 typedef struct {
@@ -40,33 +46,31 @@ static void race_helper(void *arg)
 NMR_TEST(a_provider_deregistered_by_another_thread_during_its_attach_is_detached_before_register_client_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_pair(pair);
     race_t race;
-    race.provider = &p;
+    race.provider = &P1;
     race.deregister_status = 0;
     race.detaches_seen_by_helper = -1;
     KeInitializeEvent(&race.attach_entered, NotificationEvent, FALSE);
     KeInitializeEvent(&race.deregistered, NotificationEvent, FALSE);
-    p.hook = race_provider_hook;
-    p.hook_arg = &race;
-    fake_register_ok(&p);
+    P1.hook = race_provider_hook;
+    P1.hook_arg = &race;
+    fake_register_ok(&P1);
     kshim_thread_t *helper = kshim_thread_start("deregister-helper", race_helper, &race);
-    fake_register_ok(&c);
+    fake_register_ok(&C1);
     kshim_thread_join(helper);
     CHECK_STATUS(race.deregister_status, STATUS_PENDING);
     CHECK_EQ(race.detaches_seen_by_helper, 0); /* the in-flight binding was not detached there */
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) "
               "p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.registered");
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK_STR(cb->detach_thread, "main");
     CHECK_STR(pb->detach_thread, "main");
     CHECK_EQ(nmr_live_object_count(), 2);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
     fake_log_clear();
-    fake_unregister_ok(&c); /* nothing left to detach */
+    fake_unregister_ok(&C1); /* nothing left to detach */
     CHECK_LOG("c1.deregistered c1.waited");
     fake_end();
 }
@@ -92,66 +96,57 @@ static void deregister_after_attach_hook(fake_module_t *module, fake_binding_t *
 NMR_TEST(a_provider_deregistered_inside_the_client_attach_is_detached_before_register_client_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    deregister_in_hook_t arg = {&p, 0, 0};
-    c.hook = deregister_after_attach_hook;
-    c.hook_arg = &arg;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_init_pair(pair);
+    deregister_in_hook_t arg = {&P1, 0, 0};
+    C1.hook = deregister_after_attach_hook;
+    C1.hook_arg = &arg;
+    fake_register_pair(pair);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.cleanup(p1) p1.cleanup(c1) c1.registered");
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
-    CHECK_EQ(c.detach_calls, 1);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
+    CHECK_EQ(C1.detach_calls, 1);
     fake_end();
 }
 
 NMR_TEST(a_client_deregistered_inside_its_own_attach_is_detached_before_register_provider_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    deregister_in_hook_t arg = {&c, 0, 0};
-    c.hook = deregister_after_attach_hook;
-    c.hook_arg = &arg;
-    fake_register_ok(&c);
-    fake_register_ok(&p);
+    fake_init_pair(pair);
+    deregister_in_hook_t arg = {&C1, 0, 0};
+    C1.hook = deregister_after_attach_hook;
+    C1.hook_arg = &arg;
+    fake_register_pair_first(pair, FAKE_CLIENT);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("c1.registered c1.attach(p1) p1.attach(c1) c1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.cleanup(p1) p1.cleanup(c1) p1.registered");
     CHECK_EQ(nmr_live_object_count(), 2);
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
-    CHECK_EQ(p.detach_calls, 1);
+    CHECK_STATUS(fake_wait(&C1), STATUS_SUCCESS);
+    fake_unregister_ok(&P1);
+    CHECK_EQ(P1.detach_calls, 1);
     fake_end();
 }
 
 NMR_TEST(a_latecomer_detach_that_is_pending_is_completed_later_and_both_waits_succeed)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    deregister_in_hook_t arg = {&p, 0, 0};
-    c.hook = deregister_after_attach_hook;
-    c.hook_arg = &arg;
-    c.detach_mode = FAKE_DETACH_PENDING;
-    p.detach_mode = FAKE_DETACH_PENDING;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_init_pair(pair);
+    deregister_in_hook_t arg = {&P1, 0, 0};
+    C1.hook = deregister_after_attach_hook;
+    C1.hook_arg = &arg;
+    C1.detach_mode = FAKE_DETACH_PENDING;
+    P1.detach_mode = FAKE_DETACH_PENDING;
+    fake_register_pair(pair);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.registered");
-    CHECK_EQ(c.cleanup_calls + p.cleanup_calls, 0);
-    fake_complete(fake_binding_between(&p, &c));
-    fake_complete(fake_binding_between(&c, &p));
-    CHECK_EQ(c.cleanup_calls, 1);
-    CHECK_EQ(p.cleanup_calls, 1);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_EQ(C1.cleanup_calls + P1.cleanup_calls, 0);
+    fake_complete(fake_binding_between(&P1, &C1));
+    fake_complete(fake_binding_between(&C1, &P1));
+    CHECK_EQ(C1.cleanup_calls, 1);
+    CHECK_EQ(P1.cleanup_calls, 1);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -168,20 +163,17 @@ static void deregister_on_attach_entry_hook(fake_module_t *module, fake_binding_
 NMR_TEST(a_provider_deregistering_itself_inside_its_attach_is_detached_before_register_client_returns)
 {
     fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    deregister_in_hook_t arg = {&p, 0, 0};
+    fake_init_pair(pair);
+    deregister_in_hook_t arg = {&P1, 0, 0};
     /* the provider deregisters itself on entry of its attach callback, then accepts */
-    p.hook = deregister_on_attach_entry_hook;
-    p.hook_arg = &arg;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    P1.hook = deregister_on_attach_entry_hook;
+    P1.hook_arg = &arg;
+    fake_register_pair(pair);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("p1.registered c1.attach(p1) p1.attach(c1) p1.deregistered c1.detach(p1) p1.detach(c1) "
               "c1.cleanup(p1) p1.cleanup(c1) c1.registered");
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }
 
@@ -190,23 +182,21 @@ NMR_TEST(a_provider_deregistering_itself_inside_its_attach_is_detached_before_re
 NMR_TEST(a_proposed_binding_whose_attach_had_not_started_is_discarded_without_callbacks)
 {
     fake_begin();
-    fake_module_t c, p1, p2;
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_module_t p1, p2;
+    fake_init_named(&FAKE_NPI_A, "p1 p2 c1", &p1, &p2, &C1);
     deregister_in_hook_t arg = {&p2, 0, 0};
-    c.hook = deregister_after_attach_hook; /* during the attach to p1, p2 leaves */
-    c.hook_arg = &arg;
+    C1.hook = deregister_after_attach_hook; /* during the attach to p1, p2 leaves */
+    C1.hook_arg = &arg;
     fake_register_ok(&p1);
     fake_register_ok(&p2);
-    fake_register_ok(&c);
+    fake_register_ok(&C1);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("p1.registered p2.registered c1.attach(p1) p1.attach(c1) p2.deregistered c1.registered");
-    CHECK_EQ(c.attach_calls, 1);
+    CHECK_EQ(C1.attach_calls, 1);
     CHECK_EQ(p2.attach_calls + p2.detach_calls + p2.cleanup_calls, 0);
     CHECK_STATUS(fake_wait(&p2), STATUS_SUCCESS);
     fake_log_clear();
-    fake_unregister_ok(&c);
+    fake_unregister_ok(&C1);
     CHECK_LOG("c1.detach(p1) p1.detach(c1) c1.cleanup(p1) p1.cleanup(c1) c1.deregistered c1.waited");
     fake_unregister_ok(&p1);
     fake_end();
@@ -215,22 +205,20 @@ NMR_TEST(a_proposed_binding_whose_attach_had_not_started_is_discarded_without_ca
 NMR_TEST(a_proposed_binding_of_a_client_that_left_during_an_earlier_attach_is_discarded)
 {
     fake_begin();
-    fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_module_t c1, c2;
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &P1);
     deregister_in_hook_t arg = {&c2, 0, 0};
     c1.hook = deregister_after_attach_hook; /* c1's attach makes c2 leave before its turn */
     c1.hook_arg = &arg;
     fake_register_ok(&c1);
     fake_register_ok(&c2);
-    fake_register_ok(&p);
+    fake_register_ok(&P1);
     CHECK_STATUS(arg.status, STATUS_PENDING);
     CHECK_LOG("c1.registered c2.registered c1.attach(p1) p1.attach(c1) c2.deregistered p1.registered");
     CHECK_EQ(c2.attach_calls, 0);
-    CHECK_EQ(p.attach_calls, 1);
+    CHECK_EQ(P1.attach_calls, 1);
     CHECK_STATUS(fake_wait(&c2), STATUS_SUCCESS);
-    fake_unregister_ok(&p);
+    fake_unregister_ok(&P1);
     fake_unregister_ok(&c1);
     fake_end();
 }
@@ -238,25 +226,20 @@ NMR_TEST(a_proposed_binding_of_a_client_that_left_during_an_earlier_attach_is_di
 NMR_TEST(a_latecomer_detach_honours_detach_at_dispatch_and_returns_to_passive)
 {
     fake_begin();
-    nmr_verifier_config_t config = fake_config();
-    config.detach_at_dispatch = TRUE;
-    fake_set_config(&config);
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    deregister_in_hook_t arg = {&p, 0, 0};
-    c.hook = deregister_after_attach_hook;
-    c.hook_arg = &arg;
-    fake_register_ok(&p);
-    fake_register_ok(&c);
+    fake_turn_on(FAKE_DETACH_AT_DISPATCH);
+    fake_init_pair(pair);
+    deregister_in_hook_t arg = {&P1, 0, 0};
+    C1.hook = deregister_after_attach_hook;
+    C1.hook_arg = &arg;
+    fake_register_pair(pair);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    fake_binding_t *cb = fake_binding_between(&c, &p);
-    fake_binding_t *pb = fake_binding_between(&p, &c);
+    fake_binding_t *cb = fake_binding_between(&C1, &P1);
+    fake_binding_t *pb = fake_binding_between(&P1, &C1);
     CHECK_EQ(cb->detach_calls, 1);
     CHECK_EQ(cb->detach_irql, DISPATCH_LEVEL);
     CHECK_EQ(pb->detach_irql, DISPATCH_LEVEL);
     CHECK_EQ(cb->cleanup_irql, PASSIVE_LEVEL);
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c);
+    CHECK_STATUS(fake_wait(&P1), STATUS_SUCCESS);
+    fake_unregister_ok(&C1);
     fake_end();
 }

@@ -11,8 +11,7 @@ NMR_TEST(different_number_module_id_version_and_npi_specific_data_still_bind)
     fake_begin();
     static const int client_specific = 1, provider_specific = 2;
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.cchars.ClientRegistrationInstance.Number = 1;
     c.cchars.ClientRegistrationInstance.Version = 1;
     c.cchars.ClientRegistrationInstance.NpiSpecificCharacteristics = &client_specific;
@@ -111,11 +110,7 @@ NMR_TEST(two_clients_and_three_providers_of_one_npi_make_six_bindings)
 {
     fake_begin();
     fake_module_t c1, c2, p1, p2, p3;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    fake_provider_init(&p3, "p3", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1 p2 p3", &c1, &c2, &p1, &p2, &p3);
     fake_register_ok(&p1);
     fake_register_ok(&c1);
     fake_register_ok(&p2);
@@ -207,44 +202,27 @@ NMR_TEST(a_module_registered_as_client_of_two_npis_binds_each_with_its_own_provi
     fake_end();
 }
 
-NMR_TEST(a_deregistering_provider_is_not_offered_to_a_new_client)
+/* The peer stays deregistering (its binding with an earlier ROLE module is pending) while a
+   new ROLE module registers: no attach is offered. */
+NMR_ROLE_TEST(a_deregistering_PEER_is_not_offered_to_a_new_ROLE)
 {
     fake_begin();
-    fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    c1.detach_mode = FAKE_DETACH_PENDING; /* keeps p deregistering */
-    fake_register_ok(&c1);
-    fake_register_ok(&p);
-    CHECK_STATUS(fake_deregister(&p), STATUS_PENDING);
-    fake_register_ok(&c2);
-    CHECK_EQ(c2.attach_calls, 0);
-    CHECK_EQ(p.attach_calls, 1);
-    fake_complete(fake_binding_between(&c1, &p));
-    CHECK_STATUS(fake_wait(&p), STATUS_SUCCESS);
-    fake_unregister_ok(&c1);
-    fake_unregister_ok(&c2);
+    fake_role_t other = fake_other_role(role);
+    fake_module_t first, second, peer;
+    fake_init(&first, role, "first", &FAKE_NPI_A);
+    fake_init(&second, role, "second", &FAKE_NPI_A);
+    fake_init(&peer, other, "peer", &FAKE_NPI_A);
+    first.detach_mode = FAKE_DETACH_PENDING; /* keeps the peer deregistering */
+    fake_register_ok(&first);
+    fake_register_ok(&peer);
+    CHECK_STATUS(fake_deregister(&peer), STATUS_PENDING);
+    fake_register_ok(&second);
+    CHECK_EQ(second.attach_calls, 0);
+    CHECK_EQ(peer.attach_calls, 1);
+    fake_complete(fake_binding_between(&first, &peer));
+    CHECK_STATUS(fake_wait(&peer), STATUS_SUCCESS);
+    fake_unregister_ok(&first);
+    fake_unregister_ok(&second);
     fake_end();
 }
 
-NMR_TEST(a_deregistering_client_is_not_offered_to_a_new_provider)
-{
-    fake_begin();
-    fake_module_t c, p1, p2;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p1, "p1", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
-    p1.detach_mode = FAKE_DETACH_PENDING; /* keeps c deregistering */
-    fake_register_ok(&p1);
-    fake_register_ok(&c);
-    CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
-    fake_register_ok(&p2);
-    CHECK_EQ(c.attach_calls, 1);
-    CHECK_EQ(p2.attach_calls, 0);
-    fake_complete(fake_binding_between(&p1, &c));
-    CHECK_STATUS(fake_wait(&c), STATUS_SUCCESS);
-    fake_unregister_ok(&p1);
-    fake_unregister_ok(&p2);
-    fake_end();
-}

@@ -63,8 +63,7 @@ static void reset_and_check_clean(ULONG expected)
 static void normal_sequence_works(void)
 {
     fake_begin();
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p2, "p2", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c2 p2", &c2, &p2);
     p2.detach_mode = FAKE_DETACH_PENDING;
     fake_register_ok(&c2);
     fake_register_ok(&p2);
@@ -100,8 +99,7 @@ static void deregister_with_own_binding_handle(fake_module_t *module, fake_bindi
 NMR_TEST(stop_in_a_nested_attach_callout_then_reset_leaves_a_working_registrar)
 {
     fake_begin();
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     p.hook = deregister_with_own_binding_handle;
     fake_register_ok(&c);
     if (setjmp(trap.jump) == 0) {
@@ -126,14 +124,11 @@ NMR_TEST(stop_in_a_nested_attach_callout_then_reset_leaves_a_working_registrar)
 NMR_TEST(hang_stop_in_a_wait_then_reset_leaves_a_working_registrar)
 {
     fake_begin();
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.detach_mode = FAKE_DETACH_PENDING; /* never completed: the wait cannot finish */
     fake_register_ok(&p);
     fake_register_ok(&c);
-    nmr_verifier_config_t config = fake_config();
-    config.hang_timeout_ms = 1;
-    fake_set_config(&config);
+    fake_set_hang_timeout(1);
     CHECK_STATUS(fake_deregister(&c), STATUS_PENDING);
     if (setjmp(trap.jump) == 0) {
         kshim_stop_trap_arm(&trap);
@@ -165,13 +160,10 @@ static void wait_inside_detach(fake_module_t *module, fake_binding_t *binding, f
 NMR_TEST(stop_in_a_detach_callout_at_dispatch_level_then_reset_leaves_a_working_registrar)
 {
     fake_begin();
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     fake_register_ok(&c);
     fake_register_ok(&p);
-    nmr_verifier_config_t config = fake_config();
-    config.detach_at_dispatch = TRUE;
-    fake_set_config(&config);
+    fake_turn_on(FAKE_DETACH_AT_DISPATCH);
     c.hook = wait_inside_detach;
     if (setjmp(trap.jump) == 0) {
         kshim_stop_trap_arm(&trap);

@@ -18,35 +18,19 @@ static void check_one_r10_warning(void)
 
 /* ---- success ---------------------------------------------------------------------------- */
 
-NMR_TEST(register_client_returns_success_and_writes_a_handle)
+NMR_ROLE_TEST(register_ROLE_returns_success_and_writes_a_handle)
 {
     fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    CHECK_STATUS(fake_register(&c), STATUS_SUCCESS);
-    CHECK(c.handle != NULL);
-    CHECK(c.handle != FAKE_HANDLE_SENTINEL);
+    fake_module_t module;
+    fake_init(&module, role, "m1", &FAKE_NPI_A);
+    CHECK_STATUS(fake_register(&module), STATUS_SUCCESS);
+    CHECK(module.handle != NULL);
+    CHECK(module.handle != FAKE_HANDLE_SENTINEL);
     CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(c.attach_calls, 0);
+    CHECK_EQ(module.attach_calls, 0);
     CHECK_EQ(nmr_verifier_warning_count(), 0);
-    fake_unregister_ok(&c);
-    CHECK_LOG("c1.registered c1.deregistered c1.waited");
-    fake_end();
-}
-
-NMR_TEST(register_provider_returns_success_and_writes_a_handle)
-{
-    fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    CHECK_STATUS(fake_register(&p), STATUS_SUCCESS);
-    CHECK(p.handle != NULL);
-    CHECK(p.handle != FAKE_HANDLE_SENTINEL);
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(p.attach_calls, 0);
-    CHECK_EQ(nmr_verifier_warning_count(), 0);
-    fake_unregister_ok(&p);
-    CHECK_LOG("p1.registered p1.deregistered p1.waited");
+    fake_unregister_ok(&module);
+    CHECK_LOG("m1.registered m1.deregistered m1.waited");
     fake_end();
 }
 
@@ -104,177 +88,94 @@ NMR_TEST(register_client_accepts_a_null_client_context)
 
 /* ---- STATUS_INVALID_PARAMETER ----------------------------------------------------------- */
 
-NMR_TEST(register_client_with_null_characteristics_returns_invalid_parameter)
+/* What a registration breaks, for expect_refused. */
+typedef enum broken {
+    BROKEN_CHARACTERISTICS, /* NULL characteristics pointer */
+    BROKEN_HANDLE_OUT,      /* NULL out handle */
+    BROKEN_ATTACH,          /* NULL attach callback */
+    BROKEN_DETACH,          /* NULL detach callback */
+    BROKEN_NPI_ID,          /* NULL NpiId */
+    BROKEN_MODULE_ID,       /* NULL ModuleId */
+} broken_t;
+
+static NTSTATUS register_broken(fake_module_t *module, broken_t broken)
+{
+    switch (broken) {
+    case BROKEN_CHARACTERISTICS: {
+        HANDLE handle = FAKE_HANDLE_SENTINEL;
+        NTSTATUS status = module->role == FAKE_CLIENT ? NmrRegisterClient(NULL, NULL, &handle)
+                                                      : NmrRegisterProvider(NULL, NULL, &handle);
+        CHECK(handle == FAKE_HANDLE_SENTINEL);
+        return status;
+    }
+    case BROKEN_HANDLE_OUT:
+        return module->role == FAKE_CLIENT ? NmrRegisterClient(&module->cchars, module, NULL)
+                                           : NmrRegisterProvider(&module->pchars, module, NULL);
+    case BROKEN_ATTACH:
+        fake_set_callback(module, FAKE_CALLBACK_ATTACH, false);
+        break;
+    case BROKEN_DETACH:
+        fake_set_callback(module, FAKE_CALLBACK_DETACH, false);
+        break;
+    case BROKEN_NPI_ID:
+        fake_instance_field(module)->NpiId = NULL;
+        break;
+    case BROKEN_MODULE_ID:
+        fake_instance_field(module)->ModuleId = NULL;
+        break;
+    }
+    NTSTATUS status = fake_register(module);
+    CHECK(!module->registered);
+    return status;
+}
+
+/* A registration of the role with one field broken is refused, with a valid peer
+   registered: one R10 warning, nothing registered, no attach. */
+static void expect_refused(fake_role_t role, broken_t broken)
 {
     fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    HANDLE handle = FAKE_HANDLE_SENTINEL;
-    CHECK_STATUS(NmrRegisterClient(NULL, NULL, &handle), STATUS_INVALID_PARAMETER);
+    fake_module_t module, peer;
+    fake_init(&peer, fake_other_role(role), "peer", &FAKE_NPI_A);
+    fake_init(&module, role, "m1", &FAKE_NPI_A);
+    fake_register_ok(&peer);
+    CHECK_STATUS(register_broken(&module, broken), STATUS_INVALID_PARAMETER);
     check_one_r10_warning();
     CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(p.attach_calls, 0);
-    fake_unregister_ok(&p);
+    CHECK_EQ(peer.attach_calls, 0);
+    CHECK_EQ(module.attach_calls, 0);
+    fake_unregister_ok(&peer);
+    CHECK_LOG("peer.registered peer.deregistered peer.waited");
     fake_end();
 }
 
-NMR_TEST(register_provider_with_null_characteristics_returns_invalid_parameter)
+NMR_ROLE_TEST(register_ROLE_with_null_characteristics_returns_invalid_parameter)
 {
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    HANDLE handle = FAKE_HANDLE_SENTINEL;
-    CHECK_STATUS(NmrRegisterProvider(NULL, NULL, &handle), STATUS_INVALID_PARAMETER);
-    check_one_r10_warning();
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(c.attach_calls, 0);
-    fake_unregister_ok(&c);
-    fake_end();
+    expect_refused(role, BROKEN_CHARACTERISTICS);
 }
 
-NMR_TEST(register_client_with_null_out_handle_returns_invalid_parameter)
+NMR_ROLE_TEST(register_ROLE_with_null_out_handle_returns_invalid_parameter)
 {
-    fake_begin();
-    fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    CHECK_STATUS(NmrRegisterClient(&c.cchars, &c, NULL), STATUS_INVALID_PARAMETER);
-    check_one_r10_warning();
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(c.attach_calls, 0);
-    CHECK_EQ(p.attach_calls, 0);
-    fake_unregister_ok(&p);
-    fake_end();
+    expect_refused(role, BROKEN_HANDLE_OUT);
 }
 
-NMR_TEST(register_provider_with_null_out_handle_returns_invalid_parameter)
+NMR_ROLE_TEST(register_ROLE_without_attach_callback_returns_invalid_parameter)
 {
-    fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    CHECK_STATUS(NmrRegisterProvider(&p.pchars, &p, NULL), STATUS_INVALID_PARAMETER);
-    check_one_r10_warning();
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(c.attach_calls, 0);
-    CHECK_EQ(p.attach_calls, 0);
-    fake_unregister_ok(&c);
-    fake_end();
+    expect_refused(role, BROKEN_ATTACH);
 }
 
-/* A client registration with one field broken must be refused with a provider present. */
-static void expect_client_refused(fake_module_t *c)
+NMR_ROLE_TEST(register_ROLE_without_detach_callback_returns_invalid_parameter)
 {
-    static fake_module_t p; /* outlives this call: fake_end audits every module */
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    CHECK_STATUS(fake_register(c), STATUS_INVALID_PARAMETER);
-    CHECK(!c->registered);
-    check_one_r10_warning();
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(p.attach_calls, 0);
-    CHECK_EQ(c->attach_calls, 0);
-    fake_unregister_ok(&p);
-    CHECK_LOG("p1.registered p1.deregistered p1.waited");
+    expect_refused(role, BROKEN_DETACH);
 }
 
-static void expect_provider_refused(fake_module_t *p)
+NMR_ROLE_TEST(register_ROLE_with_null_npi_id_returns_invalid_parameter)
 {
-    static fake_module_t c; /* outlives this call: fake_end audits every module */
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_register_ok(&c);
-    CHECK_STATUS(fake_register(p), STATUS_INVALID_PARAMETER);
-    CHECK(!p->registered);
-    check_one_r10_warning();
-    CHECK_EQ(nmr_live_object_count(), 1);
-    CHECK_EQ(c.attach_calls, 0);
-    CHECK_EQ(p->attach_calls, 0);
-    fake_unregister_ok(&c);
-    CHECK_LOG("c1.registered c1.deregistered c1.waited");
+    expect_refused(role, BROKEN_NPI_ID);
 }
 
-NMR_TEST(register_client_without_attach_callback_returns_invalid_parameter)
+NMR_ROLE_TEST(register_ROLE_with_null_module_id_returns_invalid_parameter)
 {
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.ClientAttachProvider = NULL;
-    expect_client_refused(&c);
-    fake_end();
-}
-
-NMR_TEST(register_client_without_detach_callback_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.ClientDetachProvider = NULL;
-    expect_client_refused(&c);
-    fake_end();
-}
-
-NMR_TEST(register_client_with_null_npi_id_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.ClientRegistrationInstance.NpiId = NULL;
-    expect_client_refused(&c);
-    fake_end();
-}
-
-NMR_TEST(register_client_with_null_module_id_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.ClientRegistrationInstance.ModuleId = NULL;
-    expect_client_refused(&c);
-    fake_end();
-}
-
-NMR_TEST(register_provider_without_attach_callback_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    p.pchars.ProviderAttachClient = NULL;
-    expect_provider_refused(&p);
-    fake_end();
-}
-
-NMR_TEST(register_provider_without_detach_callback_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    p.pchars.ProviderDetachClient = NULL;
-    expect_provider_refused(&p);
-    fake_end();
-}
-
-NMR_TEST(register_provider_with_null_npi_id_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    p.pchars.ProviderRegistrationInstance.NpiId = NULL;
-    expect_provider_refused(&p);
-    fake_end();
-}
-
-NMR_TEST(register_provider_with_null_module_id_returns_invalid_parameter)
-{
-    fake_begin();
-    fake_module_t p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    p.pchars.ProviderRegistrationInstance.ModuleId = NULL;
-    expect_provider_refused(&p);
-    fake_end();
+    expect_refused(role, BROKEN_MODULE_ID);
 }
 
 /* ---- STATUS_INSUFFICIENT_RESOURCES ------------------------------------------------------ */
@@ -283,8 +184,7 @@ NMR_TEST(register_client_returns_insufficient_resources_when_every_allocation_fa
 {
     fake_begin();
     fake_module_t c, p;
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "p1 c1", &p, &c);
     fake_register_ok(&p);
     kshim_fault_plan_t plan = {KSHIM_FAULT_PERSISTENT, 1, NULL, 0};
     kshim_fault_set_plan(&plan);
@@ -307,9 +207,7 @@ NMR_TEST(register_provider_returns_insufficient_resources_when_the_first_allocat
 {
     fake_begin();
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
     kshim_fault_plan_t plan = {KSHIM_FAULT_TRANSIENT, 1, NULL, 0};
@@ -333,9 +231,7 @@ NMR_TEST(register_provider_returns_insufficient_resources_when_the_last_allocati
        second binding): still no callback may have been made before it failed. */
     fake_begin();
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     fake_register_ok(&c2);
     kshim_fault_plan_t count = {KSHIM_FAULT_OFF, 0, NULL, 0};
@@ -361,86 +257,74 @@ NMR_TEST(register_provider_returns_insufficient_resources_when_the_last_allocati
 
 /* ---- R10 warnings: the registration proceeds -------------------------------------------- */
 
-/* Register c (with one "should" field broken) and a provider: one R10 warning, and the
-   registration binds normally. */
-static void expect_client_warned_and_bound(fake_module_t *c)
-{
-    static fake_module_t p; /* outlives this call: fake_end audits every module */
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    fake_register_ok(&p);
-    CHECK_STATUS(fake_register(c), STATUS_SUCCESS);
-    check_one_r10_warning();
-    CHECK_EQ(c->attach_successes, 1);
-    CHECK_EQ(p.attach_successes, 1);
-    fake_unregister_ok(c);
-    fake_unregister_ok(&p);
-    CHECK_EQ(nmr_verifier_warning_count(), 1);
-}
+/* What a registration gets wrong that the real NMR tolerates, for expect_warned_and_bound. */
+typedef enum wrong {
+    WRONG_VERSION,       /* characteristics Version 1 */
+    WRONG_LENGTH,        /* characteristics Length above sizeof (shorter: test_contract.c) */
+    WRONG_INSTANCE_SIZE, /* instance Size 1 */
+    WRONG_ID_LENGTH,     /* ModuleId Length 3 */
+    WRONG_ID_TYPE,       /* ModuleId Type 7 */
+} wrong_t;
 
-NMR_TEST(client_characteristics_version_nonzero_warns_r10_and_registers)
+/* The role registers (with one "should" field wrong) after a valid peer: one R10 warning,
+   and the registration binds normally. */
+static void expect_warned_and_bound(fake_role_t role, wrong_t wrong)
 {
     fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.Version = 1;
-    expect_client_warned_and_bound(&c);
+    fake_module_t module, peer;
+    fake_init(&peer, fake_other_role(role), "peer", &FAKE_NPI_A);
+    fake_init(&module, role, "m1", &FAKE_NPI_A);
+    switch (wrong) {
+    case WRONG_VERSION:
+        *fake_version_field(&module) = 1;
+        break;
+    case WRONG_LENGTH:
+        *fake_length_field(&module) = sizeof(NPI_CLIENT_CHARACTERISTICS) + 8;
+        break;
+    case WRONG_INSTANCE_SIZE:
+        fake_instance_field(&module)->Size = 1;
+        break;
+    case WRONG_ID_LENGTH:
+        module.module_id.Length = 3;
+        break;
+    case WRONG_ID_TYPE:
+        module.module_id.Type = (NPI_MODULEID_TYPE)7;
+        break;
+    }
+    fake_register_ok(&peer);
+    CHECK_STATUS(fake_register(&module), STATUS_SUCCESS);
+    check_one_r10_warning();
+    CHECK_EQ(module.attach_successes, 1);
+    CHECK_EQ(peer.attach_successes, 1);
+    fake_unregister_ok(&module);
+    fake_unregister_ok(&peer);
+    CHECK_EQ(nmr_verifier_warning_count(), 1);
     fake_end();
+}
+
+NMR_ROLE_TEST(ROLE_characteristics_version_nonzero_warns_r10_and_registers)
+{
+    expect_warned_and_bound(role, WRONG_VERSION);
 }
 
 NMR_TEST(client_characteristics_wrong_length_warns_r10_and_registers)
 {
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.Length = sizeof(NPI_CLIENT_CHARACTERISTICS) - 8;
-    expect_client_warned_and_bound(&c);
-    fake_end();
+    expect_warned_and_bound(FAKE_CLIENT, WRONG_LENGTH);
 }
 
 NMR_TEST(registration_instance_wrong_size_warns_r10_and_registers)
 {
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.cchars.ClientRegistrationInstance.Size = 1;
-    expect_client_warned_and_bound(&c);
-    fake_end();
+    expect_warned_and_bound(FAKE_CLIENT, WRONG_INSTANCE_SIZE);
 }
 
 NMR_TEST(module_id_wrong_length_warns_r10_and_registers)
 {
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.module_id.Length = 3;
-    expect_client_warned_and_bound(&c);
-    fake_end();
+    expect_warned_and_bound(FAKE_CLIENT, WRONG_ID_LENGTH);
 }
 
 NMR_TEST(module_id_of_unknown_type_warns_r10_and_registers)
 {
-    fake_begin();
-    fake_module_t c;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    c.module_id.Type = (NPI_MODULEID_TYPE)7;
-    expect_client_warned_and_bound(&c);
-    fake_end();
-}
-
-NMR_TEST(provider_characteristics_version_nonzero_warns_r10_and_registers)
-{
-    fake_begin();
-    fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
-    p.pchars.Version = 2;
-    fake_register_ok(&c);
-    CHECK_STATUS(fake_register(&p), STATUS_SUCCESS);
-    check_one_r10_warning();
-    CHECK_EQ(p.attach_successes, 1);
-    fake_unregister_ok(&p);
-    fake_unregister_ok(&c);
-    fake_end();
+    expect_warned_and_bound(FAKE_CLIENT, WRONG_ID_TYPE);
 }
 
 NMR_TEST(instance_version_number_and_npi_specific_data_are_accepted_without_warning)
@@ -448,8 +332,7 @@ NMR_TEST(instance_version_number_and_npi_specific_data_are_accepted_without_warn
     fake_begin();
     static const int npi_specific = 42;
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.cchars.ClientRegistrationInstance.Version = 1; /* as XDP registers */
     c.cchars.ClientRegistrationInstance.Number = 77;
     c.cchars.ClientRegistrationInstance.NpiSpecificCharacteristics = &npi_specific;
@@ -469,8 +352,7 @@ NMR_TEST(module_id_by_interface_luid_is_accepted_without_warning)
 {
     fake_begin();
     fake_module_t c, p;
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.module_id.Type = MIT_IF_LUID;
     c.module_id.IfLuid.LowPart = 12;
     c.module_id.IfLuid.HighPart = 3;
@@ -493,9 +375,7 @@ NMR_TEST(registrations_and_bindings_use_their_documented_pool_tags)
     const ULONG registration_tag = 'gRmN';
     const ULONG binding_tag = 'dBmN';
     fake_module_t c1, c2, p;
-    fake_client_init(&c1, "c1", &FAKE_NPI_A);
-    fake_client_init(&c2, "c2", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 c2 p1", &c1, &c2, &p);
     fake_register_ok(&c1);
     size_t per_registration = kshim_pool_live_count_by_tag(registration_tag);
     CHECK(per_registration > 0);

@@ -41,8 +41,7 @@ NMR_TEST(an_attach_detach_cycle_reports_every_transition_once)
 {
     fake_begin();
     observe();
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     fake_register_ok(&p);
     fake_register_ok(&c);
     fake_unregister_ok(&c);
@@ -60,8 +59,7 @@ NMR_TEST(a_pending_side_reports_its_extra_transitions)
 {
     fake_begin();
     observe();
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     c.detach_mode = FAKE_DETACH_PENDING;
     fake_register_ok(&p);
     fake_register_ok(&c);
@@ -80,8 +78,7 @@ NMR_TEST(a_declined_attach_reports_the_discarded_binding)
 {
     fake_begin();
     observe();
-    fake_client_init(&c, "c1", &FAKE_NPI_A);
-    fake_provider_init(&p, "p1", &FAKE_NPI_A);
+    fake_init_named(&FAKE_NPI_A, "c1 p1", &c, &p);
     p.attach_mode = FAKE_ATTACH_RETURN_STATUS;
     p.attach_status = STATUS_NOINTERFACE;
     fake_register_ok(&p);
