@@ -364,6 +364,10 @@ void kshim_sched_yield_point(void)
     if (running->state != SCHED_RUNNABLE) {
         return;
     }
+    if (all_threads->next == NULL) {
+        steps++; /* the main thread alone: no choice, as choose() would find */
+        return;
+    }
     note_progress();
     release_spinners();
     switch_to(choose(count_state(SCHED_RUNNABLE)), false);
