@@ -115,15 +115,16 @@ VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
     snapshot->npi_specific = instance->NpiSpecificCharacteristics;
 }
 
-/* Field by field, without short-circuits: an R3 check has one outcome to cover, not one per
-   byte compared. */
+/* As four ULONGs (a GUID is ULONG-aligned; the WDK's InlineIsEqualGUID reads it so too),
+   without short-circuits: an R3 check has one outcome to cover, not one per word. */
+typedef ULONG __attribute__((may_alias)) nmr_guid_word_t;
+
 static BOOLEAN guids_equal(const GUID *a, const GUID *b)
 {
-    int differences = (a->Data1 != b->Data1) | (a->Data2 != b->Data2) | (a->Data3 != b->Data3);
-    for (SIZE_T i = 0; i < sizeof(a->Data4); i++) {
-        differences |= a->Data4[i] != b->Data4[i];
-    }
-    return differences == 0;
+    const nmr_guid_word_t *x = (const nmr_guid_word_t *)a;
+    const nmr_guid_word_t *y = (const nmr_guid_word_t *)b;
+    C_ASSERT(sizeof(GUID) == 4 * sizeof(ULONG));
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
 
 /* Whether *NpiId and *ModuleId still hold what they held at registration (the identifier
