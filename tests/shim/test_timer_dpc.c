@@ -50,6 +50,9 @@ static LARGE_INTEGER relative_ms(LONGLONG ms)
 
 NMR_TEST(dpc_runs_once_at_dispatch_level_on_a_thread_of_its_own)
 {
+    /* Taken first: the DPC's thread object is freed when its thread ends, and a thread
+       object created after that may be given its address. */
+    PKTHREAD self = KeGetCurrentThread();
     dpc_probe_t probe;
     probe_init(&probe);
     KDPC dpc;
@@ -59,7 +62,7 @@ NMR_TEST(dpc_runs_once_at_dispatch_level_on_a_thread_of_its_own)
     KeFlushQueuedDpcs();
     CHECK_EQ(probe.runs, 1);
     CHECK_EQ(probe.irql, DISPATCH_LEVEL);
-    CHECK(probe.thread != KeGetCurrentThread());
+    CHECK(probe.thread != self);
     CHECK(probe.argument1 == (PVOID)0x1234);
     CHECK(probe.dpc_seen == &dpc);
     CHECK_EQ(kshim_pending_work_count(), 0);
