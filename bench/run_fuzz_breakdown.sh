@@ -82,11 +82,12 @@ shares() {
     echo "- - - - - - - -"
     return
   fi
-  # Which source directory each function comes from (src, shim, harness, fuzz, other).
+  # Which source directory each function comes from (src, shim, harness, fuzz, other: the
+  # last of these in its file's path, so a build of another checkout is classified too).
   nm -l --defined-only "$binary" 2>/dev/null |
-    awk -v root="$root/" '$2 ~ /^[tTwW]$/ && NF >= 4 {
-      file = $4; sub(/:[0-9]+$/, "", file); dir = "other"
-      if (index(file, root) == 1) { rel = substr(file, length(root) + 1); split(rel, p, "/"); dir = p[1] }
+    awk '$2 ~ /^[tTwW]$/ && NF >= 4 {
+      file = $4; dir = "other"; n = split(file, p, "/")
+      for (i = n - 1; i >= 1; i--) if (p[i] ~ /^(src|shim|harness|fuzz)$/) { dir = p[i]; break }
       print $3, dir }' >"$work/$name.dirs"
   perf script -i "$work/$name.perf" -F comm,ip,sym 2>/dev/null |
     awk -v dirs="$work/$name.dirs" '
