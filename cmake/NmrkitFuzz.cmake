@@ -7,7 +7,8 @@
 # fuzz/<name>.dict and fuzz/<name>.options. It defines:
 #   <name>_replay  always: SOURCES + fuzz/fuzz_replay_main.c, no fuzzing runtime (gcc or
 #                  clang); replays files/directories, each RUNS times, comparing trace hashes
-#   <name>         only with NMRKIT_FUZZ (clang): SOURCES linked with -fsanitize=fuzzer
+#   <name>         only with NMRKIT_FUZZ (clang): SOURCES linked with NMRKIT_LIB_FUZZING_ENGINE
+#                  (default -fsanitize=fuzzer)
 #   fuzz.replay.<name>  ctest (label "fuzz") replaying every file of corpus/<name>/
 #   fuzz.roundtrip.<name>  ctest (label "fuzz"): for every file of corpus/<name>/ and 200
 #                  pseudo-random inputs, the printed timeline encodes back into an input with
@@ -23,6 +24,12 @@
 # paths are exact at configure time.
 
 include_guard(GLOBAL)
+
+# How a fuzzer binary links its fuzzing engine: libFuzzer by default. OSS-Fuzz and
+# ClusterFuzzLite builds (.clusterfuzzlite/build.sh) pass their $LIB_FUZZING_ENGINE: libFuzzer
+# flags or a driver library such as AFL++'s libAFLDriver.a.
+set(NMRKIT_LIB_FUZZING_ENGINE "-fsanitize=fuzzer" CACHE STRING
+    "Link flags (or library path) of the fuzzing engine of fuzz targets (OSS-Fuzz's \$LIB_FUZZING_ENGINE)")
 
 set(NMRKIT_FUZZ_SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/../fuzz")
 get_filename_component(NMRKIT_FUZZ_SOURCE_DIR "${NMRKIT_FUZZ_SOURCE_DIR}" ABSOLUTE)
@@ -109,7 +116,8 @@ function(nmrkit_add_fuzz_target name)
     add_executable(${name} ${sources})
     nmrkit_target_defaults(${name})
     target_link_libraries(${name} PRIVATE nmrkit_harness ${ARG_LIBRARIES})
-    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    separate_arguments(engine NATIVE_COMMAND "${NMRKIT_LIB_FUZZING_ENGINE}")
+    target_link_options(${name} PRIVATE ${engine})
     nmrkit_fuzz_model_coverage(${name} "${main_source}")
     nmrkit_fuzz_output_directory(${name})
     set(fuzzer_path "${nmrkit_BINARY_DIR}/fuzz/${name}${CMAKE_EXECUTABLE_SUFFIX}")

@@ -50,8 +50,9 @@ static LARGE_INTEGER relative_ms(LONGLONG ms)
 
 NMR_TEST(dpc_runs_once_at_dispatch_level_on_a_thread_of_its_own)
 {
-    /* Taken first: the DPC's thread object is freed when its thread ends, and a thread
-       object created after that may be given its address. */
+    // The caller's thread object exists before the DPC's thread starts, so the two objects are
+    // alive at once and their addresses can be compared (an adopted thread gets its object on
+    // first use, and the DPC thread's object may be freed, and its memory reused, by then).
     PKTHREAD self = KeGetCurrentThread();
     dpc_probe_t probe;
     probe_init(&probe);
