@@ -17,17 +17,9 @@
 set -euo pipefail
 
 seconds=30
-build_dir=build/fuzz
-cpu=0
-while getopts "s:b:j:h" opt; do
-  case $opt in
-    s) seconds=$OPTARG ;;
-    b) build_dir=$OPTARG ;;
-    j) cpu=$OPTARG ;;
-    h) sed -n '4,16p' "$0"; exit 0 ;;
-    *) exit 2 ;;
-  esac
-done
+# shellcheck source=bench_options.sh
+source "$(dirname "$0")/bench_options.sh"
+bench_options 4,16 "$@"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -22,6 +22,19 @@ function(nmrkit_target_defaults target)
   target_link_libraries(${target} PRIVATE nmrkit_warnings)
 endfunction()
 
+# A fuzz target's own source (its reference model and oracles) keeps its edges in libFuzzer's
+# coverage but not its comparisons: their operands are the model's predictions and
+# bookkeeping, not input bytes, so their traces taught libFuzzer nothing and cost a sixth of
+# every target's time (bench/README.md). The registrar's comparisons stay traced.
+# Applies to <source> as compiled in <target> only (a driver fuzzer's driver sources keep
+# theirs).
+function(nmrkit_fuzz_model_coverage target source)
+  if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
+    set_property(SOURCE "${source}" TARGET_DIRECTORY ${target} APPEND PROPERTY COMPILE_OPTIONS
+                 -fno-sanitize-coverage=trace-cmp)
+  endif()
+endfunction()
+
 # Sanitizer and coverage flags for every target defined below the calling directory.
 # Directory-scoped (not global), so an including project is unaffected.
 macro(nmrkit_apply_instrumentation)

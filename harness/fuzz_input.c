@@ -341,17 +341,11 @@ static unsigned pack_fields(const fuzz_bits_t *fields, unsigned count, const uns
     return packed;
 }
 
-unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
-                             unsigned *values)
+/* The printing, recording and encoding paths of the packed and digits takes, out of line so
+   that the fuzzing fast path has no field array on its (instrumented) stack. */
+static __attribute__((noinline)) void take_packed_slow(fuzz_input_t *in, const fuzz_bits_t *fields,
+                                                       unsigned count, unsigned *values)
 {
-    if (__builtin_expect(fuzz_takes_mode == 0, 1)) {
-        unsigned byte = fuzz_take_u8(in);
-        for (unsigned i = 0; i < count; i++) {
-            values[i] = byte & ((1u << fields[i].width) - 1u);
-            byte >>= fields[i].width;
-        }
-        return pack_fields(fields, count, values);
-    }
     fuzz_field_t digits[MAX_FIELDS];
     unsigned n = count < MAX_FIELDS ? count : MAX_FIELDS;
     for (unsigned i = 0; i < n; i++) {
@@ -361,7 +355,32 @@ unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsign
         values[i] = 0; /* more than MAX_FIELDS fields of one byte: the rest are 0-bit wide */
     }
     take_slow(in, NULL, FUZZ_TAKE_DIGITS, 0, NULL, digits, n, values);
+}
+
+unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
+                             unsigned *values)
+{
+    if (__builtin_expect(fuzz_takes_mode == 0, 1)) {
+        unsigned byte = fuzz_take_u8(in);
+        for (unsigned i = 0; i < count; i++) {
+            values[i] = byte & ((1u << fields[i].width) - 1u);
+            byte >>= fields[i].width;
+        }
+    } else {
+        take_packed_slow(in, fields, count, values);
+    }
     return pack_fields(fields, count, values);
+}
+
+static __attribute__((noinline)) void take_digits_slow(fuzz_input_t *in, const fuzz_digit_t *fields,
+                                                       unsigned count, unsigned *values)
+{
+    fuzz_field_t digits[MAX_FIELDS];
+    unsigned n = count < MAX_FIELDS ? count : MAX_FIELDS;
+    for (unsigned i = 0; i < n; i++) {
+        digits[i] = (fuzz_field_t){fields[i].label, fields[i].base, fields[i].names};
+    }
+    take_slow(in, NULL, FUZZ_TAKE_DIGITS, 0, NULL, digits, n, values);
 }
 
 void fuzz_take_digits_as(fuzz_input_t *in, const fuzz_digit_t *fields, unsigned count,
@@ -380,12 +399,7 @@ void fuzz_take_digits_as(fuzz_input_t *in, const fuzz_digit_t *fields, unsigned 
         }
         return;
     }
-    fuzz_field_t digits[MAX_FIELDS];
-    unsigned n = count < MAX_FIELDS ? count : MAX_FIELDS;
-    for (unsigned i = 0; i < n; i++) {
-        digits[i] = (fuzz_field_t){fields[i].label, fields[i].base, fields[i].names};
-    }
-    take_slow(in, NULL, FUZZ_TAKE_DIGITS, 0, NULL, digits, n, values);
+    take_digits_slow(in, fields, count, values);
 }
 
 

@@ -4,9 +4,12 @@
  * hash, printed as a timeline line when an output is set, the last ones kept for oracle
  * failures.
  */
+#define _GNU_SOURCE /* dl_iterate_phdr */
 #include "fuzz_input_private.h"
 
+#include <link.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------------------------ */
@@ -19,6 +22,7 @@
 
 #define MAX_ARGS 12
 #define STRING_BYTES 96
+#define MAX_CONVERSIONS 32
 
 /* One recorded event, kept raw: it is formatted only when printed. */
 typedef struct recent_event {
@@ -27,8 +31,10 @@ typedef struct recent_event {
     unsigned depth;
     const char *fmt;               /* static format string */
     unsigned arg_count;            /* conversions recorded (at most MAX_ARGS) */
-    uint32_t args[MAX_ARGS];       /* integers, or offsets into strings for %s */
-    char strings[STRING_BYTES];    /* %s arguments, copied (NUL-separated, cut if long) */
+    uint32_t args[MAX_ARGS];       /* integers (%d %u %x) */
+    const char *texts[MAX_ARGS];   /* %s arguments: the caller's string when it can never
+                                      change (read-only image data), else a copy in strings */
+    char strings[STRING_BYTES];    /* copied %s arguments (NUL-separated, cut if long) */
     bool input;                    /* an input line (text in recent_input), not an event */
 } recent_event_t;
 
@@ -42,7 +48,7 @@ static struct {
     bool hashing; /* fuzz_trace_set_hashing: off in libFuzzer runs, where nothing reads it */
     recent_event_t recent[FUZZ_TRACE_RECENT];
 } trace = {FNV64_OFFSET_BASIS, 0, 0, "main", 0, NULL, false,
-           {{0, NULL, 0, NULL, 0, {0}, {0}, false}}};
+           {{0, NULL, 0, NULL, 0, {0}, {NULL}, {0}, false}}};
 
 /* Printed input lines kept in the ring (fuzz_input_keep_lines), by ring slot. */
 static char recent_input[FUZZ_TRACE_RECENT][FUZZ_INPUT_LINE_MAX + 64];
@@ -155,26 +161,98 @@ static void line_putu(line_t *line, unsigned long long value, unsigned base)
     }
 }
 
-/* FNV-1a of a format string's content, cached by address (formats are static strings). */
-#define FORMAT_CACHE_SIZE 256
+/* What recording an event needs of its format, computed once per format string (formats
+   are static strings, so the cache is keyed by address): the FNV-1a hash of its content and
+   its conversions, one of 'd' 'u' 'x' 's' each (all are hashed; the first MAX_ARGS are
+   kept in the ring). */
+#define FORMAT_CACHE_SIZE 1024 /* a power of two */
 
-static uint64_t format_hash(const char *fmt)
+typedef struct format_info {
+    const char *fmt;
+    uint64_t hash;
+    unsigned conversion_count;
+    char conversions[MAX_CONVERSIONS];
+} format_info_t;
+
+static const format_info_t *format_info(const char *fmt)
 {
-    static struct {
-        const char *fmt;
-        uint64_t hash;
-    } cache[FORMAT_CACHE_SIZE];
-    size_t slot = ((uintptr_t)fmt >> 3) % FORMAT_CACHE_SIZE;
-    if (cache[slot].fmt == fmt) {
-        return cache[slot].hash;
+    static format_info_t cache[FORMAT_CACHE_SIZE];
+    /* Literals lie close together: spread their addresses over the slots (Fibonacci hashing). */
+    uint64_t spread = (uint64_t)(uintptr_t)fmt * 0x9e3779b97f4a7c15ull;
+    format_info_t *info = &cache[spread >> (64 - 10)];
+    if (info->fmt == fmt) {
+        return info;
     }
     uint64_t hash = FNV64_OFFSET_BASIS;
     for (const char *p = fmt; *p; p++) {
         hash = (hash ^ (uint8_t)*p) * FNV64_PRIME;
     }
-    cache[slot].fmt = fmt;
-    cache[slot].hash = hash;
-    return hash;
+    info->fmt = fmt;
+    info->hash = hash;
+    info->conversion_count = 0;
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            continue;
+        }
+        if (p[1] == 'd' || p[1] == 'u' || p[1] == 'x' || p[1] == 's') {
+            if (info->conversion_count == MAX_CONVERSIONS) {
+                fprintf(stderr, "fuzz_trace_event: more than %d conversions in \"%s\"\n",
+                        MAX_CONVERSIONS, fmt);
+                abort();
+            }
+            info->conversions[info->conversion_count++] = p[1];
+        }
+        if (p[1] != '\0') {
+            p++; /* the conversion character, or the second '%' of "%%" */
+        }
+    }
+    return info;
+}
+
+/* Whether text lies in a read-only segment of a loaded image (string literals, name
+   tables): it can never change, so the ring may keep the pointer instead of a copy. */
+#define MAX_READ_ONLY_RANGES 64
+
+static struct {
+    bool known;
+    unsigned count;
+    uintptr_t start[MAX_READ_ONLY_RANGES], end[MAX_READ_ONLY_RANGES];
+} read_only;
+
+static int note_read_only_segments(struct dl_phdr_info *info, size_t size, void *context)
+{
+    (void)size;
+    (void)context;
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) == 0 &&
+            read_only.count < MAX_READ_ONLY_RANGES) {
+            read_only.start[read_only.count] = info->dlpi_addr + ph->p_vaddr;
+            read_only.end[read_only.count] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+            read_only.count++;
+        }
+    }
+    return 0;
+}
+
+static bool is_read_only_text(const char *text)
+{
+    if (!read_only.known) {
+        read_only.known = true;
+        dl_iterate_phdr(note_read_only_segments, NULL);
+    }
+    uintptr_t address = (uintptr_t)text;
+    static unsigned last; /* the range of the last hit: names mostly come from one image */
+    if (address >= read_only.start[last] && address < read_only.end[last]) {
+        return true;
+    }
+    for (unsigned i = 0; i < read_only.count; i++) {
+        if (address >= read_only.start[i] && address < read_only.end[i]) {
+            last = i;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Formats a recorded event's text (without sequence number, thread and indent). */
@@ -206,7 +284,8 @@ static void format_event(const recent_event_t *event, char *buf, size_t cap)
             line_puts(&line, "...");
             continue;
         }
-        uint32_t value = event->args[k++];
+        unsigned arg = k++;
+        uint32_t value = event->args[arg];
         switch (*p) {
         case 'd':
             if ((int32_t)value < 0) {
@@ -223,7 +302,7 @@ static void format_event(const recent_event_t *event, char *buf, size_t cap)
             line_putu(&line, value, 16);
             break;
         default:
-            line_puts(&line, value < STRING_BYTES ? event->strings + value : "?");
+            line_puts(&line, event->texts[arg] ? event->texts[arg] : "?");
             break;
         }
     }
@@ -247,6 +326,7 @@ void fuzz_trace_event(const char *fmt, ...)
         fuzz_input_flush_line(); /* the takes before this event */
     }
     recent_event_t *event = &trace.recent[trace.ring++ % FUZZ_TRACE_RECENT];
+    const format_info_t *info = format_info(fmt);
     size_t strings_used = 0;
     va_list ap;
 
@@ -255,7 +335,7 @@ void fuzz_trace_event(const char *fmt, ...)
     event->thread = trace.thread;
     event->depth = trace.depth;
     event->fmt = fmt;
-    event->arg_count = 0;
+    event->arg_count = info->conversion_count < MAX_ARGS ? info->conversion_count : MAX_ARGS;
 
     /* The hash covers the thread, the depth, the format (by content, so that hashes agree
        between builds) and every argument in full. */
@@ -265,61 +345,46 @@ void fuzz_trace_event(const char *fmt, ...)
             hash_byte((uint8_t)*s);
         }
         hash_u32(trace.depth);
-        uint64_t fmt_hash = format_hash(fmt);
-        hash_u32((uint32_t)fmt_hash);
-        hash_u32((uint32_t)(fmt_hash >> 32));
+        hash_u32((uint32_t)info->hash);
+        hash_u32((uint32_t)(info->hash >> 32));
     }
     va_start(ap, fmt);
-    for (const char *p = fmt; *p; p++) {
-        if (*p != '%') {
-            continue;
-        }
-        uint32_t value;
-        switch (p[1]) {
-        case 'd':
-            value = (uint32_t)va_arg(ap, int);
-            if (hashing) {
-                hash_u32(value);
+    for (unsigned k = 0; k < info->conversion_count; k++) {
+        uint32_t value = 0;
+        const char *text = NULL;
+        if (info->conversions[k] == 's') {
+            text = va_arg(ap, const char *);
+            if (!text) {
+                text = "(null)";
             }
-            break;
-        case 'u':
-        case 'x':
-            value = va_arg(ap, unsigned);
             if (hashing) {
-                hash_u32(value);
-            }
-            break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            if (!s) {
-                s = "(null)";
-            }
-            value = (uint32_t)strings_used;
-            if (hashing) {
-                for (const char *c = s; *c; c++) {
+                for (const char *c = text; *c; c++) {
                     hash_byte((uint8_t)*c);
                 }
                 hash_byte(0);
             }
-            for (; *s && strings_used + 1 < STRING_BYTES; s++) {
-                event->strings[strings_used++] = *s;
+            if (k < MAX_ARGS && !is_read_only_text(text)) {
+                /* The caller's buffer may change or go away: keep a copy (cut if long). */
+                const char *copy = event->strings + strings_used;
+                for (const char *c = text; *c && strings_used + 1 < STRING_BYTES; c++) {
+                    event->strings[strings_used++] = *c;
+                }
+                if (strings_used < STRING_BYTES) {
+                    event->strings[strings_used++] = '\0';
+                } else {
+                    event->strings[STRING_BYTES - 1] = '\0';
+                }
+                text = copy;
             }
-            if (strings_used < STRING_BYTES) {
-                event->strings[strings_used++] = '\0';
-            } else {
-                event->strings[STRING_BYTES - 1] = '\0';
+        } else {
+            value = info->conversions[k] == 'd' ? (uint32_t)va_arg(ap, int) : va_arg(ap, unsigned);
+            if (hashing) {
+                hash_u32(value);
             }
-            break;
         }
-        case '\0':
-            continue;
-        default:
-            p++; /* "%%" or an unknown conversion: no argument */
-            continue;
-        }
-        p++;
-        if (event->arg_count < MAX_ARGS) {
-            event->args[event->arg_count++] = value;
+        if (k < MAX_ARGS) {
+            event->args[k] = value;
+            event->texts[k] = text;
         }
     }
     va_end(ap);

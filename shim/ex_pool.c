@@ -7,10 +7,21 @@
  * pointer, wrong tag) never read freed pool memory. A freed record stays as a tombstone
  * (with the freeing site) until its address is reused or the oldest tombstones are evicted,
  * so a double free is told apart from a pointer that was never allocated.
+ *
+ * Blocks are reused (the fuzzing fast path: no C heap call, no fresh page, no sanitizer
+ * allocation stack per allocation once warm). A block of a size class (sizes up to
+ * MAX_CLASS_BYTES, not cache-aligned) is its own C-heap allocation, so the sanitizer's
+ * redzones still surround it; freed, it is filled, poisoned for ASan and quarantined, and
+ * it returns to its class only at kshim_pool_forget_freed (between fuzz inputs), so within
+ * an input a freed block is never handed out again and every use after free is caught
+ * (by ASan as a use-after-poison). A block handed out is unpoisoned for exactly the bytes
+ * requested, so an overflow into the rest of its class is caught too. Records are reused
+ * the same way.
  */
 #include "ex_pool.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +29,40 @@
 #define MAX_TOMBSTONES 65536
 #define FILL_UNINITIALIZED 0xCD
 #define FILL_FREED 0xDD
+#define CLASS_BYTES 16         /* size classes: multiples of 16 bytes ... */
+#define MAX_CLASS_BYTES 4096   /* ... up to this; larger (and cache-aligned) blocks are not reused */
+#define CLASS_COUNT (MAX_CLASS_BYTES / CLASS_BYTES)
+#define MAX_QUARANTINE 65536   /* freed blocks held back; beyond, the oldest go to the C heap */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KSHIM_POOL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define KSHIM_POOL_ASAN 1
+#endif
+#ifdef KSHIM_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 typedef struct pool_record {
     struct pool_record *hash_next; /* bucket chain */
     struct pool_record *tomb_prev; /* tombstone FIFO (oldest at tomb_head) */
     struct pool_record *tomb_next;
+    struct pool_record *live_prev; /* live list (allocation order), while live */
+    struct pool_record *live_next;
     uintptr_t address;
     size_t size;
     ULONG tag;
     bool live;  /* false: tombstone */
     bool paged; /* POOL_FLAG_PAGED / PagedPool */
+    unsigned block_class; /* 1 + size class of a reused block; 0: a C-heap block of its own */
     uint64_t serial;
     const void *owner;      /* kshim_owner_current() of the allocating thread */
     const char *alloc_site; /* "<file>:<line>" as passed (use kshim_site_basename) */
@@ -43,7 +78,22 @@ static size_t live_count;
 static size_t tomb_count;
 static pool_record_t *tomb_head;
 static pool_record_t *tomb_tail;
+static pool_record_t *live_head; /* live records, oldest first */
+static pool_record_t *live_tail;
 static uint64_t next_serial = 1;
+/* Reuse (pool lock): free blocks by class (poisoned), the quarantine of blocks freed since
+   the last kshim_pool_forget_freed (FIFO, poisoned), and unused records. */
+typedef struct block_stack {
+    void **blocks;
+    size_t count, capacity;
+} block_stack_t;
+static block_stack_t free_blocks[CLASS_COUNT];
+static struct {
+    void **blocks;
+    unsigned *classes;
+    size_t head, count, capacity; /* a ring */
+} quarantine;
+static pool_record_t *free_records;
 
 void kshim_tag_to_chars(ULONG tag, char out[5])
 {
@@ -129,6 +179,115 @@ static void tomb_unlink(pool_record_t *r)
 }
 
 /* Pool lock held. */
+static void live_append(pool_record_t *r)
+{
+    r->live_next = NULL;
+    r->live_prev = live_tail;
+    if (live_tail) {
+        live_tail->live_next = r;
+    } else {
+        live_head = r;
+    }
+    live_tail = r;
+}
+
+/* Pool lock held. */
+static void live_unlink(pool_record_t *r)
+{
+    if (r->live_prev) {
+        r->live_prev->live_next = r->live_next;
+    } else {
+        live_head = r->live_next;
+    }
+    if (r->live_next) {
+        r->live_next->live_prev = r->live_prev;
+    } else {
+        live_tail = r->live_prev;
+    }
+    r->live_prev = r->live_next = NULL;
+}
+
+/* Pool lock held. */
+static void release_record(pool_record_t *r)
+{
+    r->hash_next = free_records;
+    free_records = r;
+}
+
+/* Pool lock held. */
+static bool push_block(block_stack_t *stack, void *block)
+{
+    if (stack->count == stack->capacity) {
+        size_t capacity = stack->capacity ? 2 * stack->capacity : 64;
+        void **blocks = realloc(stack->blocks, capacity * sizeof *blocks);
+        if (blocks == NULL) {
+            return false;
+        }
+        stack->blocks = blocks;
+        stack->capacity = capacity;
+    }
+    stack->blocks[stack->count++] = block;
+    return true;
+}
+
+/* Pool lock held: a freed, filled block of class block_class (1-based) is poisoned and
+   quarantined until the next kshim_pool_forget_freed; the oldest beyond MAX_QUARANTINE
+   goes back to the C heap. */
+static void quarantine_block(void *block, unsigned block_class)
+{
+    POISON(block, (size_t)block_class * CLASS_BYTES);
+    if (quarantine.count == MAX_QUARANTINE) {
+        void *oldest = quarantine.blocks[quarantine.head];
+        UNPOISON(oldest, (size_t)quarantine.classes[quarantine.head] * CLASS_BYTES);
+        free(oldest);
+        quarantine.head = (quarantine.head + 1) % quarantine.capacity;
+        quarantine.count--;
+    }
+    if (quarantine.count == quarantine.capacity) {
+        size_t capacity = quarantine.capacity ? 2 * quarantine.capacity : 256;
+        void **blocks = malloc(capacity * sizeof *blocks);
+        unsigned *classes = malloc(capacity * sizeof *classes);
+        if (blocks == NULL || classes == NULL) {
+            free(blocks);
+            free(classes);
+            UNPOISON(block, (size_t)block_class * CLASS_BYTES);
+            free(block);
+            return;
+        }
+        for (size_t i = 0; i < quarantine.count; i++) {
+            size_t from = (quarantine.head + i) % quarantine.capacity;
+            blocks[i] = quarantine.blocks[from];
+            classes[i] = quarantine.classes[from];
+        }
+        free(quarantine.blocks);
+        free(quarantine.classes);
+        quarantine.blocks = blocks;
+        quarantine.classes = classes;
+        quarantine.head = 0;
+        quarantine.capacity = capacity;
+    }
+    size_t tail = (quarantine.head + quarantine.count) % quarantine.capacity;
+    quarantine.blocks[tail] = block;
+    quarantine.classes[tail] = block_class;
+    quarantine.count++;
+}
+
+/* Pool lock held: the quarantined blocks become free blocks of their classes. */
+static void release_quarantine(void)
+{
+    for (; quarantine.count > 0; quarantine.count--) {
+        void *block = quarantine.blocks[quarantine.head];
+        unsigned block_class = quarantine.classes[quarantine.head];
+        quarantine.head = (quarantine.head + 1) % quarantine.capacity;
+        if (!push_block(&free_blocks[block_class - 1], block)) {
+            UNPOISON(block, (size_t)block_class * CLASS_BYTES);
+            free(block);
+        }
+    }
+    quarantine.head = 0;
+}
+
+/* Pool lock held. */
 static void tomb_append(pool_record_t *r)
 {
     r->tomb_next = NULL;
@@ -144,7 +303,7 @@ static void tomb_append(pool_record_t *r)
         pool_record_t *oldest = tomb_head;
         tomb_unlink(oldest);
         unlink_record(oldest);
-        free(oldest);
+        release_record(oldest);
     }
 }
 
@@ -155,8 +314,9 @@ void kshim_pool_forget_freed(void)
         pool_record_t *oldest = tomb_head;
         tomb_unlink(oldest);
         unlink_record(oldest);
-        free(oldest);
+        release_record(oldest);
     }
+    release_quarantine();
     pthread_mutex_unlock(&pool_mutex);
 }
 
@@ -164,8 +324,26 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
                               bool cache_aligned)
 {
     size_t bytes = size ? size : 1;
-    void *p;
-    if (cache_aligned) {
+    unsigned block_class = !cache_aligned && bytes <= MAX_CLASS_BYTES
+                               ? (unsigned)((bytes + CLASS_BYTES - 1) / CLASS_BYTES)
+                               : 0;
+    void *p = NULL;
+    if (block_class != 0) {
+        pthread_mutex_lock(&pool_mutex);
+        block_stack_t *stack = &free_blocks[block_class - 1];
+        if (stack->count > 0) {
+            p = stack->blocks[--stack->count];
+        }
+        pthread_mutex_unlock(&pool_mutex);
+        if (p != NULL) {
+            UNPOISON(p, bytes); /* the rest of the class stays poisoned */
+        } else {
+            p = malloc((size_t)block_class * CLASS_BYTES);
+            if (p != NULL) {
+                POISON((char *)p + bytes, (size_t)block_class * CLASS_BYTES - bytes);
+            }
+        }
+    } else if (cache_aligned) {
         p = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     } else {
         p = malloc(bytes);
@@ -186,7 +364,13 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
         }
         tomb_unlink(r);
     } else {
-        r = calloc(1, sizeof *r);
+        r = free_records;
+        if (r != NULL) {
+            free_records = r->hash_next;
+            memset(r, 0, sizeof *r);
+        } else {
+            r = calloc(1, sizeof *r);
+        }
         if (r == NULL) {
             pthread_mutex_unlock(&pool_mutex);
             kshim_stop("POOL_INTERNAL", "out of memory for a pool record");
@@ -204,20 +388,43 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     r->tag = tag;
     r->live = true;
     r->paged = paged;
+    r->block_class = block_class;
     r->serial = next_serial++;
     r->owner = owner;
     r->alloc_site = site;
     r->free_site = NULL;
+    live_append(r);
     live_count++;
     pthread_mutex_unlock(&pool_mutex);
     return p;
+}
+
+/* Pool lock held: stops on a free of a tombstone (double free) or with the wrong tag (out of
+   line: the tag buffers would give every free an instrumented stack frame). */
+static __attribute__((noinline)) void stop_bad_free(const pool_record_t *r, ULONG check_tag,
+                                                    const char *routine, const char *site,
+                                                    void *p)
+{
+    char want[5], have[5];
+    kshim_tag_to_chars(r->tag, have);
+    const char *alloc_site = kshim_site_basename(r->alloc_site);
+    if (!r->live) {
+        const char *free_site = kshim_site_basename(r->free_site);
+        pthread_mutex_unlock(&pool_mutex);
+        kshim_stop("POOL_DOUBLE_FREE",
+                   "%s at %s: %p (tag '%s', allocated at %s) was already freed at %s", routine,
+                   kshim_site_basename(site), p, have, alloc_site, free_site);
+    }
+    kshim_tag_to_chars(check_tag, want);
+    pthread_mutex_unlock(&pool_mutex);
+    kshim_stop("POOL_FREE_WRONG_TAG", "%s at %s: %p has tag '%s' (allocated at %s), freed with tag '%s'",
+               routine, kshim_site_basename(site), p, have, alloc_site, want);
 }
 
 /* check_tag: 0 = no tag check. check_irql: apply the IRQL rule of the record's pool. */
 static void free_tracked(void *p, ULONG check_tag, const char *routine, const char *site,
                          bool check_irql)
 {
-    char want[5], have[5];
     /* Read before taking the pool lock: the first shim call of a thread adopts it, which
        takes the dispatcher lock (ordered before the pool lock). */
     KIRQL irql = check_irql ? KeGetCurrentIrql() : PASSIVE_LEVEL;
@@ -231,22 +438,8 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
         kshim_stop("POOL_FREE_UNKNOWN", "%s at %s: %p was never allocated from pool", routine,
                    kshim_site_basename(site), p);
     }
-    if (!r->live) {
-        kshim_tag_to_chars(r->tag, have);
-        const char *alloc_site = kshim_site_basename(r->alloc_site);
-        const char *free_site = kshim_site_basename(r->free_site);
-        pthread_mutex_unlock(&pool_mutex);
-        kshim_stop("POOL_DOUBLE_FREE",
-                   "%s at %s: %p (tag '%s', allocated at %s) was already freed at %s", routine,
-                   kshim_site_basename(site), p, have, alloc_site, free_site);
-    }
-    if (check_tag != 0 && check_tag != r->tag) {
-        kshim_tag_to_chars(r->tag, have);
-        kshim_tag_to_chars(check_tag, want);
-        const char *alloc_site = kshim_site_basename(r->alloc_site);
-        pthread_mutex_unlock(&pool_mutex);
-        kshim_stop("POOL_FREE_WRONG_TAG", "%s at %s: %p has tag '%s' (allocated at %s), freed with tag '%s'",
-                   routine, kshim_site_basename(site), p, have, alloc_site, want);
+    if (!r->live || (check_tag != 0 && check_tag != r->tag)) {
+        stop_bad_free(r, check_tag, routine, site, p);
     }
     if (check_irql) {
         KIRQL max = r->paged ? APC_LEVEL : DISPATCH_LEVEL;
@@ -261,12 +454,17 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
     size_t size = r->size;
     r->live = false;
     r->free_site = site ? site : routine;
+    live_unlink(r);
     live_count--;
     tomb_append(r);
     /* Fill and release while holding the lock, so no other thread can be handed this
        address (and find the tombstone) before the fill is done. */
     memset(p, FILL_FREED, size);
-    free(p);
+    if (r->block_class != 0) {
+        quarantine_block(p, r->block_class);
+    } else {
+        free(p);
+    }
     pthread_mutex_unlock(&pool_mutex);
 }
 
@@ -443,20 +641,11 @@ size_t kshim_pool_live_count_by_tag(ULONG tag)
 {
     size_t n = 0;
     pthread_mutex_lock(&pool_mutex);
-    for (size_t b = 0; b < bucket_count; b++) {
-        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
-            n += r->live && r->tag == tag;
-        }
+    for (pool_record_t *r = live_head; r; r = r->live_next) {
+        n += r->tag == tag;
     }
     pthread_mutex_unlock(&pool_mutex);
     return n;
-}
-
-static int by_serial(const void *a, const void *b)
-{
-    const pool_record_t *ra = *(pool_record_t *const *)a;
-    const pool_record_t *rb = *(pool_record_t *const *)b;
-    return ra->serial < rb->serial ? -1 : ra->serial > rb->serial;
 }
 
 /* Pool lock held: the live records (of owner only, if only_owner), oldest first, in a C-heap
@@ -465,15 +654,10 @@ static pool_record_t **live_records_locked(bool only_owner, const void *owner, s
 {
     pool_record_t **live = calloc(live_count ? live_count : 1, sizeof *live);
     size_t k = 0;
-    for (size_t b = 0; live && b < bucket_count; b++) {
-        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
-            if (r->live && k < live_count && (!only_owner || r->owner == owner)) {
-                live[k++] = r;
-            }
+    for (pool_record_t *r = live_head; live && r; r = r->live_next) {
+        if (!only_owner || r->owner == owner) {
+            live[k++] = r;
         }
-    }
-    if (live) {
-        qsort(live, k, sizeof *live, by_serial);
     }
     *count = k;
     return live;

@@ -61,6 +61,13 @@ static struct kshim_os_thread *all_threads = &main_thread;
 static struct kshim_os_thread *running = &main_thread;
 static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
 static unsigned next_thread_id = 1;
+static struct kshim_os_thread *spare_threads; /* freed records, reused (linked by next) */
+
+static void release_thread_record(struct kshim_os_thread *thread)
+{
+    thread->next = spare_threads;
+    spare_threads = thread;
+}
 
 /* Virtual monotonic time; starts at one second so that "0" is never a valid deadline. */
 #define VIRTUAL_TIME_START_NS 1000000000ULL
@@ -205,7 +212,7 @@ static void reap(void)
     if (to_reap != NULL) {
         unlink_thread(to_reap);
         kshim_fiber_destroy(to_reap->fiber);
-        free(to_reap);
+        release_thread_record(to_reap);
         to_reap = NULL;
     }
 }
@@ -357,6 +364,10 @@ void kshim_sched_yield_point(void)
     if (running->state != SCHED_RUNNABLE) {
         return;
     }
+    if (all_threads->next == NULL) {
+        steps++; /* the main thread alone: no choice, as choose() would find */
+        return;
+    }
     note_progress();
     release_spinners();
     switch_to(choose(count_state(SCHED_RUNNABLE)), false);
@@ -383,7 +394,13 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     if (running == &main_thread && main_thread.kthread == NULL) {
         main_thread.kthread = kshim_current_thread();
     }
-    struct kshim_os_thread *t = calloc(1, sizeof *t);
+    struct kshim_os_thread *t = spare_threads;
+    if (t != NULL) {
+        spare_threads = t->next;
+        memset(t, 0, sizeof *t);
+    } else {
+        t = calloc(1, sizeof *t);
+    }
     if (t == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "out of memory for a fiber");
     }
@@ -421,7 +438,7 @@ void kshim_dispatcher_thread_join(kshim_os_thread_t *thread)
     }
     unlink_thread(thread);
     kshim_fiber_destroy(thread->fiber);
-    free(thread);
+    release_thread_record(thread);
 }
 
 uint64_t kshim_dispatcher_clock_ns(void)

@@ -131,23 +131,30 @@ struct _KTHREAD *kshim_thread_current_raw(void)
     return current_thread;
 }
 
-struct _KTHREAD *kshim_current_thread(void)
+/* The first shim call of an OS thread adopts it (kept out of line: the name buffer would
+   give every call an instrumented stack frame). */
+static __attribute__((noinline)) struct _KTHREAD *adopt_current_thread(void)
 {
-    struct _KTHREAD *t = current_thread;
-    if (t) {
-        return t;
-    }
     char name[32];
     if (getpid() == gettid()) {
         snprintf(name, sizeof name, "main");
     } else {
         snprintf(name, sizeof name, "os-thread-%ld", (long)gettid());
     }
-    t = kshim_thread_object_create(KSHIM_THREAD_ADOPTED, name, NULL);
+    struct _KTHREAD *t = kshim_thread_object_create(KSHIM_THREAD_ADOPTED, name, NULL);
     current_thread = t;
     pthread_once(&adopted_key_once, adopted_key_create);
     pthread_setspecific(adopted_key, t);
     return t;
+}
+
+struct _KTHREAD *kshim_current_thread(void)
+{
+    struct _KTHREAD *t = current_thread;
+    if (__builtin_expect(t != NULL, 1)) {
+        return t;
+    }
+    return adopt_current_thread();
 }
 
 struct _KTHREAD *kshim_background_thread_begin(const char *name)

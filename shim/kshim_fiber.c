@@ -175,8 +175,16 @@ kshim_fiber_t *kshim_fiber_create(void (*entry)(void *arg), void *arg)
     if (fiber != NULL) {
         free_fibers = fiber->next_free;
 #ifdef KSHIM_FIBER_ASAN
-        /* Frames that never returned left poisoned redzones behind. */
-        ASAN_UNPOISON_MEMORY_REGION(fiber->stack_bottom, fiber->stack_size);
+        /* Frames that never returned left poisoned redzones behind, all of them above the
+           stack pointer of the fiber's last switch away (when it finished; a longjmp out
+           of a fiber has ASan unpoison the stack itself). Only that part is unpoisoned,
+           not the whole stack: the stack's top is what a fuzz input uses. */
+        uintptr_t top = (uintptr_t)fiber->stack_bottom + fiber->stack_size;
+        uintptr_t low = ((uintptr_t)fiber->stack_pointer & ~(uintptr_t)4095) - 4096;
+        if (low < (uintptr_t)fiber->stack_bottom || low >= top) {
+            low = (uintptr_t)fiber->stack_bottom;
+        }
+        ASAN_UNPOISON_MEMORY_REGION((void *)low, top - low);
 #endif
     } else {
         fiber = calloc(1, sizeof(*fiber));

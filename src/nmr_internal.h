@@ -60,6 +60,20 @@ typedef enum nmr_registration_state {
     NMR_REGISTRATION_DEREGISTERING,
 } nmr_registration_state_t;
 
+/* The characteristics fields a module must not change while registered (R1), copied one by
+   one at registration into a zeroed snapshot (so the module's padding never counts). */
+typedef struct nmr_characteristics_snapshot {
+    USHORT version;
+    USHORT length;
+    USHORT instance_version;
+    USHORT instance_size;
+    ULONG number;
+    void (*callbacks[3])(void); /* attach, detach, cleanup */
+    PNPIID npi_id;
+    PNPI_MODULEID module_id;
+    const VOID *npi_specific;
+} nmr_characteristics_snapshot_t;
+
 typedef struct nmr_registration {
     LIST_ENTRY link;                    /* In nmr_registrar.clients/providers. Protected by: lock */
     ULONG64 serial;                     /* Immutable: handle serial */
@@ -72,8 +86,8 @@ typedef struct nmr_registration {
     PVOID context;                      /* Immutable: the module's registration context */
     NPIID npi_id;                       /* Immutable: *NpiId at registration (matching, messages) */
     NPI_MODULEID module_id;             /* Immutable: *ModuleId at registration (messages) */
-    ULONG characteristics_checksum;     /* Immutable: R1 reference */
-    ULONG identity_checksum;            /* Immutable: R3 reference (*NpiId, *ModuleId) */
+    nmr_characteristics_snapshot_t characteristics_snapshot; /* Immutable: R1 reference (R3's
+                                           are npi_id and module_id) */
     nmr_registration_state_t state;     /* Protected by: lock */
     ULONG binding_count;                /* Bindings naming this registration that are not yet
                                            destroyed or discarded. Protected by: lock */
@@ -259,8 +273,8 @@ BOOLEAN nmr_verifier_calibrated(const char *level_key, const char *rule, const c
 /* Same line with WARNING; continues unless warnings are fatal. */
 VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
                        const nmr_registration_t *registration, const char *format, ...);
-ULONG nmr_checksum_characteristics(const nmr_registration_t *registration);
-ULONG nmr_checksum_identity(const NPI_REGISTRATION_INSTANCE *instance);
+VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
+                                  nmr_characteristics_snapshot_t *snapshot);
 /* R1/R3: stop if the module changed its characteristics, NpiId or ModuleId; the stop names
    handle (the one NmrWaitFor* was passed; NULL before a callout, which names the module). */
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,

@@ -231,8 +231,7 @@ static NTSTATUS register_module(nmr_role_t role, const VOID *characteristics, PV
     registration->context = context;
     registration->npi_id = *registration->instance->NpiId;
     registration->module_id = *registration->instance->ModuleId;
-    registration->characteristics_checksum = nmr_checksum_characteristics(registration);
-    registration->identity_checksum = nmr_checksum_identity(registration->instance);
+    nmr_snapshot_characteristics(registration, &registration->characteristics_snapshot);
     registration->state = NMR_REGISTRATION_ACTIVE;
     KeInitializeEvent(&registration->drained, NotificationEvent, FALSE);
 

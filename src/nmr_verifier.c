@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nmr_verifier.c - stops, warnings, characteristics checksums, callout bookkeeping and the
+ * nmr_verifier.c - stops, warnings, characteristics snapshots, callout bookkeeping and the
  * D4 hang report.
  *
  * A stop is one line on the debugger output (stderr here) followed by a bug check
@@ -175,72 +175,87 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
     va_end(arguments);
 }
 
-/* FNV-1a over a field, so that padding bytes never count. */
-static ULONG checksum_bytes(ULONG hash, const VOID *data, SIZE_T size)
+VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
+                                  nmr_characteristics_snapshot_t *snapshot)
 {
-    const UCHAR *bytes = data;
-    for (SIZE_T i = 0; i < size; i++) {
-        hash = (hash ^ bytes[i]) * 16777619u;
-    }
-    return hash;
-}
-
-#define CHECKSUM_FIELD(hash, field) checksum_bytes((hash), &(field), sizeof(field))
-#define CHECKSUM_SEED 2166136261u
-
-static ULONG checksum_instance(ULONG hash, const NPI_REGISTRATION_INSTANCE *instance)
-{
-    hash = CHECKSUM_FIELD(hash, instance->Version);
-    hash = CHECKSUM_FIELD(hash, instance->Size);
-    hash = CHECKSUM_FIELD(hash, instance->NpiId);
-    hash = CHECKSUM_FIELD(hash, instance->ModuleId);
-    hash = CHECKSUM_FIELD(hash, instance->Number);
-    return CHECKSUM_FIELD(hash, instance->NpiSpecificCharacteristics);
-}
-
-ULONG nmr_checksum_characteristics(const nmr_registration_t *registration)
-{
-    ULONG hash = CHECKSUM_SEED;
+    const NPI_REGISTRATION_INSTANCE *instance = registration->instance;
+    RtlZeroMemory(snapshot, sizeof(*snapshot));
     if (registration->role == NMR_ROLE_CLIENT) {
         const NPI_CLIENT_CHARACTERISTICS *client = registration->characteristics.client;
-        hash = CHECKSUM_FIELD(hash, client->Version);
-        hash = CHECKSUM_FIELD(hash, client->Length);
-        hash = CHECKSUM_FIELD(hash, client->ClientAttachProvider);
-        hash = CHECKSUM_FIELD(hash, client->ClientDetachProvider);
-        hash = CHECKSUM_FIELD(hash, client->ClientCleanupBindingContext);
-        return checksum_instance(hash, &client->ClientRegistrationInstance);
+        snapshot->version = client->Version;
+        snapshot->length = client->Length;
+        snapshot->callbacks[0] = (void (*)(void))client->ClientAttachProvider;
+        snapshot->callbacks[1] = (void (*)(void))client->ClientDetachProvider;
+        snapshot->callbacks[2] = (void (*)(void))client->ClientCleanupBindingContext;
+    } else {
+        const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
+        snapshot->version = provider->Version;
+        snapshot->length = provider->Length;
+        snapshot->callbacks[0] = (void (*)(void))provider->ProviderAttachClient;
+        snapshot->callbacks[1] = (void (*)(void))provider->ProviderDetachClient;
+        snapshot->callbacks[2] = (void (*)(void))provider->ProviderCleanupBindingContext;
     }
-    const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
-    hash = CHECKSUM_FIELD(hash, provider->Version);
-    hash = CHECKSUM_FIELD(hash, provider->Length);
-    hash = CHECKSUM_FIELD(hash, provider->ProviderAttachClient);
-    hash = CHECKSUM_FIELD(hash, provider->ProviderDetachClient);
-    hash = CHECKSUM_FIELD(hash, provider->ProviderCleanupBindingContext);
-    return checksum_instance(hash, &provider->ProviderRegistrationInstance);
+    snapshot->instance_version = instance->Version;
+    snapshot->instance_size = instance->Size;
+    snapshot->npi_id = instance->NpiId;
+    snapshot->module_id = instance->ModuleId;
+    snapshot->number = instance->Number;
+    snapshot->npi_specific = instance->NpiSpecificCharacteristics;
 }
 
-ULONG nmr_checksum_identity(const NPI_REGISTRATION_INSTANCE *instance)
+/* As four ULONGs (a GUID is ULONG-aligned; the WDK's InlineIsEqualGUID reads it so too),
+   without short-circuits: an R3 check has one outcome to cover, not one per word. */
+typedef ULONG __attribute__((may_alias)) nmr_guid_word_t;
+
+static BOOLEAN guids_equal(const GUID *a, const GUID *b)
 {
-    ULONG hash = checksum_bytes(CHECKSUM_SEED, instance->NpiId, sizeof(*instance->NpiId));
-    const NPI_MODULEID *module_id = instance->ModuleId;
-    hash = CHECKSUM_FIELD(hash, module_id->Length);
-    hash = CHECKSUM_FIELD(hash, module_id->Type);
+    const nmr_guid_word_t *x = (const nmr_guid_word_t *)a;
+    const nmr_guid_word_t *y = (const nmr_guid_word_t *)b;
+    C_ASSERT(sizeof(GUID) == 4 * sizeof(ULONG));
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
+/* Whether *NpiId and *ModuleId still hold what they held at registration (the identifier
+   compared as its Type says: the LUID, else the GUID). */
+static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
+{
+    const NPI_MODULEID *module_id = registration->instance->ModuleId;
+    const NPI_MODULEID *registered = &registration->module_id;
+    int same = guids_equal(registration->instance->NpiId, &registration->npi_id) &
+               (module_id->Length == registered->Length) & (module_id->Type == registered->Type);
     if (module_id->Type == MIT_IF_LUID) {
-        return CHECKSUM_FIELD(hash, module_id->IfLuid);
+        return same & (module_id->IfLuid.LowPart == registered->IfLuid.LowPart) &
+               (module_id->IfLuid.HighPart == registered->IfLuid.HighPart);
     }
-    return CHECKSUM_FIELD(hash, module_id->Guid);
+    return same & guids_equal(&module_id->Guid, &registered->Guid);
+}
+
+/* Word by word (the snapshot is a whole number of pointer-aligned words, padding zeroed). */
+static BOOLEAN snapshots_equal(const nmr_characteristics_snapshot_t *a,
+                               const nmr_characteristics_snapshot_t *b)
+{
+    C_ASSERT(sizeof(*a) % sizeof(ULONG_PTR) == 0);
+    const ULONG_PTR *x = (const ULONG_PTR *)a;
+    const ULONG_PTR *y = (const ULONG_PTR *)b;
+    ULONG_PTR difference = 0;
+    for (SIZE_T i = 0; i < sizeof(*a) / sizeof(ULONG_PTR); i++) {
+        difference |= x[i] ^ y[i];
+    }
+    return difference == 0;
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
                                         const char *function, HANDLE handle)
 {
-    if (nmr_checksum_characteristics(registration) != registration->characteristics_checksum) {
+    nmr_characteristics_snapshot_t now;
+    nmr_snapshot_characteristics(registration, &now);
+    if (!snapshots_equal(&now, &registration->characteristics_snapshot)) {
         nmr_verifier_stop("R1", function, handle, registration,
                           "the module's %s characteristics changed while registered (they are "
                           "referenced, not copied, until NmrWaitFor* returns)",
                           registration->role == NMR_ROLE_CLIENT ? "client" : "provider");
     }
-    if (nmr_checksum_identity(registration->instance) != registration->identity_checksum) {
+    if (!identity_unchanged(registration)) {
         nmr_verifier_stop("R3", function, handle, registration,
                           "the NpiId or ModuleId the registration instance points to changed "
                           "while registered");

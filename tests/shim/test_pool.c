@@ -208,3 +208,57 @@ NMR_TEST(the_real_allocation_functions_are_callable_through_pointers)
     CHECK(p != NULL);
     release(p, TAG_B);
 }
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_POOL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_POOL_ASAN 1
+#endif
+#ifdef TEST_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* Freed pool is reused only after kshim_pool_forget_freed (between fuzz inputs): within an
+   input a freed block is never handed out again, so a use after free reads freed (and, under
+   ASan, poisoned) memory, never a new allocation. */
+NMR_TEST(freed_pool_is_not_handed_out_again_before_forget_freed)
+{
+    enum { N = 64 };
+    void *first[N], *second[N];
+    for (int i = 0; i < N; i++) {
+        first[i] = ExAllocatePool2(POOL_FLAG_NON_PAGED, 40, TAG_A);
+        CHECK(first[i] != NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        ExFreePoolWithTag(first[i], TAG_A);
+    }
+#ifdef TEST_POOL_ASAN
+    CHECK(__asan_address_is_poisoned(first[0]));
+    CHECK(__asan_address_is_poisoned((char *)first[N - 1] + 39));
+#endif
+    for (int i = 0; i < N; i++) {
+        second[i] = ExAllocatePool2(POOL_FLAG_NON_PAGED, 40, TAG_A);
+        CHECK(second[i] != NULL);
+        for (int j = 0; j < N; j++) {
+            CHECK(second[i] != first[j]);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        ExFreePoolWithTag(second[i], TAG_A);
+    }
+    kshim_pool_forget_freed();
+    /* Now the blocks are free for the next input, still poisoned until handed out; one
+       handed out is addressable for exactly the bytes asked for. */
+    void *p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 36, TAG_A);
+    CHECK(p != NULL);
+    CHECK(all_bytes(p, 0, 36));
+#ifdef TEST_POOL_ASAN
+    CHECK(!__asan_address_is_poisoned((char *)p + 35));
+    CHECK(__asan_address_is_poisoned((char *)p + 36));
+#endif
+    ExFreePoolWithTag(p, TAG_A);
+    kshim_pool_forget_freed();
+}
