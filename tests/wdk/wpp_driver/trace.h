@@ -14,3 +14,7 @@
 // FUNC TraceEvents(LEVEL, FLAGS, MSG, ...);
 // FUNC TraceBinding{LEVEL=TRACE_LEVEL_VERBOSE}(FLAGS, MSG, ...);
 // end_wpp
+
+/* Not WPP configuration (outside the block above), so not a trace function: wpp_driver.c
+   defines and calls it, which would not compile had it become a no-op macro.
+   FUNC NotATraceFunction(x) */

@@ -11,13 +11,19 @@
 
 ULONG WppFixtureArgumentsEvaluated;
 
+/* Named in trace.h after a FUNC outside the WPP configuration block: an ordinary function. */
+static NTSTATUS NotATraceFunction(NTSTATUS status)
+{
+    return status;
+}
+
 NTSTATUS WppFixtureDriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
 {
     WPP_INIT_TRACING(DriverObject, RegistryPath);
     TraceEvents(TRACE_LEVEL_INFORMATION, TRACE_DRIVER, "%!FUNC! loading %wZ", RegistryPath);
     TraceBinding(TRACE_BINDING, "binding %p status %!STATUS!", DriverObject, STATUS_SUCCESS);
     DoTraceMessage(TRACE_DRIVER, "loaded, %d", ++WppFixtureArgumentsEvaluated);
-    return STATUS_SUCCESS;
+    return NotATraceFunction(STATUS_SUCCESS);
 }
 
 VOID WppFixtureDriverUnload(_In_ PDRIVER_OBJECT DriverObject)
