@@ -14,12 +14,28 @@
 #define MESSAGE_CHARS 512
 #define NAME_CHARS 64
 
+/* Writes the low digits hex digits of value, lowercase, at text. */
+static VOID put_hex(char *text, ULONG value, ULONG digits)
+{
+    for (ULONG i = 0; i < digits; i++) {
+        text[i] = "0123456789abcdef"[(value >> (4 * (digits - 1 - i))) & 0xf];
+    }
+}
+
+/* "{%08lx-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", formatted by hand: with the
+   eleven conversions of printf, GUIDs took a twelfth of fuzz_nmr_contract's time. */
 static VOID format_guid(char *buffer, size_t size, const GUID *guid)
 {
-    RtlStringCbPrintfA(buffer, size, "{%08lx-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
-                       guid->Data1, guid->Data2, guid->Data3, guid->Data4[0],
-                       guid->Data4[1], guid->Data4[2], guid->Data4[3], guid->Data4[4],
-                       guid->Data4[5], guid->Data4[6], guid->Data4[7]);
+    char text[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+    put_hex(text + 1, guid->Data1, 8);
+    put_hex(text + 10, guid->Data2, 4);
+    put_hex(text + 15, guid->Data3, 4);
+    put_hex(text + 20, guid->Data4[0], 2);
+    put_hex(text + 22, guid->Data4[1], 2);
+    for (ULONG i = 2; i < 8; i++) {
+        put_hex(text + 25 + 2 * (i - 2), guid->Data4[i], 2);
+    }
+    RtlStringCbCopyA(buffer, size, text);
 }
 
 static VOID format_module_id(char *buffer, size_t size, const NPI_MODULEID *module_id)
