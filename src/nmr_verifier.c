@@ -246,26 +246,56 @@ static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
     return same & guids_equal(&module_id->Guid, &registered->Guid);
 }
 
-/* Word by word (the snapshot is a whole number of pointer-aligned words, padding zeroed). */
-static BOOLEAN snapshots_equal(const nmr_characteristics_snapshot_t *a,
-                               const nmr_characteristics_snapshot_t *b)
+/* Whether the module's characteristics still hold every field of the registration's snapshot
+   (nmr_snapshot_characteristics), compared in place: no snapshot of the present is built at
+   each callout. Without short-circuits, like identity_unchanged. */
+static ULONG_PTR function_difference(void (*a)(void), void (*b)(void))
 {
-    C_ASSERT(sizeof(*a) % sizeof(ULONG_PTR) == 0);
-    const ULONG_PTR *x = (const ULONG_PTR *)a;
-    const ULONG_PTR *y = (const ULONG_PTR *)b;
-    ULONG_PTR difference = 0;
-    for (SIZE_T i = 0; i < sizeof(*a) / sizeof(ULONG_PTR); i++) {
-        difference |= x[i] ^ y[i];
+    return (ULONG_PTR)a ^ (ULONG_PTR)b;
+}
+
+static BOOLEAN characteristics_unchanged(const nmr_registration_t *registration)
+{
+    const nmr_characteristics_snapshot_t *snapshot = &registration->characteristics_snapshot;
+    const NPI_REGISTRATION_INSTANCE *instance = registration->instance;
+    ULONG_PTR difference;
+    if (registration->role == NMR_ROLE_CLIENT) {
+        const NPI_CLIENT_CHARACTERISTICS *client = registration->characteristics.client;
+        difference =
+            (ULONG_PTR)(client->Version ^ snapshot->version) |
+            (ULONG_PTR)(client->Length ^ snapshot->length) |
+            function_difference((void (*)(void))client->ClientAttachProvider,
+                                snapshot->callbacks[0]) |
+            function_difference((void (*)(void))client->ClientDetachProvider,
+                                snapshot->callbacks[1]) |
+            function_difference((void (*)(void))client->ClientCleanupBindingContext,
+                                snapshot->callbacks[2]);
+    } else {
+        const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
+        difference =
+            (ULONG_PTR)(provider->Version ^ snapshot->version) |
+            (ULONG_PTR)(provider->Length ^ snapshot->length) |
+            function_difference((void (*)(void))provider->ProviderAttachClient,
+                                snapshot->callbacks[0]) |
+            function_difference((void (*)(void))provider->ProviderDetachClient,
+                                snapshot->callbacks[1]) |
+            function_difference((void (*)(void))provider->ProviderCleanupBindingContext,
+                                snapshot->callbacks[2]);
     }
+    difference |= (ULONG_PTR)(instance->Version ^ snapshot->instance_version) |
+                  (ULONG_PTR)(instance->Size ^ snapshot->instance_size) |
+                  ((ULONG_PTR)instance->NpiId ^ (ULONG_PTR)snapshot->npi_id) |
+                  ((ULONG_PTR)instance->ModuleId ^ (ULONG_PTR)snapshot->module_id) |
+                  (ULONG_PTR)(instance->Number ^ snapshot->number) |
+                  ((ULONG_PTR)instance->NpiSpecificCharacteristics ^
+                   (ULONG_PTR)snapshot->npi_specific);
     return difference == 0;
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
                                         const char *function, HANDLE handle)
 {
-    nmr_characteristics_snapshot_t now;
-    nmr_snapshot_characteristics(registration, &now);
-    if (!snapshots_equal(&now, &registration->characteristics_snapshot)) {
+    if (!characteristics_unchanged(registration)) {
         nmr_verifier_stop("R1", function, handle, registration,
                           "the module's %s characteristics changed while registered (they are "
                           "referenced, not copied, until NmrWaitFor* returns)",
