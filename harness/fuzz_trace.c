@@ -28,12 +28,12 @@
 typedef struct recent_event {
     unsigned long seq;
     const char *thread;
-    unsigned depth;
     const char *fmt;               /* static format string */
+    unsigned depth;
     unsigned arg_count;            /* conversions recorded (at most MAX_ARGS) */
-    uint32_t args[MAX_ARGS];       /* integers (%d %u %x) */
-    const char *texts[MAX_ARGS];   /* %s arguments: the caller's string when it can never
-                                      change (read-only image data), else a copy in strings */
+    uintptr_t args[MAX_ARGS];      /* an integer (%d %u %x: 32 bits) or a %s text: the
+                                      caller's string when it can never change (read-only
+                                      image data), else a copy in strings */
     char strings[STRING_BYTES];    /* copied %s arguments (NUL-separated, cut if long) */
     bool input;                    /* an input line (text in recent_input), not an event */
 } recent_event_t;
@@ -48,7 +48,7 @@ static struct {
     bool hashing; /* fuzz_trace_set_hashing: off in libFuzzer runs, where nothing reads it */
     recent_event_t recent[FUZZ_TRACE_RECENT];
 } trace = {FNV64_OFFSET_BASIS, 0, 0, "main", 0, NULL, false,
-           {{0, NULL, 0, NULL, 0, {0}, {NULL}, {0}, false}}};
+           {{0, NULL, NULL, 0, 0, {0}, {0}, false}}};
 
 /* Printed input lines kept in the ring (fuzz_input_keep_lines), by ring slot. */
 static char recent_input[FUZZ_TRACE_RECENT][FUZZ_INPUT_LINE_MAX + 64];
@@ -171,6 +171,7 @@ typedef struct format_info {
     const char *fmt;
     uint64_t hash;
     unsigned conversion_count;
+    uint32_t text_mask;   /* bit k: conversion k is %s */
     char conversions[MAX_CONVERSIONS];
 } format_info_t;
 
@@ -190,6 +191,7 @@ static const format_info_t *format_info(const char *fmt)
     info->fmt = fmt;
     info->hash = hash;
     info->conversion_count = 0;
+    info->text_mask = 0;
     for (const char *p = fmt; *p; p++) {
         if (*p != '%') {
             continue;
@@ -199,6 +201,9 @@ static const format_info_t *format_info(const char *fmt)
                 fprintf(stderr, "fuzz_trace_event: more than %d conversions in \"%s\"\n",
                         MAX_CONVERSIONS, fmt);
                 abort();
+            }
+            if (p[1] == 's') {
+                info->text_mask |= 1u << info->conversion_count;
             }
             info->conversions[info->conversion_count++] = p[1];
         }
@@ -242,13 +247,16 @@ static bool is_read_only_text(const char *text)
         dl_iterate_phdr(note_read_only_segments, NULL);
     }
     uintptr_t address = (uintptr_t)text;
-    static unsigned last; /* the range of the last hit: names mostly come from one image */
-    if (address >= read_only.start[last] && address < read_only.end[last]) {
+    /* The range of the last hit (names mostly come from one image), as two scalars: the
+       check every %s argument of every event makes. */
+    static uintptr_t last_start, last_end;
+    if (address >= last_start && address < last_end) {
         return true;
     }
     for (unsigned i = 0; i < read_only.count; i++) {
         if (address >= read_only.start[i] && address < read_only.end[i]) {
-            last = i;
+            last_start = read_only.start[i];
+            last_end = read_only.end[i];
             return true;
         }
     }
@@ -285,7 +293,7 @@ static void format_event(const recent_event_t *event, char *buf, size_t cap)
             continue;
         }
         unsigned arg = k++;
-        uint32_t value = event->args[arg];
+        uint32_t value = (uint32_t)event->args[arg];
         switch (*p) {
         case 'd':
             if ((int32_t)value < 0) {
@@ -302,7 +310,7 @@ static void format_event(const recent_event_t *event, char *buf, size_t cap)
             line_putu(&line, value, 16);
             break;
         default:
-            line_puts(&line, event->texts[arg] ? event->texts[arg] : "?");
+            line_puts(&line, event->args[arg] ? (const char *)event->args[arg] : "?");
             break;
         }
     }
@@ -320,6 +328,48 @@ static void print_event(FILE *out, const recent_event_t *event)
     fprintf(out, "%5lu %-8s %*s%s\n", event->seq, event->thread, (int)(2 * depth), "", text);
 }
 
+/* Hashes one event (replays): the thread, the depth, the format (by content, so that hashes
+   agree between builds) and every argument in full. */
+static void hash_event(const format_info_t *info, va_list ap)
+{
+    for (const char *s = trace.thread; *s; s++) {
+        hash_byte((uint8_t)*s);
+    }
+    hash_u32(trace.depth);
+    hash_u32((uint32_t)info->hash);
+    hash_u32((uint32_t)(info->hash >> 32));
+    for (unsigned k = 0; k < info->conversion_count; k++) {
+        if (info->text_mask & (1u << k)) {
+            const char *text = va_arg(ap, const char *);
+            for (const char *c = text ? text : "(null)"; *c; c++) {
+                hash_byte((uint8_t)*c);
+            }
+            hash_byte(0);
+        } else {
+            hash_u32(info->conversions[k] == 'd' ? (uint32_t)va_arg(ap, int)
+                                                 : va_arg(ap, unsigned));
+        }
+    }
+}
+
+/* Keeps a copy of a %s argument that may change or go away (cut if long) in event->strings
+   from *used on; returns the copy. */
+static const char *keep_text(recent_event_t *event, size_t *used, const char *text)
+{
+    size_t n = *used;
+    const char *copy = event->strings + n;
+    for (const char *c = text; *c && n + 1 < STRING_BYTES; c++) {
+        event->strings[n++] = *c;
+    }
+    if (n < STRING_BYTES) {
+        event->strings[n++] = '\0';
+    } else {
+        event->strings[STRING_BYTES - 1] = '\0';
+    }
+    *used = n;
+    return copy;
+}
+
 void fuzz_trace_event(const char *fmt, ...)
 {
     if (__builtin_expect(fuzz_input_line_active, 0)) {
@@ -327,64 +377,37 @@ void fuzz_trace_event(const char *fmt, ...)
     }
     recent_event_t *event = &trace.recent[trace.ring++ % FUZZ_TRACE_RECENT];
     const format_info_t *info = format_info(fmt);
-    size_t strings_used = 0;
     va_list ap;
 
+    if (trace.hashing) {
+        va_start(ap, fmt);
+        hash_event(info, ap);
+        va_end(ap);
+    }
+    unsigned count = info->conversion_count < MAX_ARGS ? info->conversion_count : MAX_ARGS;
     event->input = false;
     event->seq = trace.seq;
     event->thread = trace.thread;
     event->depth = trace.depth;
     event->fmt = fmt;
-    event->arg_count = info->conversion_count < MAX_ARGS ? info->conversion_count : MAX_ARGS;
-
-    /* The hash covers the thread, the depth, the format (by content, so that hashes agree
-       between builds) and every argument in full. */
-    const bool hashing = trace.hashing;
-    if (hashing) {
-        for (const char *s = trace.thread; *s; s++) {
-            hash_byte((uint8_t)*s);
-        }
-        hash_u32(trace.depth);
-        hash_u32((uint32_t)info->hash);
-        hash_u32((uint32_t)(info->hash >> 32));
-    }
+    event->arg_count = count;
+    /* Only what the ring keeps: the first MAX_ARGS arguments, a text by pointer when it lies
+       in read-only image data. */
+    size_t strings_used = 0;
+    uint32_t text_mask = info->text_mask;
     va_start(ap, fmt);
-    for (unsigned k = 0; k < info->conversion_count; k++) {
-        uint32_t value = 0;
-        const char *text = NULL;
-        if (info->conversions[k] == 's') {
-            text = va_arg(ap, const char *);
+    for (unsigned k = 0; k < count; k++) {
+        if (text_mask & (1u << k)) {
+            const char *text = va_arg(ap, const char *);
             if (!text) {
                 text = "(null)";
+            } else if (!is_read_only_text(text)) {
+                text = keep_text(event, &strings_used, text);
             }
-            if (hashing) {
-                for (const char *c = text; *c; c++) {
-                    hash_byte((uint8_t)*c);
-                }
-                hash_byte(0);
-            }
-            if (k < MAX_ARGS && !is_read_only_text(text)) {
-                /* The caller's buffer may change or go away: keep a copy (cut if long). */
-                const char *copy = event->strings + strings_used;
-                for (const char *c = text; *c && strings_used + 1 < STRING_BYTES; c++) {
-                    event->strings[strings_used++] = *c;
-                }
-                if (strings_used < STRING_BYTES) {
-                    event->strings[strings_used++] = '\0';
-                } else {
-                    event->strings[STRING_BYTES - 1] = '\0';
-                }
-                text = copy;
-            }
+            event->args[k] = (uintptr_t)text;
         } else {
-            value = info->conversions[k] == 'd' ? (uint32_t)va_arg(ap, int) : va_arg(ap, unsigned);
-            if (hashing) {
-                hash_u32(value);
-            }
-        }
-        if (k < MAX_ARGS) {
-            event->args[k] = value;
-            event->texts[k] = text;
+            event->args[k] = info->conversions[k] == 'd' ? (uint32_t)va_arg(ap, int)
+                                                         : va_arg(ap, unsigned);
         }
     }
     va_end(ap);
