@@ -155,6 +155,10 @@ static const NPIID npi_ids[NPI_COUNT] = {
     {0x6e6d7213, 0x0013, 0x4e50, {0x49, 0x01, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
 };
 static const char *const module_names[2][MAX_ROLE] = {{"P0", "P1", "P2"}, {"C0", "C1", "C2"}};
+/* "<NmrRegister* function> <module name>": what the handle ledger names a registration handle. */
+static const char *const registration_names[2][MAX_ROLE] = {
+    {"NmrRegisterProvider P0", "NmrRegisterProvider P1", "NmrRegisterProvider P2"},
+    {"NmrRegisterClient C0", "NmrRegisterClient C1", "NmrRegisterClient C2"}};
 
 /* The whole state of one input; reset at the start of every input. */
 static struct world {
@@ -641,9 +645,7 @@ static void do_register(module_t *m)
     if (m->handle == UNWRITTEN || m->handle == NULL) {
         fuzz_oracle_fail("%s %s succeeded without writing a handle", function, m->name);
     }
-    char what[64];
-    snprintf(what, sizeof what, "%s %s", function, m->name);
-    m->handle_ordinal = fuzz_handle_issue(m->handle, what);
+    m->handle_ordinal = fuzz_handle_issue(m->handle, registration_names[m->is_client][m->index]);
     m->registered = true;
     m->reg_order = ++w.reg_counter;
     fuzz_trace_event("%s -> %s, handle h%u, %u warning(s)", function, fuzz_status_str(status),

@@ -40,8 +40,21 @@ void kshim_stop_trap_arm(kshim_stop_trap_t *trap)
     if (armed != NULL) {
         arm_misuse(self, armed, trap); /* the armed trap is left untouched */
     }
-    /* Filled before it is published: a stop on another thread only ever sees a complete trap. */
-    memset(&trap->record, 0, sizeof trap->record);
+    /* Filled before it is published: a stop on another thread only ever sees a complete trap.
+       Cleared field by field: the text buffers only need their first byte (a harness arms a
+       trap per operation; clearing 4 KiB each time was 2% of fuzz_nmr_contract). */
+    kshim_stop_record_t *record = &trap->record;
+    record->name[0] = '\0';
+    record->line[0] = '\0';
+    record->bugcheck = false;
+    record->bugcheck_code = 0;
+    memset(record->bugcheck_parameters, 0, sizeof record->bugcheck_parameters);
+    record->printed[0] = '\0';
+    record->printed_length = 0;
+    record->printed_truncated = false;
+    record->irql_at_stop = PASSIVE_LEVEL;
+    record->locks_forgotten = 0;
+    record->critical_regions_forgotten = 0;
     trap->owner = self;
     if (!__atomic_compare_exchange_n(&armed_trap, &armed, trap, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {

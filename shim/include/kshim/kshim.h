@@ -151,7 +151,8 @@ typedef struct kshim_stop_trap {
 } kshim_stop_trap_t;
 
 /**
- * @brief Arm trap for the calling simulated thread (see above); its record is cleared.
+ * @brief Arm trap for the calling simulated thread (see above); its record is cleared (every
+ * text empty, every other field zero).
  * Stops (STOP_TRAP_MISUSE) if a trap is already armed.
  */
 void kshim_stop_trap_arm(kshim_stop_trap_t *trap);
