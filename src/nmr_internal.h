@@ -275,6 +275,9 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
                        const nmr_registration_t *registration, const char *format, ...);
 VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
                                   nmr_characteristics_snapshot_t *snapshot);
+/* Whether two GUIDs hold the same 16 bytes (R3 and the invariant walk; NPI matching keeps
+   InlineIsEqualGUID, whose lines the canary patches quote). */
+BOOLEAN nmr_guids_equal(const GUID *a, const GUID *b);
 /* R1/R3: stop if the module changed its characteristics, NpiId or ModuleId; the stop names
    handle (the one NmrWaitFor* was passed; NULL before a callout, which names the module). */
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,

@@ -524,7 +524,7 @@ static VOID check_binding_invariants(nmr_binding_t *binding)
     if (binding->client->role != NMR_ROLE_CLIENT || binding->provider->role != NMR_ROLE_PROVIDER ||
         !registration_is_listed(binding->client) || !registration_is_listed(binding->provider)) {
         problem = "binding names a registration that is not listed in its role";
-    } else if (!InlineIsEqualGUID(&binding->client->npi_id, &binding->provider->npi_id)) {
+    } else if (!nmr_guids_equal(&binding->client->npi_id, &binding->provider->npi_id)) {
         problem = "binding joins registrations of different NPIs";
     } else if (binding->state <= NMR_BINDING_ATTACHED &&
                (binding->client_side.state != NMR_SIDE_NOT_DETACHING ||
