@@ -2662,7 +2662,20 @@ static void recover_after_stop(void)
 
 static void world_reset(void)
 {
-    memset(&w, 0, sizeof w);
+    /* Everything but the big tables and the DbgPrint text, which the previous input used
+       only in part: its records and handles lie below their counts (the counts only grow
+       within an input and nothing is written past them, so the rest is still zero), and
+       the text is a string. */
+    unsigned records = w.record_count, handles = w.handle_count;
+    memset(w.records, 0, records * sizeof w.records[0]);
+    memset(w.handles, 0, handles * sizeof w.handles[0]);
+    memset(&w, 0, offsetof(struct world, records));
+    memset(&w.record_count, 0,
+           offsetof(struct world, handles) - offsetof(struct world, record_count));
+    memset(&w.handle_count, 0,
+           offsetof(struct world, printed) - offsetof(struct world, handle_count));
+    w.printed[0] = '\0';
+    w.printed_length = 0;
     for (unsigned i = 0; i < MODULES; i++) {
         module_t *m = &w.modules[i];
         m->role = i < SLOTS ? ROLE_CLIENT : ROLE_PROVIDER;
