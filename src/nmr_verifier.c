@@ -248,14 +248,20 @@ static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
     return same & nmr_guids_equal(&module_id->Guid, &registered->Guid);
 }
 
+/* The differences between the role's own characteristics fields and the snapshot's. */
+static ULONG_PTR role_fields_difference(const nmr_characteristics_snapshot_t *snapshot,
+                                        USHORT version, USHORT length, void (*attach)(void),
+                                        void (*detach)(void), void (*cleanup)(void))
+{
+    return (ULONG_PTR)(version ^ snapshot->version) | (ULONG_PTR)(length ^ snapshot->length) |
+           ((ULONG_PTR)attach ^ (ULONG_PTR)snapshot->callbacks[0]) |
+           ((ULONG_PTR)detach ^ (ULONG_PTR)snapshot->callbacks[1]) |
+           ((ULONG_PTR)cleanup ^ (ULONG_PTR)snapshot->callbacks[2]);
+}
+
 /* Whether the module's characteristics still hold every field of the registration's snapshot
    (nmr_snapshot_characteristics), compared in place: no snapshot of the present is built at
    each callout. Without short-circuits, like identity_unchanged. */
-static ULONG_PTR function_difference(void (*a)(void), void (*b)(void))
-{
-    return (ULONG_PTR)a ^ (ULONG_PTR)b;
-}
-
 static BOOLEAN characteristics_unchanged(const nmr_registration_t *registration)
 {
     const nmr_characteristics_snapshot_t *snapshot = &registration->characteristics_snapshot;
@@ -263,26 +269,17 @@ static BOOLEAN characteristics_unchanged(const nmr_registration_t *registration)
     ULONG_PTR difference;
     if (registration->role == NMR_ROLE_CLIENT) {
         const NPI_CLIENT_CHARACTERISTICS *client = registration->characteristics.client;
-        difference =
-            (ULONG_PTR)(client->Version ^ snapshot->version) |
-            (ULONG_PTR)(client->Length ^ snapshot->length) |
-            function_difference((void (*)(void))client->ClientAttachProvider,
-                                snapshot->callbacks[0]) |
-            function_difference((void (*)(void))client->ClientDetachProvider,
-                                snapshot->callbacks[1]) |
-            function_difference((void (*)(void))client->ClientCleanupBindingContext,
-                                snapshot->callbacks[2]);
+        difference = role_fields_difference(snapshot, client->Version, client->Length,
+                                            (void (*)(void))client->ClientAttachProvider,
+                                            (void (*)(void))client->ClientDetachProvider,
+                                            (void (*)(void))client->ClientCleanupBindingContext);
     } else {
         const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
         difference =
-            (ULONG_PTR)(provider->Version ^ snapshot->version) |
-            (ULONG_PTR)(provider->Length ^ snapshot->length) |
-            function_difference((void (*)(void))provider->ProviderAttachClient,
-                                snapshot->callbacks[0]) |
-            function_difference((void (*)(void))provider->ProviderDetachClient,
-                                snapshot->callbacks[1]) |
-            function_difference((void (*)(void))provider->ProviderCleanupBindingContext,
-                                snapshot->callbacks[2]);
+            role_fields_difference(snapshot, provider->Version, provider->Length,
+                                   (void (*)(void))provider->ProviderAttachClient,
+                                   (void (*)(void))provider->ProviderDetachClient,
+                                   (void (*)(void))provider->ProviderCleanupBindingContext);
     }
     difference |= (ULONG_PTR)(instance->Version ^ snapshot->instance_version) |
                   (ULONG_PTR)(instance->Size ^ snapshot->instance_size) |
