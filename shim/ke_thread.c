@@ -25,6 +25,70 @@ static struct _KTHREAD *registry_head;
 /* Next thread id. Interlocked. */
 static ULONG_PTR next_thread_id = 4;
 
+/*
+ * Thread objects not in pool (every kind but system threads) are recycled, so that a fuzz
+ * input's threads cost no C heap call and no fresh page once warm. A freed object is
+ * poisoned for ASan and quarantined until kshim_thread_objects_recycle (kshim_sched_reset,
+ * between inputs), so within an input it is never handed out again and a stale PKTHREAD is
+ * caught as a use after poison; beyond MAX_QUARANTINED_THREADS the oldest goes back to the C
+ * heap (runs that never reset the scheduler). Recycled objects stay poisoned until reused.
+ * Protected by: dispatcher lock.
+ */
+#define MAX_QUARANTINED_THREADS 1024
+#define MAX_RECYCLED_THREADS 64
+static struct {
+    struct _ETHREAD *quarantined[MAX_QUARANTINED_THREADS]; /* a ring, oldest at head */
+    unsigned head, count;
+    struct _ETHREAD *recycled[MAX_RECYCLED_THREADS];
+    unsigned recycled_count;
+} spare_objects;
+
+static struct _ETHREAD *reuse_object(void)
+{
+    struct _ETHREAD *e = NULL;
+    kshim_dispatcher_lock();
+    if (spare_objects.recycled_count > 0) {
+        e = spare_objects.recycled[--spare_objects.recycled_count];
+    }
+    kshim_dispatcher_unlock();
+    if (e != NULL) {
+        KSHIM_UNPOISON(e, sizeof *e);
+        memset(e, 0, sizeof *e);
+    }
+    return e;
+}
+
+static void quarantine_object(struct _ETHREAD *e)
+{
+    if (spare_objects.count == MAX_QUARANTINED_THREADS) {
+        struct _ETHREAD *oldest = spare_objects.quarantined[spare_objects.head];
+        spare_objects.head = (spare_objects.head + 1) % MAX_QUARANTINED_THREADS;
+        spare_objects.count--;
+        KSHIM_UNPOISON(oldest, sizeof *oldest);
+        free(oldest);
+    }
+    KSHIM_POISON(e, sizeof *e);
+    spare_objects.quarantined[(spare_objects.head + spare_objects.count) % MAX_QUARANTINED_THREADS] = e;
+    spare_objects.count++;
+}
+
+void kshim_thread_objects_recycle(void)
+{
+    kshim_dispatcher_lock();
+    while (spare_objects.count > 0) {
+        struct _ETHREAD *e = spare_objects.quarantined[spare_objects.head];
+        spare_objects.head = (spare_objects.head + 1) % MAX_QUARANTINED_THREADS;
+        spare_objects.count--;
+        if (spare_objects.recycled_count < MAX_RECYCLED_THREADS) {
+            spare_objects.recycled[spare_objects.recycled_count++] = e;
+        } else {
+            KSHIM_UNPOISON(e, sizeof *e);
+            free(e);
+        }
+    }
+    kshim_dispatcher_unlock();
+}
+
 /* Destructor key: lets an adopted OS thread's object be terminated when the OS thread ends. */
 static pthread_key_t adopted_key;
 static pthread_once_t adopted_key_once = PTHREAD_ONCE_INIT;
@@ -49,7 +113,7 @@ struct _KTHREAD *kshim_thread_object_create(kshim_thread_kind_t kind, const char
     struct _ETHREAD *e;
     if (pool_site) {
         e = kshim_pool_alloc_internal(sizeof *e, KSHIM_TAG_THREAD, pool_site, true);
-    } else {
+    } else if ((e = reuse_object()) == NULL) {
         e = calloc(1, sizeof *e);
         if (e == NULL) {
             kshim_stop("THREAD_CREATE_FAILED", "out of memory for a thread object");
@@ -109,7 +173,7 @@ void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routin
     if (object->pool_tracked) {
         kshim_pool_free_internal(object, routine, NULL);
     } else {
-        free(object);
+        quarantine_object((struct _ETHREAD *)object);
     }
 }
 

@@ -50,6 +50,27 @@ void kshim_thread_terminate_locked(struct _KTHREAD *object, NTSTATUS exit_status
 void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routine);
 /* Is object a live thread object? Dispatcher lock held. */
 bool kshim_thread_is_live_locked(const void *object);
+/* Between inputs (kshim_sched_reset): thread objects freed since the last call may be
+   handed out again. */
+void kshim_thread_objects_recycle(void);
+
+/* ASan manual poisoning of memory the shim recycles itself (no-ops without ASan). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KSHIM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define KSHIM_ASAN 1
+#endif
+#ifdef KSHIM_ASAN
+#include <sanitizer/asan_interface.h>
+#define KSHIM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define KSHIM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define KSHIM_POISON(p, n) ((void)(p), (void)(n))
+#define KSHIM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 /* ---- the blocking and scheduling seam (ke_dispatcher_threads.c | ke_dispatcher_fibers.c) */
 
