@@ -361,6 +361,7 @@ static struct world {
     /* Trace labels of the simulated threads (fiber builds only: one OS thread). */
     label_t labels[MAX_LABELS];
     const label_t *last_label;  /* the thread of the previous event */
+    label_t *found_label;       /* the last one current_label found (checked before use) */
 } w;
 
 /* The tail that follows the input's schedule bytes (see the header comment): the shim's
@@ -430,10 +431,14 @@ static unsigned long stamp(void)
 static label_t *current_label(void)
 {
     PKTHREAD self = KeGetCurrentThread();
+    if (w.found_label != NULL && w.found_label->thread == self) {
+        return w.found_label; /* events come in runs of one thread */
+    }
     label_t *free_entry = NULL;
     for (unsigned i = 0; i < MAX_LABELS; i++) {
         if (w.labels[i].thread == self) {
-            return &w.labels[i];
+            w.found_label = &w.labels[i];
+            return w.found_label;
         }
         if (w.labels[i].thread == NULL && free_entry == NULL) {
             free_entry = &w.labels[i];
@@ -445,6 +450,7 @@ static label_t *current_label(void)
     free_entry->thread = self;
     free_entry->name = "?";
     free_entry->depth = 0;
+    w.found_label = free_entry;
     return free_entry;
 }
 
@@ -1410,6 +1416,7 @@ static void world_reset(void)
     atomic_store(&w.completer_stop, false);
     w.completer_thread = NULL;
     w.last_label = NULL;
+    w.found_label = NULL;
     for (unsigned k = 0; k < SLOT_COUNT; k++) {
         slot_t *s = &w.slots[k];
         s->name = slot_names[k];

@@ -81,7 +81,8 @@ LONG KeReadStateEvent(PRKEVENT Event)
 static DISPATCHER_HEADER *waitable_header(const char *routine, PVOID object)
 {
     DISPATCHER_HEADER *header = object;
-    if (object != NULL && kshim_thread_is_live_locked(object)) {
+    /* The registry walk only for what claims to be a thread: waits are mostly on events. */
+    if (object != NULL && header->Type == ThreadObject && kshim_thread_is_live_locked(object)) {
         return header;
     }
     bool event = object != NULL &&

@@ -285,9 +285,11 @@ void kshim_held_remove(struct _KTHREAD *self, const void *lock)
 {
     for (unsigned i = 0; i < self->held_count; i++) {
         if (self->held[i].lock == lock) {
-            memmove(&self->held[i], &self->held[i + 1],
-                    (self->held_count - i - 1) * sizeof self->held[0]);
             self->held_count--;
+            if (i < self->held_count) { /* not the innermost lock (no memmove: ASan checks it) */
+                memmove(&self->held[i], &self->held[i + 1],
+                        (self->held_count - i) * sizeof self->held[0]);
+            }
             return;
         }
     }
