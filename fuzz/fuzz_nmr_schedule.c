@@ -332,6 +332,7 @@ static const NPIID npi_ids[2] = {
 static struct world {
     /* Configuration (main, before the threads start; read-only afterwards). */
     bool deterministic;     /* fiber scheduler: every event can be traced */
+    bool recording;         /* events are hashed or printed (a replay), not in libFuzzer runs */
     unsigned worker_count;
     unsigned npi_count;
     bool completer;
@@ -560,10 +561,11 @@ static void trace_prepare(void)
     w.last_label = l;
 }
 
-/* Events of simulated threads: traced only where the interleaving is deterministic. */
+/* Events of simulated threads: traced only where the interleaving is deterministic, and
+   only when something reads them (w.recording). */
 #define TRACE(...)                                                                          \
     do {                                                                                    \
-        if (w.deterministic) {                                                              \
+        if (w.deterministic && w.recording) {                                               \
             trace_prepare();                                                                \
             fuzz_trace_event(__VA_ARGS__);                                                  \
         }                                                                                   \
@@ -572,17 +574,19 @@ static void trace_prepare(void)
 /* Events of main while no other thread runs (before the start, after the joins). */
 #define TRACE_MAIN(...)                                                                     \
     do {                                                                                    \
-        if (w.deterministic) {                                                              \
+        if (!w.recording) {                                                                 \
+        } else if (w.deterministic) {                                                       \
             trace_prepare();                                                                \
+            fuzz_trace_event(__VA_ARGS__);                                                  \
         } else {                                                                            \
             fuzz_trace_set_thread("main");                                                  \
+            fuzz_trace_event(__VA_ARGS__);                                                  \
         }                                                                                   \
-        fuzz_trace_event(__VA_ARGS__);                                                      \
     } while (0)
 
 static void trace_enter(void)
 {
-    if (w.deterministic) {
+    if (w.deterministic && w.recording) {
         trace_prepare();
         current_label()->depth++;
         fuzz_trace_enter();
@@ -591,7 +595,7 @@ static void trace_enter(void)
 
 static void trace_leave(void)
 {
-    if (w.deterministic) {
+    if (w.deterministic && w.recording) {
         trace_prepare();
         label_t *l = current_label();
         if (l->depth > 0) {
@@ -1390,8 +1394,12 @@ static void on_deadlock(void)
 {
     nmr_report_blocked_waits();
     fflush(stdout);
-    fprintf(stderr, "--- last events of the input:\n");
-    fuzz_trace_print_recent(stderr);
+    if (w.recording) {
+        fprintf(stderr, "--- last events of the input:\n");
+        fuzz_trace_print_recent(stderr);
+    } else {
+        fprintf(stderr, "--- replay the input to see its last events\n");
+    }
     fflush(stderr);
 }
 
@@ -1570,7 +1578,10 @@ static void audit(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic());
+    /* A libFuzzer run records no events (see w.recording), so its oracle failures show none:
+       the replay of the input it saved shows them. */
+    w.recording = fuzz_trace_hashing() || fuzz_trace_output() != NULL;
+    fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic() && w.recording);
     kshim_sched_reset();
     if (fuzz_device == NULL) {
         NTSTATUS status = IoCreateDevice(&fuzz_driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE,
