@@ -529,7 +529,7 @@ void kshim_sched_reset(void)
                    alive);
     }
     reap();
-    kshim_thread_objects_recycle();
+    kshim_recyclers_release_quarantines();
     next_thread_id = 1;
     virtual_now_ns = VIRTUAL_TIME_START_NS;
     schedule_bytes = NULL;

@@ -25,69 +25,9 @@ static struct _KTHREAD *registry_head;
 /* Next thread id. Interlocked. */
 static ULONG_PTR next_thread_id = 4;
 
-/*
- * Thread objects not in pool (every kind but system threads) are recycled, so that a fuzz
- * input's threads cost no C heap call and no fresh page once warm. A freed object is
- * poisoned for ASan and quarantined until kshim_thread_objects_recycle (kshim_sched_reset,
- * between inputs), so within an input it is never handed out again and a stale PKTHREAD is
- * caught as a use after poison; beyond MAX_QUARANTINED_THREADS the oldest goes back to the C
- * heap (runs that never reset the scheduler). Recycled objects stay poisoned until reused.
- * Protected by: dispatcher lock.
- */
-#define MAX_QUARANTINED_THREADS 1024
-#define MAX_RECYCLED_THREADS 64
-static struct {
-    struct _ETHREAD *quarantined[MAX_QUARANTINED_THREADS]; /* a ring, oldest at head */
-    unsigned head, count;
-    struct _ETHREAD *recycled[MAX_RECYCLED_THREADS];
-    unsigned recycled_count;
-} spare_objects;
-
-static struct _ETHREAD *reuse_object(void)
-{
-    struct _ETHREAD *e = NULL;
-    kshim_dispatcher_lock();
-    if (spare_objects.recycled_count > 0) {
-        e = spare_objects.recycled[--spare_objects.recycled_count];
-    }
-    kshim_dispatcher_unlock();
-    if (e != NULL) {
-        KSHIM_UNPOISON(e, sizeof *e);
-        memset(e, 0, sizeof *e);
-    }
-    return e;
-}
-
-static void quarantine_object(struct _ETHREAD *e)
-{
-    if (spare_objects.count == MAX_QUARANTINED_THREADS) {
-        struct _ETHREAD *oldest = spare_objects.quarantined[spare_objects.head];
-        spare_objects.head = (spare_objects.head + 1) % MAX_QUARANTINED_THREADS;
-        spare_objects.count--;
-        KSHIM_UNPOISON(oldest, sizeof *oldest);
-        free(oldest);
-    }
-    KSHIM_POISON(e, sizeof *e);
-    spare_objects.quarantined[(spare_objects.head + spare_objects.count) % MAX_QUARANTINED_THREADS] = e;
-    spare_objects.count++;
-}
-
-void kshim_thread_objects_recycle(void)
-{
-    kshim_dispatcher_lock();
-    while (spare_objects.count > 0) {
-        struct _ETHREAD *e = spare_objects.quarantined[spare_objects.head];
-        spare_objects.head = (spare_objects.head + 1) % MAX_QUARANTINED_THREADS;
-        spare_objects.count--;
-        if (spare_objects.recycled_count < MAX_RECYCLED_THREADS) {
-            spare_objects.recycled[spare_objects.recycled_count++] = e;
-        } else {
-            KSHIM_UNPOISON(e, sizeof *e);
-            free(e);
-        }
-    }
-    kshim_dispatcher_unlock();
-}
+/* Thread objects not in pool (every kind but system threads) and harness thread handles are
+   recycled (kshim_recycle.c): within an input a freed one is poisoned, never reused. */
+static kshim_recycler_t object_recycler = KSHIM_RECYCLER_INIT(sizeof(struct _ETHREAD));
 
 /* Destructor key: lets an adopted OS thread's object be terminated when the OS thread ends. */
 static pthread_key_t adopted_key;
@@ -113,8 +53,8 @@ struct _KTHREAD *kshim_thread_object_create(kshim_thread_kind_t kind, const char
     struct _ETHREAD *e;
     if (pool_site) {
         e = kshim_pool_alloc_internal(sizeof *e, KSHIM_TAG_THREAD, pool_site, true);
-    } else if ((e = reuse_object()) == NULL) {
-        e = calloc(1, sizeof *e);
+    } else {
+        e = kshim_recycler_take(&object_recycler);
         if (e == NULL) {
             kshim_stop("THREAD_CREATE_FAILED", "out of memory for a thread object");
         }
@@ -173,7 +113,7 @@ void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routin
     if (object->pool_tracked) {
         kshim_pool_free_internal(object, routine, NULL);
     } else {
-        quarantine_object((struct _ETHREAD *)object);
+        kshim_recycler_give(&object_recycler, object);
     }
 }
 
@@ -324,6 +264,8 @@ struct kshim_thread {
     void *arg;
 };
 
+static kshim_recycler_t handle_recycler = KSHIM_RECYCLER_INIT(sizeof(struct kshim_thread));
+
 static void harness_thread_main(void *p)
 {
     kshim_thread_t *thread = p;
@@ -339,7 +281,7 @@ static void harness_thread_main(void *p)
 
 kshim_thread_t *kshim_thread_start(const char *name, void (*fn)(void *arg), void *arg)
 {
-    kshim_thread_t *thread = calloc(1, sizeof *thread);
+    kshim_thread_t *thread = kshim_recycler_take(&handle_recycler);
     if (thread == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "kshim_thread_start: out of memory");
     }
@@ -359,7 +301,7 @@ void kshim_thread_join(kshim_thread_t *thread)
     kshim_dispatcher_lock();
     kshim_thread_dereference_locked(thread->object, "kshim_thread_join");
     kshim_dispatcher_unlock();
-    free(thread);
+    kshim_recycler_give(&handle_recycler, thread);
 }
 
 /* ---- thread queries ------------------------------------------------------------------- */
