@@ -519,6 +519,19 @@ static const char *runnable_name(unsigned index)
  * picks the one that runs (labelled "run", printed with the thread's name); then
  * KSHIM_SCHED_NO_CHOICE hands the decisions to the tail.
  */
+/* The names of the runnable threads for a decision's input line (text mode only; out of line,
+   so that the chooser's fuzzing path has no instrumented stack frame). */
+static __attribute__((noinline)) const char *const *runnable_names(unsigned runnable)
+{
+    if (runnable > MAX_NAMED_RUNNABLE) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < runnable; i++) {
+        schedule_input.name_of[i] = runnable_name(i);
+    }
+    return schedule_input.name_of;
+}
+
 static unsigned choose_from_input(void *context, unsigned runnable)
 {
     (void)context;
@@ -526,13 +539,7 @@ static unsigned choose_from_input(void *context, unsigned runnable)
         return KSHIM_SCHED_NO_CHOICE;
     }
     schedule_input.taken++;
-    const char *const *names = NULL;
-    if (fuzz_input_text_mode() && runnable <= MAX_NAMED_RUNNABLE) {
-        for (unsigned i = 0; i < runnable; i++) {
-            schedule_input.name_of[i] = runnable_name(i);
-        }
-        names = schedule_input.name_of;
-    }
+    const char *const *names = fuzz_input_text_mode() ? runnable_names(runnable) : NULL;
     return fuzz_take_enum_as(&schedule_input.in, "run", names, runnable);
 }
 
