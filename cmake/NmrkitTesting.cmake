@@ -39,7 +39,8 @@ function(nmrkit_add_test_program program)
       foreach(name IN LISTS names)
         add_test(NAME ${ARG_LABEL}.${name} COMMAND ${program} ${name})
         set_tests_properties(${ARG_LABEL}.${name} PROPERTIES
-          LABELS "${ARG_LABEL};${ARG_EXTRA_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+          LABELS "${ARG_LABEL};${ARG_EXTRA_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+          SKIP_RETURN_CODE 77) # NMR_TEST_SKIPPED
         math(EXPR count "${count} + 1")
       endforeach()
     endforeach()

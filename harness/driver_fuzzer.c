@@ -48,18 +48,6 @@
 
 #include "driver_internal.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DRIVER_HAVE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define DRIVER_HAVE_ASAN 1
-#endif
-#ifdef DRIVER_HAVE_ASAN
-void __asan_set_error_report_callback(void (*callback)(const char *));
-#endif
-
 #define MAX_OPS 32u
 #define HEADER_BYTES 8u
 #define MAX_SCHEDULE 4096u
@@ -921,13 +909,11 @@ static void on_abort(int signal_number, siginfo_t *info, void *context)
     raise(SIGABRT);
 }
 
-#ifdef DRIVER_HAVE_ASAN
 static void on_sanitizer_report(const char *report)
 {
     (void)report;
     print_report();
 }
-#endif
 
 /* Debug output (the verifier's lines and the drivers' DbgPrint): a stop goes to stderr, the
    rest to the timeline, so warnings cost no terminal output while fuzzing. */
@@ -958,9 +944,7 @@ static void install_report_hooks(void)
     action.sa_flags = SA_SIGINFO;
     sigemptyset(&action.sa_mask);
     sigaction(SIGABRT, &action, &previous_abort);
-#ifdef DRIVER_HAVE_ASAN
-    __asan_set_error_report_callback(on_sanitizer_report);
-#endif
+    kshim_set_sanitizer_report_hook(on_sanitizer_report);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -692,6 +692,45 @@ size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *c
     return k;
 }
 
+/* Pool lock taken with trylock: this runs inside a sanitizer's report, which may interrupt a
+   thread that holds the lock (the report then says nothing about the pool). */
+bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size)
+{
+    if (pthread_mutex_trylock(&pool_mutex) != 0) {
+        return false;
+    }
+    bool found = false;
+    char tag[5];
+    for (pool_record_t *r = tomb_head; r != NULL && !found; r = r->tomb_next) {
+        size_t extent = r->block_class ? (size_t)r->block_class * CLASS_BYTES : r->size;
+        if (address >= r->address && address - r->address < (extent ? extent : 1)) {
+            kshim_tag_to_chars(r->tag, tag);
+            snprintf(out, size,
+                     "*** KSHIM POOL USE AFTER FREE: address %#lx is %zu bytes into pool block %#lx "
+                     "(%zu bytes, tag '%s', allocated at %s) freed at %s in this input; freed pool "
+                     "stays poisoned until the input ends (a sanitizer calls that use-after-poison)",
+                     (unsigned long)address, (size_t)(address - r->address),
+                     (unsigned long)r->address, r->size, tag, kshim_site_basename(r->alloc_site),
+                     kshim_site_basename(r->free_site));
+            found = true;
+        }
+    }
+    for (pool_record_t *r = live_head; r != NULL && !found; r = r->live_next) {
+        size_t extent = r->block_class ? (size_t)r->block_class * CLASS_BYTES : r->size;
+        if (address >= r->address + r->size && address < r->address + extent) {
+            kshim_tag_to_chars(r->tag, tag);
+            snprintf(out, size,
+                     "*** KSHIM POOL OVERRUN: address %#lx is %zu bytes past the end of live pool "
+                     "block %#lx (%zu bytes, tag '%s', allocated at %s)",
+                     (unsigned long)address, (size_t)(address - r->address - r->size),
+                     (unsigned long)r->address, r->size, tag, kshim_site_basename(r->alloc_site));
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&pool_mutex);
+    return found;
+}
+
 void kshim_pool_forget_owners(void)
 {
     pthread_mutex_lock(&pool_mutex);

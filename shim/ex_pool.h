@@ -20,5 +20,9 @@ void kshim_tag_to_chars(ULONG tag, char out[5]);
    fibers the schedule may switch threads here; with real threads, nothing. Never call it
    inside a dispatcher-lock region. */
 void kshim_sched_yield_point(void);
+/* Describe an address a sanitizer reported, when it lies in a pool block freed during this
+   input or just past the requested bytes of a live one: one line (tag, size, allocating and
+   freeing lines) into out. False when the address is not the pool's or the pool is busy. */
+bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size);
 /* Forget the owner of every live allocation (kshim_reset). */
 void kshim_pool_forget_owners(void);

@@ -3,6 +3,7 @@
  * test_pool.c - pool allocation contents, tracking by tag and site, and pool stops.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kshim/kshim.h>
@@ -261,4 +262,46 @@ NMR_TEST(freed_pool_is_not_handed_out_again_before_forget_freed)
 #endif
     ExFreePoolWithTag(p, TAG_A);
     kshim_pool_forget_freed();
+}
+
+/* The harness's hook runs after the shim's line; here it ends the child the way
+   EXPECT_STOP expects (a sanitizer alone would exit with its own status). */
+static void abort_after_sanitizer_report(const char *report)
+{
+    CHECK(strstr(report, "use-after-poison") != NULL);
+    abort();
+}
+
+/* A use after free of reused pool is a "use-after-poison" to ASan, which knows nothing of
+   the pool: the shim names the block, its tag and where it was allocated and freed. */
+NMR_TEST(asan_report_of_freed_pool_names_the_block_and_where_it_was_freed)
+{
+#ifndef TEST_POOL_ASAN
+    nmr_test_skip("needs AddressSanitizer (the asan and fuzz presets)");
+#endif
+    EXPECT_STOP("*** KSHIM POOL USE AFTER FREE: ", {
+        kshim_set_sanitizer_report_hook(abort_after_sanitizer_report);
+        volatile char *p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 40, TAG_A);
+        ExFreePoolWithTag((void *)p, TAG_A);
+        (void)p[8];
+    });
+    const char *line = strstr(nmr_test_last_child_output(), "*** KSHIM POOL USE AFTER FREE: ");
+    CHECK(strstr(line, "is 8 bytes into pool block") != NULL);
+    CHECK(strstr(line, "(40 bytes, tag 'TstA', allocated at test_pool.c:") != NULL);
+    CHECK(strstr(line, ") freed at test_pool.c:") != NULL);
+}
+
+NMR_TEST(asan_report_past_the_end_of_live_pool_names_the_block)
+{
+#ifndef TEST_POOL_ASAN
+    nmr_test_skip("needs AddressSanitizer (the asan and fuzz presets)");
+#endif
+    EXPECT_STOP("*** KSHIM POOL OVERRUN: ", {
+        kshim_set_sanitizer_report_hook(abort_after_sanitizer_report);
+        volatile char *p = ExAllocatePool2(POOL_FLAG_NON_PAGED, 36, TAG_B);
+        (void)p[37];
+    });
+    const char *line = strstr(nmr_test_last_child_output(), "*** KSHIM POOL OVERRUN: ");
+    CHECK(strstr(line, "is 1 bytes past the end of live pool block") != NULL);
+    CHECK(strstr(line, "(36 bytes, tag 'TstB', allocated at test_pool.c:") != NULL);
 }

@@ -258,6 +258,15 @@ typedef void kshim_owner_run_hook_fn(const void *owner, kshim_work_kind_t kind, 
 /** @brief Set the run hook (NULL removes it). The hook must not block. */
 void kshim_set_owner_run_hook(kshim_owner_run_hook_fn *hook);
 
+/** Called (when set) after a sanitizer reported a memory error, with the report's text, and
+    after the shim's own line about the address (a pool block freed in this input, or the
+    bytes past a live block's end: "*** KSHIM POOL ..."). The process dies when it returns. */
+typedef void kshim_sanitizer_report_hook_fn(const char *report);
+
+/** @brief Set the sanitizer report hook (NULL removes it). Without AddressSanitizer it is
+    never called. */
+void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook);
+
 /** Visitor of kshim_owner_live_pool: one outstanding allocation (tag, size, "file.c:line"). */
 typedef void kshim_owner_pool_fn(void *context, ULONG tag, size_t size, const char *site);
 

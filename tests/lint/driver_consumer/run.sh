@@ -12,7 +12,7 @@ mkdir -p -- "$work/pair" "$work/strict"
 "$build/fuzz_pair" -runs=3000 "$work/pair" >"$work/pair.log" 2>&1 || { tail -n 30 "$work/pair.log"; fail "fuzz_pair found something"; }
 "$build/fuzz_pair_strict" -runs=3000 "$work/strict" >"$work/strict.log" 2>&1 || { tail -n 30 "$work/strict.log"; fail "fuzz_pair_strict found something"; }
 grep -q 'D5.early=stop' "$work/strict.log" || true
-for entry in "fuzz_unload_without_wait|STOP R7" "fuzz_call_after_detach|STOP D[129]:|heap-use-after-free"; do
+for entry in "fuzz_unload_without_wait|STOP R7" "fuzz_call_after_detach|STOP D[129]:|heap-use-after-free|POOL USE AFTER FREE"; do
     name=${entry%%|*} expected=${entry#*|}
     bash "$source/examples/gallery/find_bug.sh" "$build/$name" "$build/${name}_replay" \
         "$expected" "$work/$name" 60 || fail "$name"
