@@ -56,7 +56,7 @@ typedef struct work_job {
 } work_job_t;
 
 /* Jobs are recycled (kshim_recycle.c): no heap call per queued item once warm. */
-static kshim_recycler_t job_recycler = KSHIM_RECYCLER_INIT(sizeof(work_job_t));
+static kshim_recycler_t job_recycler = KSHIM_RECYCLER_INIT(sizeof(work_job_t), "queued work item's job");
 
 static void check_item(const char *routine, PIO_WORKITEM item)
 {

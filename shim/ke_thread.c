@@ -27,7 +27,7 @@ static ULONG_PTR next_thread_id = 4;
 
 /* Thread objects not in pool (every kind but system threads) and harness thread handles are
    recycled (kshim_recycle.c): within an input a freed one is poisoned, never reused. */
-static kshim_recycler_t object_recycler = KSHIM_RECYCLER_INIT(sizeof(struct _ETHREAD));
+static kshim_recycler_t object_recycler = KSHIM_RECYCLER_INIT(sizeof(struct _ETHREAD), "thread object (KTHREAD)");
 
 /* Destructor key: lets an adopted OS thread's object be terminated when the OS thread ends. */
 static pthread_key_t adopted_key;
@@ -264,7 +264,7 @@ struct kshim_thread {
     void *arg;
 };
 
-static kshim_recycler_t handle_recycler = KSHIM_RECYCLER_INIT(sizeof(struct kshim_thread));
+static kshim_recycler_t handle_recycler = KSHIM_RECYCLER_INIT(sizeof(struct kshim_thread), "harness thread handle (kshim_thread_t)");
 
 static void harness_thread_main(void *p)
 {

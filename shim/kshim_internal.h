@@ -56,7 +56,8 @@ bool kshim_thread_is_live_locked(const void *object);
 #define KSHIM_RECYCLER_QUARANTINE 1024 /* freed objects held back within an input */
 #define KSHIM_RECYCLER_SPARE 64        /* freed objects kept for reuse */
 typedef struct kshim_recycler {
-    size_t size; /* of every object */
+    size_t size;      /* of every object */
+    const char *what; /* what an object is, for sanitizer reports ("thread object") */
     /* Protected by: the recycler lock (kshim_recycle.c). */
     void *quarantined[KSHIM_RECYCLER_QUARANTINE]; /* a ring, oldest at quarantine_head */
     unsigned quarantine_head, quarantined_count;
@@ -65,13 +66,16 @@ typedef struct kshim_recycler {
     bool listed;
     struct kshim_recycler *next_recycler;
 } kshim_recycler_t;
-#define KSHIM_RECYCLER_INIT(object_size) {.size = (object_size)}
+#define KSHIM_RECYCLER_INIT(object_size, object_what) {.size = (object_size), .what = (object_what)}
 /* A zeroed object: a spare one, else from the C heap (NULL if out of memory). */
 void *kshim_recycler_take(kshim_recycler_t *recycler);
 /* Free object (NULL: nothing): poisoned and quarantined until the next release. */
 void kshim_recycler_give(kshim_recycler_t *recycler, void *object);
 /* Between inputs (kshim_sched_reset): objects given back since the last call become spares. */
 void kshim_recyclers_release_quarantines(void);
+/* For a sanitizer report: if address lies in a freed recycled object, one line saying which
+   (kshim_sanitizer.c prints it). */
+bool kshim_recycler_describe_address(uintptr_t address, char *out, size_t size);
 
 /* ASan manual poisoning of memory the shim recycles itself (no-ops without ASan). */
 #if defined(__has_feature)

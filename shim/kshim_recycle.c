@@ -14,6 +14,7 @@
 #include "kshim_internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,4 +84,44 @@ void kshim_recyclers_release_quarantines(void)
         }
     }
     pthread_mutex_unlock(&recycler_mutex);
+}
+
+/* The object of r's ring (count entries from head, capacity slots) that holds address, if any. */
+static const void *find_in(void *const *ring, unsigned head, unsigned count, unsigned capacity,
+                           size_t size, uintptr_t address)
+{
+    for (unsigned i = 0; i < count; i++) {
+        uintptr_t start = (uintptr_t)ring[(head + i) % capacity];
+        if (address >= start && address - start < size) {
+            return (const void *)start;
+        }
+    }
+    return NULL;
+}
+
+bool kshim_recycler_describe_address(uintptr_t address, char *out, size_t size)
+{
+    if (pthread_mutex_trylock(&recycler_mutex) != 0) {
+        return false; /* the report came from inside a recycler */
+    }
+    bool found = false;
+    for (kshim_recycler_t *r = recyclers; r != NULL && !found; r = r->next_recycler) {
+        const void *object = find_in(r->quarantined, r->quarantine_head, r->quarantined_count,
+                                     KSHIM_RECYCLER_QUARANTINE, r->size, address);
+        bool this_input = object != NULL;
+        if (object == NULL) {
+            object = find_in(r->spare, 0, r->spare_count, KSHIM_RECYCLER_SPARE, r->size, address);
+        }
+        if (object != NULL) {
+            snprintf(out, size,
+                     "*** KSHIM USE AFTER FREE: address %#lx is %zu bytes into a %s at %p (%zu "
+                     "bytes) freed %s; the shim recycles them and keeps a freed one poisoned (a "
+                     "sanitizer calls that use-after-poison)",
+                     (unsigned long)address, (size_t)(address - (uintptr_t)object), r->what,
+                     object, r->size, this_input ? "in this input" : "in an earlier input");
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&recycler_mutex);
+    return found;
 }
