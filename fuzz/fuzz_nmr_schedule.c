@@ -417,10 +417,12 @@ static unsigned previous_epoch_count;
 static const char *label_name(void);
 
 /* Oracle failures name the simulated thread they happened on; with real threads the
-   recent-event ring is not a consistent picture, so it is left out. */
+   recent-event ring is not a consistent picture, so it is left out, and a libFuzzer run
+   records no events (w.recording): its failures point to the replay. */
 static void thread_context(char *buffer, size_t size)
 {
-    snprintf(buffer, size, " (thread %s)", label_name());
+    snprintf(buffer, size, " (thread %s%s)", label_name(),
+             w.deterministic && !w.recording ? "; replay the input to see its last events" : "");
 }
 
 static unsigned long stamp(void)
