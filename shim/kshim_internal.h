@@ -77,24 +77,6 @@ void kshim_recyclers_release_quarantines(void);
    (kshim_sanitizer.c prints it). */
 bool kshim_recycler_describe_address(uintptr_t address, char *out, size_t size);
 
-/* ASan manual poisoning of memory the shim recycles itself (no-ops without ASan). */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KSHIM_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define KSHIM_ASAN 1
-#endif
-#ifdef KSHIM_ASAN
-#include <sanitizer/asan_interface.h>
-#define KSHIM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define KSHIM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define KSHIM_POISON(p, n) ((void)(p), (void)(n))
-#define KSHIM_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
 /* ---- the blocking and scheduling seam (ke_dispatcher_threads.c | ke_dispatcher_fibers.c) */
 
 void kshim_dispatcher_lock(void);

@@ -16,15 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KSHIM_HAVE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define KSHIM_HAVE_ASAN 1
-#endif
-
 /* The harness's hook. Atomic accesses (set by the harness, read by the reporting thread). */
 static _Atomic(kshim_sanitizer_report_hook_fn *) report_hook;
 
@@ -33,9 +24,7 @@ void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook)
     atomic_store(&report_hook, hook);
 }
 
-#ifdef KSHIM_HAVE_ASAN
-#include <sanitizer/asan_interface.h>
-
+#ifdef KSHIM_ASAN
 static void on_asan_report(const char *report)
 {
     char line[512];
