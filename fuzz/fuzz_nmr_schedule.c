@@ -332,6 +332,7 @@ static const NPIID npi_ids[2] = {
 static struct world {
     /* Configuration (main, before the threads start; read-only afterwards). */
     bool deterministic;     /* fiber scheduler: every event can be traced */
+    bool recording;         /* events are hashed or printed (a replay), not in libFuzzer runs */
     unsigned worker_count;
     unsigned npi_count;
     bool completer;
@@ -361,6 +362,7 @@ static struct world {
     /* Trace labels of the simulated threads (fiber builds only: one OS thread). */
     label_t labels[MAX_LABELS];
     const label_t *last_label;  /* the thread of the previous event */
+    label_t *found_label;       /* the last one current_label found (checked before use) */
 } w;
 
 /* The tail that follows the input's schedule bytes (see the header comment): the shim's
@@ -415,10 +417,12 @@ static unsigned previous_epoch_count;
 static const char *label_name(void);
 
 /* Oracle failures name the simulated thread they happened on; with real threads the
-   recent-event ring is not a consistent picture, so it is left out. */
+   recent-event ring is not a consistent picture, so it is left out, and a libFuzzer run
+   records no events (w.recording): its failures point to the replay. */
 static void thread_context(char *buffer, size_t size)
 {
-    snprintf(buffer, size, " (thread %s)", label_name());
+    snprintf(buffer, size, " (thread %s%s)", label_name(),
+             w.deterministic && !w.recording ? "; replay the input to see its last events" : "");
 }
 
 static unsigned long stamp(void)
@@ -430,10 +434,14 @@ static unsigned long stamp(void)
 static label_t *current_label(void)
 {
     PKTHREAD self = KeGetCurrentThread();
+    if (w.found_label != NULL && w.found_label->thread == self) {
+        return w.found_label; /* events come in runs of one thread */
+    }
     label_t *free_entry = NULL;
     for (unsigned i = 0; i < MAX_LABELS; i++) {
         if (w.labels[i].thread == self) {
-            return &w.labels[i];
+            w.found_label = &w.labels[i];
+            return w.found_label;
         }
         if (w.labels[i].thread == NULL && free_entry == NULL) {
             free_entry = &w.labels[i];
@@ -445,6 +453,7 @@ static label_t *current_label(void)
     free_entry->thread = self;
     free_entry->name = "?";
     free_entry->depth = 0;
+    w.found_label = free_entry;
     return free_entry;
 }
 
@@ -512,6 +521,19 @@ static const char *runnable_name(unsigned index)
  * picks the one that runs (labelled "run", printed with the thread's name); then
  * KSHIM_SCHED_NO_CHOICE hands the decisions to the tail.
  */
+/* The names of the runnable threads for a decision's input line (text mode only; out of line,
+   so that the chooser's fuzzing path has no instrumented stack frame). */
+static __attribute__((noinline)) const char *const *runnable_names(unsigned runnable)
+{
+    if (runnable > MAX_NAMED_RUNNABLE) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < runnable; i++) {
+        schedule_input.name_of[i] = runnable_name(i);
+    }
+    return schedule_input.name_of;
+}
+
 static unsigned choose_from_input(void *context, unsigned runnable)
 {
     (void)context;
@@ -519,13 +541,7 @@ static unsigned choose_from_input(void *context, unsigned runnable)
         return KSHIM_SCHED_NO_CHOICE;
     }
     schedule_input.taken++;
-    const char *const *names = NULL;
-    if (fuzz_input_text_mode() && runnable <= MAX_NAMED_RUNNABLE) {
-        for (unsigned i = 0; i < runnable; i++) {
-            schedule_input.name_of[i] = runnable_name(i);
-        }
-        names = schedule_input.name_of;
-    }
+    const char *const *names = fuzz_input_text_mode() ? runnable_names(runnable) : NULL;
     return fuzz_take_enum_as(&schedule_input.in, "run", names, runnable);
 }
 
@@ -554,10 +570,11 @@ static void trace_prepare(void)
     w.last_label = l;
 }
 
-/* Events of simulated threads: traced only where the interleaving is deterministic. */
+/* Events of simulated threads: traced only where the interleaving is deterministic, and
+   only when something reads them (w.recording). */
 #define TRACE(...)                                                                          \
     do {                                                                                    \
-        if (w.deterministic) {                                                              \
+        if (w.deterministic && w.recording) {                                               \
             trace_prepare();                                                                \
             fuzz_trace_event(__VA_ARGS__);                                                  \
         }                                                                                   \
@@ -566,17 +583,19 @@ static void trace_prepare(void)
 /* Events of main while no other thread runs (before the start, after the joins). */
 #define TRACE_MAIN(...)                                                                     \
     do {                                                                                    \
-        if (w.deterministic) {                                                              \
+        if (!w.recording) {                                                                 \
+        } else if (w.deterministic) {                                                       \
             trace_prepare();                                                                \
+            fuzz_trace_event(__VA_ARGS__);                                                  \
         } else {                                                                            \
             fuzz_trace_set_thread("main");                                                  \
+            fuzz_trace_event(__VA_ARGS__);                                                  \
         }                                                                                   \
-        fuzz_trace_event(__VA_ARGS__);                                                      \
     } while (0)
 
 static void trace_enter(void)
 {
-    if (w.deterministic) {
+    if (w.deterministic && w.recording) {
         trace_prepare();
         current_label()->depth++;
         fuzz_trace_enter();
@@ -585,7 +604,7 @@ static void trace_enter(void)
 
 static void trace_leave(void)
 {
-    if (w.deterministic) {
+    if (w.deterministic && w.recording) {
         trace_prepare();
         label_t *l = current_label();
         if (l->depth > 0) {
@@ -1384,8 +1403,12 @@ static void on_deadlock(void)
 {
     nmr_report_blocked_waits();
     fflush(stdout);
-    fprintf(stderr, "--- last events of the input:\n");
-    fuzz_trace_print_recent(stderr);
+    if (w.recording) {
+        fprintf(stderr, "--- last events of the input:\n");
+        fuzz_trace_print_recent(stderr);
+    } else {
+        fprintf(stderr, "--- replay the input to see its last events\n");
+    }
     fflush(stderr);
 }
 
@@ -1410,6 +1433,7 @@ static void world_reset(void)
     atomic_store(&w.completer_stop, false);
     w.completer_thread = NULL;
     w.last_label = NULL;
+    w.found_label = NULL;
     for (unsigned k = 0; k < SLOT_COUNT; k++) {
         slot_t *s = &w.slots[k];
         s->name = slot_names[k];
@@ -1563,7 +1587,10 @@ static void audit(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic());
+    /* A libFuzzer run records no events (see w.recording), so its oracle failures show none:
+       the replay of the input it saved shows them. */
+    w.recording = fuzz_trace_hashing() || fuzz_trace_output() != NULL;
+    fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic() && w.recording);
     kshim_sched_reset();
     if (fuzz_device == NULL) {
         NTSTATUS status = IoCreateDevice(&fuzz_driver, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE,

@@ -423,6 +423,11 @@ void fuzz_trace_set_hashing(bool on)
     trace.hashing = on;
 }
 
+bool fuzz_trace_hashing(void)
+{
+    return trace.hashing;
+}
+
 uint64_t fuzz_trace_hash(void)
 {
     return trace.hash;

@@ -34,22 +34,6 @@
 #define CLASS_COUNT (MAX_CLASS_BYTES / CLASS_BYTES)
 #define MAX_QUARANTINE 65536   /* freed blocks held back; beyond, the oldest go to the C heap */
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KSHIM_POOL_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define KSHIM_POOL_ASAN 1
-#endif
-#ifdef KSHIM_POOL_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 typedef struct pool_record {
     struct pool_record *hash_next; /* bucket chain */
@@ -235,10 +219,10 @@ static bool push_block(block_stack_t *stack, void *block)
    goes back to the C heap. */
 static void quarantine_block(void *block, unsigned block_class)
 {
-    POISON(block, (size_t)block_class * CLASS_BYTES);
+    KSHIM_POISON(block, (size_t)block_class * CLASS_BYTES);
     if (quarantine.count == MAX_QUARANTINE) {
         void *oldest = quarantine.blocks[quarantine.head];
-        UNPOISON(oldest, (size_t)quarantine.classes[quarantine.head] * CLASS_BYTES);
+        KSHIM_UNPOISON(oldest, (size_t)quarantine.classes[quarantine.head] * CLASS_BYTES);
         free(oldest);
         quarantine.head = (quarantine.head + 1) % quarantine.capacity;
         quarantine.count--;
@@ -250,7 +234,7 @@ static void quarantine_block(void *block, unsigned block_class)
         if (blocks == NULL || classes == NULL) {
             free(blocks);
             free(classes);
-            UNPOISON(block, (size_t)block_class * CLASS_BYTES);
+            KSHIM_UNPOISON(block, (size_t)block_class * CLASS_BYTES);
             free(block);
             return;
         }
@@ -280,7 +264,7 @@ static void release_quarantine(void)
         unsigned block_class = quarantine.classes[quarantine.head];
         quarantine.head = (quarantine.head + 1) % quarantine.capacity;
         if (!push_block(&free_blocks[block_class - 1], block)) {
-            UNPOISON(block, (size_t)block_class * CLASS_BYTES);
+            KSHIM_UNPOISON(block, (size_t)block_class * CLASS_BYTES);
             free(block);
         }
     }
@@ -336,11 +320,11 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
         }
         pthread_mutex_unlock(&pool_mutex);
         if (p != NULL) {
-            UNPOISON(p, bytes); /* the rest of the class stays poisoned */
+            KSHIM_UNPOISON(p, bytes); /* the rest of the class stays poisoned */
         } else {
             p = malloc((size_t)block_class * CLASS_BYTES);
             if (p != NULL) {
-                POISON((char *)p + bytes, (size_t)block_class * CLASS_BYTES - bytes);
+                KSHIM_POISON((char *)p + bytes, (size_t)block_class * CLASS_BYTES - bytes);
             }
         }
     } else if (cache_aligned) {

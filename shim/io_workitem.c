@@ -55,6 +55,9 @@ typedef struct work_job {
     kshim_owned_work_t owned; /* listed from queuing until the routine returns */
 } work_job_t;
 
+/* Jobs are recycled (kshim_recycle.c): no heap call per queued item once warm. */
+static kshim_recycler_t job_recycler = KSHIM_RECYCLER_INIT(sizeof(work_job_t), "queued work item's job");
+
 static void check_item(const char *routine, PIO_WORKITEM item)
 {
     if (item == NULL || item->magic != WORK_ITEM_MAGIC) {
@@ -99,13 +102,13 @@ static void worker_main(void *p)
     kshim_thread_terminate_locked(self, STATUS_SUCCESS);
     kshim_dispatcher_unlock();
     kshim_thread_set_current(NULL);
-    free(job);
+    kshim_recycler_give(&job_recycler, job);
 }
 
 /* A heap copy of job for its worker (freed by the worker). */
 static work_job_t *job_copy(const char *routine, const work_job_t *job)
 {
-    work_job_t *copy = malloc(sizeof *copy);
+    work_job_t *copy = kshim_recycler_take(&job_recycler);
     if (copy == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "%s: out of memory", routine);
     }
@@ -124,7 +127,7 @@ static void queue_io(const char *routine, PIO_WORKITEM IoWorkItem, work_job_t *j
     kshim_dispatcher_lock();
     if (IoWorkItem->state == WORK_ITEM_QUEUED) {
         kshim_dispatcher_unlock();
-        free(copy);
+        kshim_recycler_give(&job_recycler, copy);
         kshim_stop("WORK_ITEM_QUEUED_TWICE", "%s: work item %p (allocated at %s) is already queued",
                    routine, (void *)IoWorkItem, kshim_site_basename(IoWorkItem->site));
     }
@@ -237,7 +240,7 @@ VOID ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType)
     kshim_dispatcher_lock();
     if (WorkItem->List.Flink != NULL) {
         kshim_dispatcher_unlock();
-        free(job);
+        kshim_recycler_give(&job_recycler, job);
         kshim_stop("WORK_ITEM_QUEUED_TWICE",
                    "%s: work queue item %p is already queued (or was not set up with ExInitializeWorkItem)",
                    routine, (void *)WorkItem);

@@ -36,6 +36,7 @@ typedef enum sched_state {
     SCHED_SPINNING, /* backed off a busy spin lock; runnable again once another thread ran */
     SCHED_FINISHED, /* entry returned; awaiting join (joinable) or reaping */
 } sched_state_t;
+#define SCHED_STATE_COUNT (SCHED_FINISHED + 1)
 
 struct kshim_os_thread {
     kshim_fiber_t *fiber;
@@ -58,10 +59,20 @@ struct kshim_os_thread {
 
 static struct kshim_os_thread main_thread = {.state = SCHED_RUNNABLE};
 static struct kshim_os_thread *all_threads = &main_thread;
+/* How many threads of all_threads are in each state (set_state keeps it), so that a yield
+   point knows the runnable count and whether anyone spins without walking the list. */
+static unsigned threads_in_state[SCHED_STATE_COUNT] = {[SCHED_RUNNABLE] = 1};
 static struct kshim_os_thread *running = &main_thread;
 static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
 static unsigned next_thread_id = 1;
 static struct kshim_os_thread *spare_threads; /* freed records, reused (linked by next) */
+
+static void set_state(struct kshim_os_thread *thread, sched_state_t state)
+{
+    threads_in_state[thread->state]--;
+    threads_in_state[state]++;
+    thread->state = state;
+}
 
 static void release_thread_record(struct kshim_os_thread *thread)
 {
@@ -106,15 +117,6 @@ static uint64_t pct_random(void)
 
 /* ---- choosing -------------------------------------------------------------------------- */
 
-static unsigned count_state(sched_state_t state)
-{
-    unsigned n = 0;
-    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
-        n += t->state == state;
-    }
-    return n;
-}
-
 static struct kshim_os_thread *nth_runnable(unsigned index)
 {
     for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
@@ -129,7 +131,7 @@ static struct kshim_os_thread *choose(unsigned runnable)
 {
     steps++;
     if (runnable == 1) {
-        return nth_runnable(0);
+        return running->state == SCHED_RUNNABLE ? running : nth_runnable(0);
     }
     decisions++;
     struct kshim_os_thread *chosen = NULL;
@@ -177,7 +179,7 @@ static const char *state_name(sched_state_t state)
 static __attribute__((noreturn)) void report_deadlock(void)
 {
     running->kthread = kshim_thread_current_raw(); /* only switches record it otherwise */
-    unsigned blocked = count_state(SCHED_BLOCKED) + count_state(SCHED_SPINNING);
+    unsigned blocked = threads_in_state[SCHED_BLOCKED] + threads_in_state[SCHED_SPINNING];
     if (deadlock_hook != NULL) {
         deadlock_hook();
     }
@@ -244,9 +246,9 @@ static void switch_to(struct kshim_os_thread *next, bool finishing)
    whose holder was preempted could take turns forever while the holder never runs. */
 static void release_spinners(void)
 {
-    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+    for (struct kshim_os_thread *t = all_threads; t && threads_in_state[SCHED_SPINNING]; t = t->next) {
         if (t->state == SCHED_SPINNING) {
-            t->state = SCHED_RUNNABLE;
+            set_state(t, SCHED_RUNNABLE);
         }
     }
 }
@@ -254,7 +256,7 @@ static void release_spinners(void)
 /* Pick any runnable thread (advancing virtual time if needed) and run it. */
 static void run_another(bool finishing)
 {
-    unsigned runnable = count_state(SCHED_RUNNABLE);
+    unsigned runnable = threads_in_state[SCHED_RUNNABLE];
     if (runnable == 0) {
         bool periodic_idle = idle_periodic_expiries >= KSHIM_PERIODIC_IDLE_EXPIRIES;
         struct kshim_os_thread *earliest = NULL;
@@ -283,11 +285,11 @@ static void run_another(bool finishing)
         for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
             if (t->state == SCHED_BLOCKED && t->has_deadline && t->deadline_ns <= virtual_now_ns &&
                 !(periodic_idle && t->periodic)) {
-                t->state = SCHED_RUNNABLE;
+                set_state(t, SCHED_RUNNABLE);
                 t->timed_out = true;
             }
         }
-        runnable = count_state(SCHED_RUNNABLE);
+        runnable = threads_in_state[SCHED_RUNNABLE];
     }
     switch_to(choose(runnable), finishing);
 }
@@ -305,7 +307,7 @@ void kshim_dispatcher_unlock(void)
 bool kshim_dispatcher_block(const struct timespec *deadline)
 {
     struct kshim_os_thread *self = running;
-    self->state = SCHED_BLOCKED;
+    set_state(self, SCHED_BLOCKED);
     self->timed_out = false;
     self->has_deadline = deadline != NULL;
     if (deadline != NULL) {
@@ -346,16 +348,17 @@ void kshim_dispatcher_set_wait_reason(const char *routine, const void *object)
 
 void kshim_dispatcher_wake_all(void)
 {
-    for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
+    for (struct kshim_os_thread *t = all_threads;
+         t && threads_in_state[SCHED_BLOCKED] + threads_in_state[SCHED_SPINNING] != 0; t = t->next) {
         if (t->state == SCHED_BLOCKED || t->state == SCHED_SPINNING) {
-            t->state = SCHED_RUNNABLE;
+            set_state(t, SCHED_RUNNABLE);
         }
     }
 }
 
 void kshim_dispatcher_spin_wait(void)
 {
-    running->state = SCHED_SPINNING;
+    set_state(running, SCHED_SPINNING);
     run_another(false);
 }
 
@@ -370,7 +373,7 @@ void kshim_sched_yield_point(void)
     }
     note_progress();
     release_spinners();
-    switch_to(choose(count_state(SCHED_RUNNABLE)), false);
+    switch_to(choose(threads_in_state[SCHED_RUNNABLE]), false);
 }
 
 static void fiber_main(void *p)
@@ -379,7 +382,7 @@ static void fiber_main(void *p)
     arrive(self);
     self->entry(self->arg);
     note_progress();
-    self->state = SCHED_FINISHED;
+    set_state(self, SCHED_FINISHED);
     self->kthread = NULL;
     kshim_dispatcher_wake_all(); /* joiners re-check */
     if (!self->joinable) {
@@ -406,6 +409,7 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     }
     t->id = next_thread_id++;
     t->state = SCHED_RUNNABLE;
+    threads_in_state[SCHED_RUNNABLE]++;
     t->joinable = joinable;
     t->entry = entry;
     t->arg = arg;
@@ -425,6 +429,7 @@ static void unlink_thread(struct kshim_os_thread *thread)
     for (struct kshim_os_thread **link = &all_threads; *link; link = &(*link)->next) {
         if (*link == thread) {
             *link = thread->next;
+            threads_in_state[thread->state]--;
             return;
         }
     }
@@ -524,6 +529,7 @@ void kshim_sched_reset(void)
                    alive);
     }
     reap();
+    kshim_recyclers_release_quarantines();
     next_thread_id = 1;
     virtual_now_ns = VIRTUAL_TIME_START_NS;
     schedule_bytes = NULL;

@@ -205,6 +205,7 @@ void kshim_sched_set_strategy(kshim_sched_strategy_t strategy, uint64_t seed, un
 
 void kshim_sched_reset(void)
 {
+    kshim_recyclers_release_quarantines();
 }
 
 size_t kshim_sched_schedule_bytes_used(void)

@@ -77,12 +77,13 @@ LONG KeReadStateEvent(PRKEVENT Event)
     return state;
 }
 
-/* Dispatcher lock held. */
-static DISPATCHER_HEADER *waitable_header(const char *routine, PVOID object)
+/* Dispatcher lock held: stop unless object can be waited on. */
+static void check_waitable(const char *routine, PVOID object)
 {
     DISPATCHER_HEADER *header = object;
-    if (object != NULL && kshim_thread_is_live_locked(object)) {
-        return header;
+    /* The registry walk only for what claims to be a thread: waits are mostly on events. */
+    if (object != NULL && header->Type == ThreadObject && kshim_thread_is_live_locked(object)) {
+        return;
     }
     bool event = object != NULL &&
                  (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) &&
@@ -96,7 +97,6 @@ static DISPATCHER_HEADER *waitable_header(const char *routine, PVOID object)
                    "object",
                    routine, object);
     }
-    return header;
 }
 
 static bool signalled(const DISPATCHER_HEADER *header, const struct _KTHREAD *self)
@@ -137,14 +137,16 @@ static NTSTATUS wait_for_objects(const char *routine, ULONG count, PVOID objects
     kshim_sched_yield_point();
     struct timespec deadline;
     bool has_deadline = kshim_timeout_to_deadline(timeout, &deadline);
-    DISPATCHER_HEADER *headers[MAXIMUM_WAIT_OBJECTS];
+    /* Each object is its own header once validated (no copy: a big array on the stack costs
+       every wait its ASan redzones). */
+    DISPATCHER_HEADER **headers = (DISPATCHER_HEADER **)objects;
     struct _KTHREAD *self = kshim_current_thread();
 
     kshim_dispatcher_lock();
     for (;;) {
         /* Re-validated after every wake: an object must stay alive while waited on. */
         for (ULONG i = 0; i < count; i++) {
-            headers[i] = waitable_header(routine, objects[i]);
+            check_waitable(routine, objects[i]);
         }
         if (wait_all) {
             bool all = true;

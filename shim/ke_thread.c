@@ -25,6 +25,10 @@ static struct _KTHREAD *registry_head;
 /* Next thread id. Interlocked. */
 static ULONG_PTR next_thread_id = 4;
 
+/* Thread objects not in pool (every kind but system threads) and harness thread handles are
+   recycled (kshim_recycle.c): within an input a freed one is poisoned, never reused. */
+static kshim_recycler_t object_recycler = KSHIM_RECYCLER_INIT(sizeof(struct _ETHREAD), "thread object (KTHREAD)");
+
 /* Destructor key: lets an adopted OS thread's object be terminated when the OS thread ends. */
 static pthread_key_t adopted_key;
 static pthread_once_t adopted_key_once = PTHREAD_ONCE_INIT;
@@ -50,7 +54,7 @@ struct _KTHREAD *kshim_thread_object_create(kshim_thread_kind_t kind, const char
     if (pool_site) {
         e = kshim_pool_alloc_internal(sizeof *e, KSHIM_TAG_THREAD, pool_site, true);
     } else {
-        e = calloc(1, sizeof *e);
+        e = kshim_recycler_take(&object_recycler);
         if (e == NULL) {
             kshim_stop("THREAD_CREATE_FAILED", "out of memory for a thread object");
         }
@@ -109,7 +113,7 @@ void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routin
     if (object->pool_tracked) {
         kshim_pool_free_internal(object, routine, NULL);
     } else {
-        free(object);
+        kshim_recycler_give(&object_recycler, object);
     }
 }
 
@@ -221,9 +225,11 @@ void kshim_held_remove(struct _KTHREAD *self, const void *lock)
 {
     for (unsigned i = 0; i < self->held_count; i++) {
         if (self->held[i].lock == lock) {
-            memmove(&self->held[i], &self->held[i + 1],
-                    (self->held_count - i - 1) * sizeof self->held[0]);
             self->held_count--;
+            if (i < self->held_count) { /* not the innermost lock (no memmove: ASan checks it) */
+                memmove(&self->held[i], &self->held[i + 1],
+                        (self->held_count - i) * sizeof self->held[0]);
+            }
             return;
         }
     }
@@ -258,6 +264,8 @@ struct kshim_thread {
     void *arg;
 };
 
+static kshim_recycler_t handle_recycler = KSHIM_RECYCLER_INIT(sizeof(struct kshim_thread), "harness thread handle (kshim_thread_t)");
+
 static void harness_thread_main(void *p)
 {
     kshim_thread_t *thread = p;
@@ -273,7 +281,7 @@ static void harness_thread_main(void *p)
 
 kshim_thread_t *kshim_thread_start(const char *name, void (*fn)(void *arg), void *arg)
 {
-    kshim_thread_t *thread = calloc(1, sizeof *thread);
+    kshim_thread_t *thread = kshim_recycler_take(&handle_recycler);
     if (thread == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "kshim_thread_start: out of memory");
     }
@@ -293,7 +301,7 @@ void kshim_thread_join(kshim_thread_t *thread)
     kshim_dispatcher_lock();
     kshim_thread_dereference_locked(thread->object, "kshim_thread_join");
     kshim_dispatcher_unlock();
-    free(thread);
+    kshim_recycler_give(&handle_recycler, thread);
 }
 
 /* ---- thread queries ------------------------------------------------------------------- */

@@ -211,8 +211,11 @@ void kshim_fault_set_observer(kshim_fault_observer_fn *fn, void *context)
 bool kshim_fault_should_fail(const char *site, ULONG tag)
 {
     pthread_once(&environment_once, environment_once_fn);
-    const char *where = kshim_site_basename(site);
+    const char *where = NULL; /* the site's basename, found only when something needs it */
     pthread_mutex_lock(&fault_mutex);
+    if (plan.site != NULL) {
+        where = kshim_site_basename(site);
+    }
     bool is_eligible = (plan.site == NULL || strstr(where, plan.site) != NULL) &&
                        (plan.tag == 0 || plan.tag == tag);
     bool fail = false;
@@ -230,12 +233,15 @@ bool kshim_fault_should_fail(const char *site, ULONG tag)
             fail = eligible >= plan.nth;
             break;
         }
+        fn = observer;
+        context = observer_context;
+        if ((fail || fn != NULL) && where == NULL) {
+            where = kshim_site_basename(site);
+        }
         if (fail) {
             injected++;
             last_injected_site = where;
         }
-        fn = observer;
-        context = observer_context;
     }
     pthread_mutex_unlock(&fault_mutex);
     if (fn) {

@@ -20,6 +20,7 @@
  *   dispatcher lock (ke_dispatcher_*.c) -> pool lock (ex_pool.c)
  *   device lock (io_device.c)         -> pool lock
  *   registry lock (rtl_registry.c)    never held while calling out or allocating pool
+ *   recycler lock (kshim_recycle.c)   a leaf (taken under the dispatcher lock)
  * The dispatcher lock protects: every DISPATCHER_HEADER (events, thread objects), push-lock
  * words, the thread-object registry and reference counts, the handle table, work-item
  * queue states and the pending-work count.
@@ -50,6 +51,31 @@ void kshim_thread_terminate_locked(struct _KTHREAD *object, NTSTATUS exit_status
 void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routine);
 /* Is object a live thread object? Dispatcher lock held. */
 bool kshim_thread_is_live_locked(const void *object);
+/* ---- recyclers (kshim_recycle.c): fixed-size shim objects reused across fuzz inputs ---- */
+
+#define KSHIM_RECYCLER_QUARANTINE 1024 /* freed objects held back within an input */
+#define KSHIM_RECYCLER_SPARE 64        /* freed objects kept for reuse */
+typedef struct kshim_recycler {
+    size_t size;      /* of every object */
+    const char *what; /* what an object is, for sanitizer reports ("thread object") */
+    /* Protected by: the recycler lock (kshim_recycle.c). */
+    void *quarantined[KSHIM_RECYCLER_QUARANTINE]; /* a ring, oldest at quarantine_head */
+    unsigned quarantine_head, quarantined_count;
+    void *spare[KSHIM_RECYCLER_SPARE];
+    unsigned spare_count;
+    bool listed;
+    struct kshim_recycler *next_recycler;
+} kshim_recycler_t;
+#define KSHIM_RECYCLER_INIT(object_size, object_what) {.size = (object_size), .what = (object_what)}
+/* A zeroed object: a spare one, else from the C heap (NULL if out of memory). */
+void *kshim_recycler_take(kshim_recycler_t *recycler);
+/* Free object (NULL: nothing): poisoned and quarantined until the next release. */
+void kshim_recycler_give(kshim_recycler_t *recycler, void *object);
+/* Between inputs (kshim_sched_reset): objects given back since the last call become spares. */
+void kshim_recyclers_release_quarantines(void);
+/* For a sanitizer report: if address lies in a freed recycled object, one line saying which
+   (kshim_sanitizer.c prints it). */
+bool kshim_recycler_describe_address(uintptr_t address, char *out, size_t size);
 
 /* ---- the blocking and scheduling seam (ke_dispatcher_threads.c | ke_dispatcher_fibers.c) */
 

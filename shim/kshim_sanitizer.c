@@ -5,23 +5,16 @@
  * AddressSanitizer knows the C heap, not the pool: the pool reuses its blocks and poisons a
  * freed one itself (ex_pool.c), so a use after free of pool is reported as a
  * "use-after-poison" with no freeing stack. After ASan's report, the shim prints one line
- * naming the pool block (tag, size, allocating and freeing lines), then calls the harness's
- * hook (kshim_set_sanitizer_report_hook). Without ASan this file does nothing.
+ * naming the pool block (tag, size, allocating and freeing lines), or the shim's own recycled
+ * object (kshim_recycle.c: thread objects, ...), then calls the harness's hook
+ * (kshim_set_sanitizer_report_hook). Without ASan this file does nothing.
  */
 #include "kshim_internal.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KSHIM_HAVE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define KSHIM_HAVE_ASAN 1
-#endif
 
 /* The harness's hook. Atomic accesses (set by the harness, read by the reporting thread). */
 static _Atomic(kshim_sanitizer_report_hook_fn *) report_hook;
@@ -31,14 +24,13 @@ void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook)
     atomic_store(&report_hook, hook);
 }
 
-#ifdef KSHIM_HAVE_ASAN
-#include <sanitizer/asan_interface.h>
-
+#ifdef KSHIM_ASAN
 static void on_asan_report(const char *report)
 {
     char line[512];
-    if (kshim_pool_describe_address((uintptr_t)__asan_get_report_address(), line,
-                                    sizeof line - 1)) {
+    uintptr_t address = (uintptr_t)__asan_get_report_address();
+    if (kshim_pool_describe_address(address, line, sizeof line - 1) ||
+        kshim_recycler_describe_address(address, line, sizeof line - 1)) {
         size_t length = strlen(line);
         line[length++] = '\n';
         ssize_t ignored = write(STDERR_FILENO, line, length); /* one write, as a stop line */

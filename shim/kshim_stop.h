@@ -13,6 +13,27 @@
 #include <kshim/kshim.h>
 #include <ntddk.h>
 
+/* ---- sanitizer ------------------------------------------------------------------------ */
+
+/* ASan manual poisoning of memory the shim recycles itself, the pool's blocks included
+   (no-ops without ASan). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KSHIM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define KSHIM_ASAN 1
+#endif
+#ifdef KSHIM_ASAN
+#include <sanitizer/asan_interface.h>
+#define KSHIM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define KSHIM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define KSHIM_POISON(p, n) ((void)(p), (void)(n))
+#define KSHIM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* ---- stops ---------------------------------------------------------------------------- */
 
 /* "<basename>:<line>" view of a KSHIM_SITE string (a pointer into the same literal). */

@@ -69,6 +69,14 @@ __attribute__((format(printf, 1, 2))) void fuzz_trace_event(const char *fmt, ...
  */
 void fuzz_trace_set_hashing(bool on);
 
+/**
+ * @brief Whether events are folded into the hash (fuzz_trace_set_hashing). With hashing off
+ * and no output set (a libFuzzer run), nothing but an oracle failure's recent events reads
+ * them: a target may then skip its events altogether, as the replay of an input it found
+ * records and prints them.
+ */
+bool fuzz_trace_hashing(void);
+
 /** @brief FNV-1a hash of every event since fuzz_trace_reset (with hashing on). */
 uint64_t fuzz_trace_hash(void);
 

@@ -471,3 +471,71 @@ NMR_TEST(wait_on_a_system_thread_with_a_timeout_succeeds_when_it_ends)
     CHECK(PsIsSystemThread(thread));
     ObDereferenceObject(thread);
 }
+
+/* ---- recycled thread objects (kshim_recycle.c) ---------------------------------------- */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_WORKITEM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_WORKITEM_ASAN 1
+#endif
+#ifdef TEST_WORKITEM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+static void record_current_thread(void *arg)
+{
+    *(PKTHREAD *)arg = KeGetCurrentThread();
+}
+
+/* Thread objects are reused across fuzz inputs, never within one: until kshim_sched_reset a
+   finished thread's object goes to no other thread, and under ASan it stays poisoned, so a
+   stale PKTHREAD is caught. */
+NMR_TEST(finished_thread_object_is_not_reused_before_the_scheduler_resets)
+{
+    PKTHREAD first = NULL;
+    kshim_thread_join(kshim_thread_start("first", record_current_thread, &first));
+    CHECK(first != NULL);
+#ifdef TEST_WORKITEM_ASAN
+    CHECK(__asan_address_is_poisoned(first));
+#endif
+    for (int i = 0; i < 8; i++) {
+        PKTHREAD other = NULL;
+        kshim_thread_join(kshim_thread_start("other", record_current_thread, &other));
+        CHECK(other != NULL);
+        CHECK(other != first);
+    }
+    kshim_sched_reset();
+    PKTHREAD next = NULL;
+    kshim_thread_join(kshim_thread_start("next", record_current_thread, &next));
+    CHECK(next != NULL);
+}
+
+/* The harness's hook runs after the shim's line; here it ends the child the way
+   EXPECT_STOP expects (a sanitizer alone would exit with its own status). */
+static void abort_after_use_after_poison(const char *report)
+{
+    CHECK(strstr(report, "use-after-poison") != NULL);
+    abort();
+}
+
+/* A recycled object's use after free is a "use-after-poison" to ASan: the shim says what the
+   object was. */
+NMR_TEST(asan_report_of_a_stale_thread_object_names_it)
+{
+#ifndef TEST_WORKITEM_ASAN
+    nmr_test_skip("needs AddressSanitizer (the asan and fuzz presets)");
+#endif
+    EXPECT_STOP("*** KSHIM USE AFTER FREE: ", {
+        kshim_set_sanitizer_report_hook(abort_after_use_after_poison);
+        PKTHREAD stale = NULL;
+        kshim_thread_join(kshim_thread_start("stale", record_current_thread, &stale));
+        (void)*(volatile char *)stale;
+    });
+    const char *line = strstr(nmr_test_last_child_output(), "*** KSHIM USE AFTER FREE: ");
+    CHECK(strstr(line, "is 0 bytes into a thread object (KTHREAD)") != NULL);
+    CHECK(strstr(line, "freed in this input") != NULL);
+}
