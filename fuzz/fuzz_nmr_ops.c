@@ -1559,6 +1559,7 @@ static void world_reset(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_oracle_configure(operation_context, true);
+    fuzz_trace_set_recent(false); /* libFuzzer runs: failures point to the replay */
     fuzz_run_begin();
     world_reset();
     fuzz_input_init(&w.in, data, size);

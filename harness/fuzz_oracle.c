@@ -14,9 +14,11 @@ void fuzz_oracle_failv(const char *context, bool show_recent, const char *format
     fprintf(stderr, "*** FUZZ ORACLE: ");
     vfprintf(stderr, format, arguments);
     fprintf(stderr, "%s\n", context);
-    if (show_recent) {
+    if (show_recent && fuzz_trace_recording()) {
         fprintf(stderr, "--- last events of the input:\n");
         fuzz_trace_print_recent(stderr);
+    } else if (show_recent) {
+        fprintf(stderr, "--- replay the input to see its last events\n");
     }
     fflush(stderr);
     abort();

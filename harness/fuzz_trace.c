@@ -46,8 +46,9 @@ static struct {
     unsigned depth;
     FILE *out;
     bool hashing; /* fuzz_trace_set_hashing: off in libFuzzer runs, where nothing reads it */
+    bool keep_recent; /* fuzz_trace_set_recent: keep the last events when nothing else reads them */
     recent_event_t recent[FUZZ_TRACE_RECENT];
-} trace = {FNV64_OFFSET_BASIS, 0, 0, "main", 0, NULL, false,
+} trace = {FNV64_OFFSET_BASIS, 0, 0, "main", 0, NULL, false, true,
            {{0, NULL, NULL, 0, 0, {0}, {0}, false}}};
 
 /* Printed input lines kept in the ring (fuzz_input_keep_lines), by ring slot. */
@@ -375,6 +376,10 @@ void fuzz_trace_event(const char *fmt, ...)
     if (__builtin_expect(fuzz_input_line_active, 0)) {
         fuzz_input_flush_line(); /* the takes before this event */
     }
+    if (!trace.hashing && trace.out == NULL && !trace.keep_recent) {
+        trace.seq++; /* nothing reads the event (fuzz_trace_set_recent) */
+        return;
+    }
     recent_event_t *event = &trace.recent[trace.ring++ % FUZZ_TRACE_RECENT];
     const format_info_t *info = format_info(fmt);
     va_list ap;
@@ -426,6 +431,16 @@ void fuzz_trace_set_hashing(bool on)
 bool fuzz_trace_hashing(void)
 {
     return trace.hashing;
+}
+
+void fuzz_trace_set_recent(bool on)
+{
+    trace.keep_recent = on;
+}
+
+bool fuzz_trace_recording(void)
+{
+    return trace.hashing || trace.out != NULL || trace.keep_recent;
 }
 
 uint64_t fuzz_trace_hash(void)

@@ -17,7 +17,9 @@ extern "C" {
 
 /**
  * @brief An oracle found a bug: print "*** FUZZ ORACLE: <message><context>" on stderr, then
- * (if show_recent) the last events of the input, and abort so the fuzzer keeps the input.
+ * (if show_recent) the last events of the input, or, where none were recorded
+ * (fuzz_trace_set_recent off in a libFuzzer run), "--- replay the input to see its last
+ * events", and abort so the fuzzer keeps the input.
  * @param context Appended to the message, e.g. " (operation 3)"; may be "".
  */
 __attribute__((noreturn)) void fuzz_oracle_failv(const char *context, bool show_recent,

@@ -77,6 +77,18 @@ void fuzz_trace_set_hashing(bool on);
  */
 bool fuzz_trace_hashing(void);
 
+/**
+ * @brief Whether a run with neither hashing nor an output keeps the last events for
+ * fuzz_trace_print_recent (default: on). Off, such a run (a libFuzzer run) records no event
+ * at all, only counts them: a target whose inputs all replay turns it off, and its oracle
+ * failures there point to the replay of the saved input, which records and prints them
+ * (fuzz_oracle.h).
+ */
+void fuzz_trace_set_recent(bool on);
+
+/** @brief Whether events are recorded: hashing on, an output set, or the recent events kept. */
+bool fuzz_trace_recording(void);
+
 /** @brief FNV-1a hash of every event since fuzz_trace_reset (with hashing on). */
 uint64_t fuzz_trace_hash(void);
 
