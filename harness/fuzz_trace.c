@@ -249,8 +249,9 @@ static bool is_read_only_text(const char *text)
     }
     uintptr_t address = (uintptr_t)text;
     /* The range of the last hit (names mostly come from one image), as two scalars: the
-       check every %s argument of every event makes. */
-    static uintptr_t last_start, last_end;
+       check every %s argument of every event makes. Per thread, so that the two always
+       come from the same range. */
+    static _Thread_local uintptr_t last_start, last_end;
     if (address >= last_start && address < last_end) {
         return true;
     }
@@ -358,6 +359,9 @@ static void hash_event(const format_info_t *info, va_list ap)
 static const char *keep_text(recent_event_t *event, size_t *used, const char *text)
 {
     size_t n = *used;
+    if (n >= STRING_BYTES) {
+        return event->strings + STRING_BYTES - 1; /* full: the final NUL, an empty text */
+    }
     const char *copy = event->strings + n;
     for (const char *c = text; *c && n + 1 < STRING_BYTES; c++) {
         event->strings[n++] = *c;

@@ -677,7 +677,9 @@ size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *c
 }
 
 /* Pool lock taken with trylock: this runs inside a sanitizer's report, which may interrupt a
-   thread that holds the lock (the report then says nothing about the pool). */
+   thread that holds the lock, or come while another real thread holds it (the report then
+   says nothing about the pool). Reads only the records (C heap, never poisoned), never the
+   reported memory. */
 bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size)
 {
     if (pthread_mutex_trylock(&pool_mutex) != 0) {
@@ -686,8 +688,14 @@ bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size)
     bool found = false;
     char tag[5];
     for (pool_record_t *r = tomb_head; r != NULL && !found; r = r->tomb_next) {
-        size_t extent = r->block_class ? (size_t)r->block_class * CLASS_BYTES : r->size;
-        if (address >= r->address && address - r->address < (extent ? extent : 1)) {
+        /* A block of no class went back to the C heap when freed: ASan names it itself
+           (heap-use-after-free, with its freeing stack), and its range may now be another
+           allocation's. */
+        if (r->block_class == 0) {
+            continue;
+        }
+        size_t extent = (size_t)r->block_class * CLASS_BYTES;
+        if (address >= r->address && address - r->address < extent) {
             kshim_tag_to_chars(r->tag, tag);
             snprintf(out, size,
                      "*** KSHIM POOL USE AFTER FREE: address %#lx is %zu bytes into pool block %#lx "
