@@ -1589,7 +1589,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* A libFuzzer run records no events (see w.recording), so its oracle failures show none:
        the replay of the input it saved shows them. */
-    w.recording = fuzz_trace_hashing() || fuzz_trace_output() != NULL;
+    fuzz_trace_set_recent(false);
+    w.recording = fuzz_trace_recording();
     fuzz_oracle_configure(thread_context, kshim_sched_is_deterministic() && w.recording);
     kshim_sched_reset();
     if (fuzz_device == NULL) {

@@ -432,11 +432,6 @@ void fuzz_trace_set_hashing(bool on)
     trace.hashing = on;
 }
 
-bool fuzz_trace_hashing(void)
-{
-    return trace.hashing;
-}
-
 void fuzz_trace_set_recent(bool on)
 {
     trace.keep_recent = on;

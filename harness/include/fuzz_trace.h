@@ -65,17 +65,10 @@ __attribute__((format(printf, 1, 2))) void fuzz_trace_event(const char *fmt, ...
 /**
  * @brief Fold every following event into the trace hash (default: off). The replay engine
  * turns it on to compare runs of one input; libFuzzer runs never read the hash, so they
- * skip its cost (events are still recorded for fuzz_trace_print_recent).
+ * skip its cost (events are still recorded for fuzz_trace_print_recent, unless
+ * fuzz_trace_set_recent turned that off).
  */
 void fuzz_trace_set_hashing(bool on);
-
-/**
- * @brief Whether events are folded into the hash (fuzz_trace_set_hashing). With hashing off
- * and no output set (a libFuzzer run), nothing but an oracle failure's recent events reads
- * them: a target may then skip its events altogether, as the replay of an input it found
- * records and prints them.
- */
-bool fuzz_trace_hashing(void);
 
 /**
  * @brief Whether a run with neither hashing nor an output keeps the last events for
