@@ -21,15 +21,20 @@ set(NMRKIT_GALLERY_BUGS
 
 set(NMRKIT_GALLERY_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
-# nmrkit_declare_gallery(<prefix> <echo-client-source> <out-var>)
+# nmrkit_declare_gallery(<prefix> <echo-client-source> <out-var> [ONLY <name>...])
 # Declares driver <prefix><name> and its fuzzer <prefix><name> (and <prefix><name>_replay) for
-# every bug; sets <out-var> to one "<fuzzer>|<expected report>" entry per bug.
+# every bug, or only for the named ones; sets <out-var> to one "<fuzzer>|<expected report>"
+# entry per bug declared.
 function(nmrkit_declare_gallery prefix echo_client_source out_var)
+  cmake_parse_arguments(ARG "" "" "ONLY" ${ARGN})
   set(entries)
   foreach(entry IN LISTS NMRKIT_GALLERY_BUGS)
     string(REPLACE "|" ";" fields "${entry}")
     list(GET fields 0 number)
     list(GET fields 1 slug)
+    if(ARG_ONLY AND NOT slug IN_LIST ARG_ONLY)
+      continue()
+    endif()
     list(LENGTH fields count)
     math(EXPR last "${count} - 1")
     list(GET fields ${last} mode)
@@ -45,6 +50,11 @@ function(nmrkit_declare_gallery prefix echo_client_source out_var)
       nmrkit_add_driver_fuzzer(${name} DRIVERS ${name})
     endif()
     list(APPEND entries "${name}|${expected}")
+  endforeach()
+  foreach(slug IN LISTS ARG_ONLY)
+    if(NOT "${entries}" MATCHES "(^|;)${prefix}${slug}\\|")
+      message(FATAL_ERROR "nmrkit_declare_gallery: no gallery bug named '${slug}'")
+    endif()
   endforeach()
   set(${out_var} "${entries}" PARENT_SCOPE)
 endfunction()

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# run_gallery.sh BUILD_DIR NMRKIT_SOURCE_DIR: the check of gallery.outside_project_finds_every_bug
-# once the consumer is built with CONSUMER_WHOLE_GALLERY=ON: every gallery bug is found from an
-# empty corpus within 60 s by the outside project's own fuzzer, and its crash file replays.
+# find_gallery_bugs.sh BUILD_DIR NMRKIT_SOURCE_DIR: once the consumer is built, every gallery
+# bug it declared (BUILD_DIR/gallery.txt: two, or all with CONSUMER_WHOLE_GALLERY=ON) is found
+# from an empty corpus within 60 s by the outside project's own fuzzer, and its crash file
+# replays. Run by run.sh and by the slow ctest gallery.outside_project_finds_every_bug.
 set -u
 build=$1 source=$2
-[[ -s $build/gallery.txt ]] || { echo "FAIL: $build/gallery.txt missing (CONSUMER_WHOLE_GALLERY=ON?)"; exit 1; }
+[[ -s $build/gallery.txt ]] || { echo "FAIL: $build/gallery.txt missing (configure the consumer first)"; exit 1; }
 failed=0 count=0
 while IFS='|' read -r name expected; do
     [[ -n $name ]] || continue
