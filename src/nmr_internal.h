@@ -61,7 +61,10 @@ typedef enum nmr_registration_state {
 } nmr_registration_state_t;
 
 /* The characteristics fields a module must not change while registered (R1), copied one by
-   one at registration into a zeroed snapshot (so the module's padding never counts). */
+   one at registration into a zeroed snapshot (so the module's padding never counts). Two
+   places list the fields: nmr_snapshot_characteristics fills the snapshot and
+   characteristics_unchanged (nmr_verifier.c) compares it with the module's in place; a
+   field added here goes into both. */
 typedef struct nmr_characteristics_snapshot {
     USHORT version;
     USHORT length;
