@@ -2456,12 +2456,11 @@ static void check_after_operation(void)
         fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", fuzz_call_depth(),
                     w.callout_count, kshim_irql_name(KeGetCurrentIrql()));
     }
-    unsigned long live = nmr_live_object_count();
+    unsigned long live = nmr_check_invariants(); /* and nmr_live_object_count() */
     if (live != model_live(false)) {
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu", live, model_live(false));
     }
     fuzz_warnings_check();
-    nmr_check_invariants();
 }
 
 static void teardown(void)

@@ -99,6 +99,10 @@ typedef struct nmr_registration {
     BOOLEAN wait_in_progress;           /* A NmrWaitFor* is blocked on it. Protected by: lock */
     KEVENT drained;                     /* Notification event, set (under the lock) once the
                                            registration is DEREGISTERING with binding_count 0 */
+    ULONG64 invariant_stamp;            /* nmr_check_invariants' mark: which walk found it on
+                                           which list (0: none yet). Protected by: lock */
+    ULONG invariant_bindings;           /* nmr_check_invariants' count of the bindings naming
+                                           it, in its last walk. Protected by: lock */
 } nmr_registration_t;
 
 /* ---- bindings --------------------------------------------------------------------------- */
