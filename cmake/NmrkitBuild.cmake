@@ -26,12 +26,15 @@ endfunction()
 # coverage but not its comparisons: their operands are the model's predictions and
 # bookkeeping, not input bytes, so their traces taught libFuzzer nothing and cost a sixth of
 # every target's time (bench/README.md). The registrar's are off too (nmrkit_registrar_coverage).
+# Nor its indirect calls (every fuzz_trace_event is one, fuzz_trace.h): libFuzzer uses their
+# caller-callee pairs only with -use_value_profile=1, which no nmrkit run passes (as for the
+# registrar's; 1% of fuzz_nmr_ops per execution).
 # Applies to <source> as compiled in <target> only (a driver fuzzer's driver sources keep
 # theirs).
 function(nmrkit_fuzz_model_coverage target source)
   if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
     set_property(SOURCE "${source}" TARGET_DIRECTORY ${target} APPEND PROPERTY COMPILE_OPTIONS
-                 -fno-sanitize-coverage=trace-cmp)
+                 -fno-sanitize-coverage=trace-cmp,indirect-calls)
   endif()
 endfunction()
 
