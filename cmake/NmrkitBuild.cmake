@@ -64,8 +64,13 @@ macro(nmrkit_apply_instrumentation)
     if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
       # Code whose branches say nothing about the behaviour under test stays out of
       # libFuzzer's coverage (see the list for what and why).
-      add_compile_options(
-        "-fsanitize-coverage-ignorelist=${NMRKIT_CMAKE_DIR}/fuzz-coverage-ignorelist.txt")
+      # The compiler's dependency files do not name the list: its hash among the flags makes
+      # an edited list reconfigure and recompile what it applies to.
+      set(_nmrkit_ignorelist "${NMRKIT_CMAKE_DIR}/fuzz-coverage-ignorelist.txt")
+      set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_nmrkit_ignorelist}")
+      file(MD5 "${_nmrkit_ignorelist}" _nmrkit_ignorelist_md5)
+      add_compile_options("-fsanitize-coverage-ignorelist=${_nmrkit_ignorelist}"
+                          "-DNMRKIT_COVERAGE_IGNORELIST_MD5=${_nmrkit_ignorelist_md5}")
     endif()
   endif()
   if(NMRKIT_COVERAGE)
