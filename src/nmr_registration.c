@@ -562,23 +562,38 @@ static VOID count_binding_of(nmr_registration_t *registration, ULONG64 walk)
     }
 }
 
+/* Marks the registrations listed on role's list as found there in this walk; returns how
+   many there are. */
+static ULONG stamp_registrations(nmr_role_t role, ULONG64 walk)
+{
+    ULONG count = 0;
+    PLIST_ENTRY head = registrations_of(role);
+    for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
+        nmr_registration_t *registration = CONTAINING_RECORD(entry, nmr_registration_t, link);
+        registration->invariant_stamp = listed_stamp(walk, role);
+        registration->invariant_bindings = 0;
+        count++;
+    }
+    return count;
+}
+
+static VOID check_registrations(nmr_role_t role)
+{
+    PLIST_ENTRY head = registrations_of(role);
+    for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
+        check_registration_invariants(CONTAINING_RECORD(entry, nmr_registration_t, link));
+    }
+}
+
 /* In linear time: one pass stamps the registrations, one counts the bindings naming each,
-   then the registrations' checks and the bindings' checks, in the order of the lists. */
+   then the registrations' checks and the bindings' checks, in the order of the lists. (No
+   local arrays: a sanitized stack frame was a fifth of the walk's cost.) */
 ULONG nmr_check_invariants(VOID)
 {
     KIRQL old_irql = nmr_lock();
     ULONG64 walk = ++invariant_walks;
-    ULONG live = 0;
-    const nmr_role_t roles[] = {NMR_ROLE_CLIENT, NMR_ROLE_PROVIDER};
-    for (ULONG i = 0; i < RTL_NUMBER_OF(roles); i++) {
-        PLIST_ENTRY head = registrations_of(roles[i]);
-        for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
-            nmr_registration_t *registration = CONTAINING_RECORD(entry, nmr_registration_t, link);
-            registration->invariant_stamp = listed_stamp(walk, roles[i]);
-            registration->invariant_bindings = 0;
-            live++;
-        }
-    }
+    ULONG live = stamp_registrations(NMR_ROLE_CLIENT, walk) +
+                 stamp_registrations(NMR_ROLE_PROVIDER, walk);
     PLIST_ENTRY bindings = &nmr_registrar.bindings;
     for (PLIST_ENTRY entry = bindings->Flink; entry != bindings; entry = entry->Flink) {
         nmr_binding_t *binding = CONTAINING_RECORD(entry, nmr_binding_t, link);
@@ -588,12 +603,8 @@ ULONG nmr_check_invariants(VOID)
         }
         live++;
     }
-    for (ULONG i = 0; i < RTL_NUMBER_OF(roles); i++) {
-        PLIST_ENTRY head = registrations_of(roles[i]);
-        for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
-            check_registration_invariants(CONTAINING_RECORD(entry, nmr_registration_t, link));
-        }
-    }
+    check_registrations(NMR_ROLE_CLIENT);
+    check_registrations(NMR_ROLE_PROVIDER);
     for (PLIST_ENTRY entry = bindings->Flink; entry != bindings; entry = entry->Flink) {
         check_binding_invariants(CONTAINING_RECORD(entry, nmr_binding_t, link), walk);
     }
