@@ -558,7 +558,7 @@ static void leave(void)
 
 /* DbgPrint sink: every verifier line goes to the timeline (and to w.printed, for the oracle)
    instead of stderr. The lines hold handle values and module ids, which are the same in every
-   run of an input. */
+   run of an input. A run that records no events (libFuzzer's) keeps w.printed only. */
 static void print_sink(const char *text, size_t length, void *context)
 {
     (void)context;
@@ -566,6 +566,9 @@ static void print_sink(const char *text, size_t length, void *context)
         memcpy(w.printed + w.printed_length, text, length);
         w.printed_length += length;
         w.printed[w.printed_length] = '\0';
+    }
+    if (!fuzz_trace_recording()) {
+        return;
     }
     while (length > 0) {
         const char *end = memchr(text, '\n', length);
