@@ -70,6 +70,11 @@ KIRQL fuzz_call_current_irql(void)
     return calls.depth ? calls.frames[calls.depth - 1].irql : PASSIVE_LEVEL;
 }
 
+unsigned fuzz_calls_begun(void)
+{
+    return calls.next_id;
+}
+
 bool fuzz_call_in_progress(unsigned id)
 {
     for (unsigned i = 0; i < calls.depth; i++) {

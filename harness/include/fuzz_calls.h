@@ -65,6 +65,15 @@ KIRQL fuzz_call_current_irql(void);
 /** @brief True while the call with this id has not returned. */
 bool fuzz_call_in_progress(unsigned id);
 
+/**
+ * @brief Calls begun in this input (the id the last one got). The registrar has no work of
+ * its own (no threads, work items, DPCs or timers), so its state changes only inside an NMR
+ * call: while this count stands still, a harness whose every NMR call has a frame may take
+ * the registrar for unchanged (a check after an operation that made no call finds what the
+ * previous one found).
+ */
+unsigned fuzz_calls_begun(void);
+
 #ifdef __cplusplus
 }
 #endif
