@@ -805,30 +805,24 @@ static record_t *record_new(module_t *c, module_t *p, HANDLE client_handle)
     return r;
 }
 
-static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientContext,
-                                       PNPI_REGISTRATION_INSTANCE ProviderRegistrationInstance)
+/* Pure checks of the callbacks below, out of line for the coverage ignorelist
+   (cmake/fuzz-coverage-ignorelist.txt): each passes or fails; what the callbacks do to the
+   model stays instrumented. */
+
+/* ClientAttachProvider c <- p: inside the NmrRegister* of one of them (reg, its frame), at
+   PASSIVE_LEVEL, the peer the model predicts next, before the registration handle is
+   written. */
+static __attribute__((noinline)) void check_client_attach_call(
+    const module_t *c, const module_t *p, const struct reg_frame *reg,
+    const NPI_REGISTRATION_INSTANCE *ProviderRegistrationInstance)
 {
     const char *cb = "ClientAttachProvider";
-    module_t *c = module_from_context(ClientContext, true, cb);
-    module_t *p = NULL;
-    for (unsigned i = 0; i < MAX_PROVIDERS; i++) {
-        if (ProviderRegistrationInstance == &w.providers[i].chars.provider.ProviderRegistrationInstance) {
-            p = &w.providers[i];
-        }
-    }
-    if (!p) {
-        fuzz_oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
-                    c->name);
-    }
-    fuzz_trace_event("%s %s <- %s", cb, c->name, p->name);
-    callback_enter();
     check_irql(PASSIVE_LEVEL, cb);
-    struct reg_frame *reg = w.reg_depth ? &w.regs[w.reg_depth - 1] : NULL;
     if (!reg || (reg->module != c && reg->module != p)) {
         fuzz_oracle_fail("%s %s-%s outside NmrRegister* of either module", cb, c->name, p->name);
     }
-    module_t *registering = reg->module;
-    module_t *peer = registering == c ? p : c;
+    const module_t *registering = reg->module;
+    const module_t *peer = registering == c ? p : c;
     if (registering->state != MODULE_REGISTERING) {
         fuzz_oracle_fail("harness: registering module in state %d", registering->state);
     }
@@ -855,6 +849,27 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
         fuzz_oracle_fail("%s %s-%s not expected (already attached, or no such attach predicted)", cb,
                     c->name, p->name);
     }
+}
+
+static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientContext,
+                                       PNPI_REGISTRATION_INSTANCE ProviderRegistrationInstance)
+{
+    const char *cb = "ClientAttachProvider";
+    module_t *c = module_from_context(ClientContext, true, cb);
+    module_t *p = NULL;
+    for (unsigned i = 0; i < MAX_PROVIDERS; i++) {
+        if (ProviderRegistrationInstance == &w.providers[i].chars.provider.ProviderRegistrationInstance) {
+            p = &w.providers[i];
+        }
+    }
+    if (!p) {
+        fuzz_oracle_fail("%s of %s received a registration instance that is not a provider's own", cb,
+                    c->name);
+    }
+    fuzz_trace_event("%s %s <- %s", cb, c->name, p->name);
+    callback_enter();
+    struct reg_frame *reg = w.reg_depth ? &w.regs[w.reg_depth - 1] : NULL;
+    check_client_attach_call(c, p, reg, ProviderRegistrationInstance);
     reg->next++;
     record_t *r = record_new(c, p, NmrBindingHandle);
     fuzz_trace_event("binding b%u, client handle h%u", record_index(r), r->side[0].handle_ordinal);
@@ -889,16 +904,14 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
     return status;
 }
 
-static NTSTATUS detach_callback(PVOID context, unsigned which)
+/* The detach callback of side `which` of binding r: attached, both modules still theirs, a
+   detach requested within a call still in progress, once, in the configured order, at the
+   configured IRQL. */
+static __attribute__((noinline)) void check_detach_call(const record_t *r, const side_t *side,
+                                                        unsigned which)
 {
     const char *cb = which == 0 ? "ClientDetachProvider" : "ProviderDetachClient";
-    side_t *side = side_from_context(context, which, cb);
-    record_t *r = &w.records[side->record];
-    side_t *other = &r->side[1 - which];
-
-    fuzz_trace_event("%s b%u (%s-%s)", cb, side->record, w.clients[r->client].name,
-                     w.providers[r->provider].name);
-    callback_enter();
+    const side_t *other = &r->side[1 - which];
     if (r->state != RECORD_ATTACHED) {
         fuzz_oracle_fail("%s for binding b%u whose attach %s", cb, side->record,
                     r->state == RECORD_PROPOSED ? "has not returned yet" : "failed");
@@ -926,6 +939,18 @@ static NTSTATUS detach_callback(PVOID context, unsigned which)
                     side->record, w.config.provider_detach_first ? "provider" : "client");
     }
     check_irql(w.config.detach_at_dispatch ? DISPATCH_LEVEL : fuzz_call_current_irql(), cb);
+}
+
+static NTSTATUS detach_callback(PVOID context, unsigned which)
+{
+    const char *cb = which == 0 ? "ClientDetachProvider" : "ProviderDetachClient";
+    side_t *side = side_from_context(context, which, cb);
+    record_t *r = &w.records[side->record];
+
+    fuzz_trace_event("%s b%u (%s-%s)", cb, side->record, w.clients[r->client].name,
+                     w.providers[r->provider].name);
+    callback_enter();
+    check_detach_call(r, side, which);
 
     side->state = SIDE_IN_DETACH;
     maybe_fire_hook(which == 0 ? HOOK_CLIENT_DETACH : HOOK_PROVIDER_DETACH);
@@ -957,14 +982,13 @@ static NTSTATUS client_detach_provider(PVOID ClientBindingContext)
     return detach_callback(ClientBindingContext, 0);
 }
 
-static void cleanup_callback(PVOID context, unsigned which)
+/* The cleanup callback of side `which` of binding r: attached, its module still its own,
+   both sides completed, expected and not yet run, client first, inside the call that
+   completed the last side, at the configured IRQL. */
+static __attribute__((noinline)) void check_cleanup_call(const record_t *r, const side_t *side,
+                                                         unsigned which)
 {
     const char *cb = which == 0 ? "ClientCleanupBindingContext" : "ProviderCleanupBindingContext";
-    side_t *side = side_from_context(context, which, cb);
-    record_t *r = &w.records[side->record];
-
-    fuzz_trace_event("%s b%u", cb, side->record);
-    callback_enter();
     if (r->state != RECORD_ATTACHED) {
         fuzz_oracle_fail("%s for binding b%u that never attached", cb, side->record);
     }
@@ -988,6 +1012,17 @@ static void cleanup_callback(PVOID context, unsigned which)
                     side->record);
     }
     check_irql(w.config.cleanup_at_dispatch ? DISPATCH_LEVEL : fuzz_call_current_irql(), cb);
+}
+
+static void cleanup_callback(PVOID context, unsigned which)
+{
+    const char *cb = which == 0 ? "ClientCleanupBindingContext" : "ProviderCleanupBindingContext";
+    side_t *side = side_from_context(context, which, cb);
+    record_t *r = &w.records[side->record];
+
+    fuzz_trace_event("%s b%u", cb, side->record);
+    callback_enter();
+    check_cleanup_call(r, side, which);
     side->cleaned = true;
     update_destroyed(r);
     maybe_fire_hook(HOOK_CLEANUP);
@@ -1002,6 +1037,37 @@ static VOID client_cleanup_binding_context(PVOID ClientBindingContext)
 /* ------------------------------------------------------------------------------------------ */
 /* Provider callbacks                                                                         */
 /* ------------------------------------------------------------------------------------------ */
+
+/* ProviderAttachClient of p inside the NmrClientAttachProvider of binding r (the caller
+   checked that): at PASSIVE_LEVEL, the provider the client attaches to, with the client's
+   own instance, binding context and dispatch, and a handle of the provider's side. */
+static __attribute__((noinline)) void check_provider_attach_call(
+    const module_t *p, const record_t *r, HANDLE NmrBindingHandle,
+    const NPI_REGISTRATION_INSTANCE *ClientRegistrationInstance, PVOID ClientBindingContext,
+    const VOID *ClientDispatch)
+{
+    const char *cb = "ProviderAttachClient";
+    check_irql(PASSIVE_LEVEL, cb);
+    if (p->index != r->provider || p->gen != r->provider_gen) {
+        fuzz_oracle_fail("%s reached %s; the client is attaching to %s", cb, p->name,
+                    w.providers[r->provider].name);
+    }
+    if (p->state != MODULE_REGISTERED && p->state != MODULE_DEREGISTERING &&
+        p->state != MODULE_REGISTERING) {
+        fuzz_oracle_fail("%s reached %s, which is not registered", cb, p->name);
+    }
+    if (ClientRegistrationInstance != &w.clients[r->client].chars.client.ClientRegistrationInstance) {
+        fuzz_oracle_fail("%s of %s received a registration instance that is not %s's own", cb, p->name,
+                    w.clients[r->client].name);
+    }
+    if (ClientBindingContext != &r->side[0] || ClientDispatch != w.attach.dispatch) {
+        fuzz_oracle_fail("%s of %s did not receive the client's binding context and dispatch", cb,
+                    p->name);
+    }
+    if (NmrBindingHandle == r->side[0].handle) {
+        fuzz_oracle_fail("%s received the client-side binding handle; the sides differ", cb);
+    }
+}
 
 static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderContext,
                                        PNPI_REGISTRATION_INSTANCE ClientRegistrationInstance,
@@ -1018,27 +1084,8 @@ static NTSTATUS provider_attach_client(HANDLE NmrBindingHandle, PVOID ProviderCo
     if (!r || !fuzz_call_innermost_is("NmrClientAttachProvider")) {
         fuzz_oracle_fail("%s of %s outside NmrClientAttachProvider", cb, p->name);
     }
-    module_t *c = &w.clients[r->client];
-    check_irql(PASSIVE_LEVEL, cb);
-    if (p->index != r->provider || p->gen != r->provider_gen) {
-        fuzz_oracle_fail("%s reached %s; the client is attaching to %s", cb, p->name,
-                    w.providers[r->provider].name);
-    }
-    if (p->state != MODULE_REGISTERED && p->state != MODULE_DEREGISTERING &&
-        p->state != MODULE_REGISTERING) {
-        fuzz_oracle_fail("%s reached %s, which is not registered", cb, p->name);
-    }
-    if (ClientRegistrationInstance != &c->chars.client.ClientRegistrationInstance) {
-        fuzz_oracle_fail("%s of %s received a registration instance that is not %s's own", cb, p->name,
-                    c->name);
-    }
-    if (ClientBindingContext != &r->side[0] || ClientDispatch != w.attach.dispatch) {
-        fuzz_oracle_fail("%s of %s did not receive the client's binding context and dispatch", cb,
-                    p->name);
-    }
-    if (NmrBindingHandle == r->side[0].handle) {
-        fuzz_oracle_fail("%s received the client-side binding handle; the sides differ", cb);
-    }
+    check_provider_attach_call(p, r, NmrBindingHandle, ClientRegistrationInstance,
+                               ClientBindingContext, ClientDispatch);
     if (r->side[1].handle == NULL) {
         r->side[1].handle = NmrBindingHandle;
         r->side[1].handle_ordinal = fuzz_handle_issue(NmrBindingHandle, "ProviderAttachClient binding handle");
