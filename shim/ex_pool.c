@@ -311,11 +311,15 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
                                ? (unsigned)((bytes + CLASS_BYTES - 1) / CLASS_BYTES)
                                : 0;
     void *p = NULL;
+    /* A block taken from its class has no record: it became free at kshim_pool_forget_freed,
+       which removed every tombstone, and has not been handed out since. */
+    bool reused = false;
     if (block_class != 0) {
         kshim_os_mutex_lock(&pool_mutex);
         block_stack_t *stack = &free_blocks[block_class - 1];
         if (stack->count > 0) {
             p = stack->blocks[--stack->count];
+            reused = true;
         }
         kshim_os_mutex_unlock(&pool_mutex);
         if (p != NULL) {
@@ -338,7 +342,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     const void *owner = kshim_owner_current();
 
     kshim_os_mutex_lock(&pool_mutex);
-    pool_record_t *r = find_record((uintptr_t)p);
+    pool_record_t *r = reused ? NULL : find_record((uintptr_t)p);
     if (r) {
         /* The C heap reused a freed address: the tombstone is cleared. */
         if (r->live) {
@@ -350,7 +354,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
         r = free_records;
         if (r != NULL) {
             free_records = r->hash_next;
-            memset(r, 0, sizeof *r);
+            r->tomb_prev = r->tomb_next = NULL; /* every other field is set below */
         } else {
             r = calloc(1, sizeof *r);
         }
