@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 /* The calling OS thread's kernel thread (owner-only; ke_irql.h reads it inline). */
-__thread struct _KTHREAD *kshim_current_thread_object;
+KSHIM_OS_THREAD_LOCAL struct _KTHREAD *kshim_current_thread_object;
 
 /* Registry of live thread objects (head). Protected by: dispatcher lock. */
 static struct _KTHREAD *registry_head;
