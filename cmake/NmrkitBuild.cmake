@@ -26,12 +26,15 @@ endfunction()
 # coverage but not its comparisons: their operands are the model's predictions and
 # bookkeeping, not input bytes, so their traces taught libFuzzer nothing and cost a sixth of
 # every target's time (bench/README.md). The registrar's are off too (nmrkit_registrar_coverage).
+# Nor its indirect calls (every fuzz_trace_event is one, fuzz_trace.h): libFuzzer uses their
+# caller-callee pairs only with -use_value_profile=1, which no nmrkit run passes (as for the
+# registrar's; 1% of fuzz_nmr_ops per execution).
 # Applies to <source> as compiled in <target> only (a driver fuzzer's driver sources keep
 # theirs).
 function(nmrkit_fuzz_model_coverage target source)
   if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
     set_property(SOURCE "${source}" TARGET_DIRECTORY ${target} APPEND PROPERTY COMPILE_OPTIONS
-                 -fno-sanitize-coverage=trace-cmp)
+                 -fno-sanitize-coverage=trace-cmp,indirect-calls)
   endif()
 endfunction()
 
@@ -61,8 +64,13 @@ macro(nmrkit_apply_instrumentation)
     if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
       # Code whose branches say nothing about the behaviour under test stays out of
       # libFuzzer's coverage (see the list for what and why).
-      add_compile_options(
-        "-fsanitize-coverage-ignorelist=${NMRKIT_CMAKE_DIR}/fuzz-coverage-ignorelist.txt")
+      # The compiler's dependency files do not name the list: its hash among the flags makes
+      # an edited list reconfigure and recompile what it applies to.
+      set(_nmrkit_ignorelist "${NMRKIT_CMAKE_DIR}/fuzz-coverage-ignorelist.txt")
+      set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_nmrkit_ignorelist}")
+      file(MD5 "${_nmrkit_ignorelist}" _nmrkit_ignorelist_md5)
+      add_compile_options("-fsanitize-coverage-ignorelist=${_nmrkit_ignorelist}"
+                          "-DNMRKIT_COVERAGE_IGNORELIST_MD5=${_nmrkit_ignorelist_md5}")
     endif()
   endif()
   if(NMRKIT_COVERAGE)

@@ -1489,13 +1489,12 @@ static void check_after_operation(void)
             fuzz_oracle_fail("binding b%u: a detach callback never returned", i);
         }
     }
-    unsigned long live = nmr_live_object_count();
+    unsigned long live = nmr_check_invariants(); /* and nmr_live_object_count() */
     if (live != model_live_objects()) {
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu live object(s)", live,
                     model_live_objects());
     }
     fuzz_warnings_check();
-    nmr_check_invariants();
 }
 
 /* Deregister and wait for everything still registered, completing pending detaches. */

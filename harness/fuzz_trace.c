@@ -51,6 +51,18 @@ static struct {
 } trace = {FNV64_OFFSET_BASIS, 0, 0, "main", 0, NULL, false, true,
            {{0, NULL, NULL, 0, 0, {0}, {0}, false}}};
 
+static void record_event(const char *fmt, ...);
+static void count_event(const char *fmt, ...);
+
+void (*fuzz_trace_event_fn)(const char *fmt, ...) = record_event; /* keep_recent is on by default */
+
+/* After every change of hashing, out or keep_recent. */
+static void update_event_fn(void)
+{
+    fuzz_trace_event_fn =
+        trace.hashing || trace.out != NULL || trace.keep_recent ? record_event : count_event;
+}
+
 /* Printed input lines kept in the ring (fuzz_input_keep_lines), by ring slot. */
 static char recent_input[FUZZ_TRACE_RECENT][FUZZ_INPUT_LINE_MAX + 64];
 
@@ -84,6 +96,7 @@ void fuzz_trace_set_output(FILE *out)
 {
     fuzz_input_flush_line();
     trace.out = out;
+    update_event_fn();
     fuzz_takes_mode = out ? fuzz_takes_mode | FUZZ_TAKES_PRINT : fuzz_takes_mode & ~FUZZ_TAKES_PRINT;
 }
 
@@ -375,14 +388,20 @@ static const char *keep_text(recent_event_t *event, size_t *used, const char *te
     return copy;
 }
 
-void fuzz_trace_event(const char *fmt, ...)
+/* fuzz_trace_event when nothing reads events (fuzz_trace_set_recent): reads no argument. */
+static void count_event(const char *fmt, ...)
 {
+    (void)fmt;
     if (__builtin_expect(fuzz_input_line_active, 0)) {
         fuzz_input_flush_line(); /* the takes before this event */
     }
-    if (!trace.hashing && trace.out == NULL && !trace.keep_recent) {
-        trace.seq++; /* nothing reads the event (fuzz_trace_set_recent) */
-        return;
+    trace.seq++; /* nothing reads the event (fuzz_trace_set_recent) */
+}
+
+static void record_event(const char *fmt, ...)
+{
+    if (__builtin_expect(fuzz_input_line_active, 0)) {
+        fuzz_input_flush_line(); /* the takes before this event */
     }
     recent_event_t *event = &trace.recent[trace.ring++ % FUZZ_TRACE_RECENT];
     const format_info_t *info = format_info(fmt);
@@ -430,16 +449,18 @@ void fuzz_trace_event(const char *fmt, ...)
 void fuzz_trace_set_hashing(bool on)
 {
     trace.hashing = on;
+    update_event_fn();
 }
 
 void fuzz_trace_set_recent(bool on)
 {
     trace.keep_recent = on;
+    update_event_fn();
 }
 
 bool fuzz_trace_recording(void)
 {
-    return trace.hashing || trace.out != NULL || trace.keep_recent;
+    return fuzz_trace_event_fn == record_event;
 }
 
 uint64_t fuzz_trace_hash(void)

@@ -99,6 +99,10 @@ typedef struct nmr_registration {
     BOOLEAN wait_in_progress;           /* A NmrWaitFor* is blocked on it. Protected by: lock */
     KEVENT drained;                     /* Notification event, set (under the lock) once the
                                            registration is DEREGISTERING with binding_count 0 */
+    ULONG64 invariant_stamp;            /* nmr_check_invariants' mark: which walk found it on
+                                           which list (0: none yet). Protected by: lock */
+    ULONG invariant_bindings;           /* nmr_check_invariants' count of the bindings naming
+                                           it, in its last walk. Protected by: lock */
 } nmr_registration_t;
 
 /* ---- bindings --------------------------------------------------------------------------- */
@@ -278,9 +282,24 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
                        const nmr_registration_t *registration, const char *format, ...);
 VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
                                   nmr_characteristics_snapshot_t *snapshot);
-/* Whether two GUIDs hold the same 16 bytes (R3 and the invariant walk; NPI matching keeps
-   InlineIsEqualGUID, whose lines the canary patches quote). */
-BOOLEAN nmr_guids_equal(const GUID *a, const GUID *b);
+/*
+ * Whether two GUIDs hold the same 16 bytes (R3 and the invariant walk; NPI matching keeps
+ * InlineIsEqualGUID, whose lines the canary patches quote). As four ULONGs (a GUID is
+ * ULONG-aligned; the WDK's InlineIsEqualGUID reads it so too), without short-circuits: an R3
+ * check has one outcome to cover, not one per word; and without the shim's
+ * InlineIsEqualGUID, whose memcmp of Data4 goes through ASan's and libFuzzer's memcmp
+ * interceptors. Inline: a call per GUID was 1% of fuzz_nmr_schedule (two per registration
+ * at every callout).
+ */
+typedef ULONG __attribute__((may_alias)) nmr_guid_word_t;
+C_ASSERT(sizeof(GUID) == 4 * sizeof(ULONG));
+
+static FORCEINLINE BOOLEAN nmr_guids_equal(const GUID *a, const GUID *b)
+{
+    const nmr_guid_word_t *x = (const nmr_guid_word_t *)a;
+    const nmr_guid_word_t *y = (const nmr_guid_word_t *)b;
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
 /* R1/R3: stop if the module changed its characteristics, NpiId or ModuleId; the stop names
    handle (the one NmrWaitFor* was passed; NULL before a callout, which names the module). */
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,

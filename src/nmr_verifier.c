@@ -219,20 +219,6 @@ VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
     snapshot->npi_specific = instance->NpiSpecificCharacteristics;
 }
 
-/* As four ULONGs (a GUID is ULONG-aligned; the WDK's InlineIsEqualGUID reads it so too),
-   without short-circuits: an R3 check has one outcome to cover, not one per word; and
-   without the shim's InlineIsEqualGUID, whose memcmp of Data4 goes through ASan's and
-   libFuzzer's memcmp interceptors (2% of fuzz_nmr_ops, in the invariant walk). */
-typedef ULONG __attribute__((may_alias)) nmr_guid_word_t;
-
-BOOLEAN nmr_guids_equal(const GUID *a, const GUID *b)
-{
-    const nmr_guid_word_t *x = (const nmr_guid_word_t *)a;
-    const nmr_guid_word_t *y = (const nmr_guid_word_t *)b;
-    C_ASSERT(sizeof(GUID) == 4 * sizeof(ULONG));
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
-}
-
 /* Whether *NpiId and *ModuleId still hold what they held at registration (the identifier
    compared as its Type says: the LUID, else the GUID). */
 static BOOLEAN identity_unchanged(const nmr_registration_t *registration)

@@ -131,9 +131,11 @@ nmr_other_side_progress_t nmr_binding_other_side_progress(_In_ HANDLE NmrBinding
 
 /**
  * @brief Check the registrar's internal consistency (lists, counts, states); stop with
- * "*** NMR VERIFIER STOP INTERNAL:" on any inconsistency.
+ * "*** NMR VERIFIER STOP INTERNAL:" on any inconsistency. Returns the objects it walked,
+ * what nmr_live_object_count() returns at that moment (so a harness checking both takes
+ * the registrar lock once).
  */
-VOID nmr_check_invariants(VOID);
+ULONG nmr_check_invariants(VOID);
 
 /**
  * @brief Forget every registration and binding (freeing the registrar's memory without
