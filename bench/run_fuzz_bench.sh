@@ -11,7 +11,9 @@
 # settings for another directory), then builds just the fuzzers. Then, for the empty target
 # (bench_fuzz_empty) and every target of fuzz/targets.tsv, runs libFuzzer for SECONDS
 # (default 30) pinned to CPU (default 0) with taskset, starting from a scratch copy of the
-# target's corpus (the committed corpus is never written), and reads the final exec/s.
+# target's corpus in memory (/dev/shm when there is one: bench_scratch_dir in
+# bench_options.sh says why; the committed corpus is never written), and reads the final
+# exec/s.
 # Prints one row per target: exec/s, the empty target's exec/s and the ratio. Not a test:
 # the numbers depend on the machine; compare rows of one run, not runs of different days.
 set -euo pipefail
@@ -47,7 +49,7 @@ pin=()
 if command -v taskset >/dev/null; then
   pin=(taskset -c "$cpu")
 fi
-work=$(mktemp -d)
+work=$(bench_scratch_dir)
 trap 'rm -rf "$work"' EXIT
 
 # libfuzzer_options FILE: the target's libFuzzer flags (the one .options reader).

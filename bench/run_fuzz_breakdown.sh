@@ -56,7 +56,7 @@ command -v perf >/dev/null && perf stat -e cpu-clock true >/dev/null 2>&1 && hav
 command -v gdb >/dev/null && have_gdb=1
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c "$cpu")
-work=$(mktemp -d)
+work=$(bench_scratch_dir)
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=../fuzz/libfuzzer_options.sh
 source "$root/fuzz/libfuzzer_options.sh"

@@ -112,7 +112,12 @@ static struct {
     unsigned schedule_taken;
     const char *last_thread;
     nmr_verifier_config_t config;
-    uint8_t tail[SCHEDULE_TAIL];
+    /* The schedule's tail after the input's own bytes, made one decision at a time as the
+       shim asks (next_tail_choice): xorshift state, decisions made, all pseudo-random or
+       every fourth. */
+    uint32_t tail_state;
+    unsigned tail_used;
+    bool tail_random;
 } run;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -824,25 +829,39 @@ static void final_unload_main(void *argument)
 /* Schedule                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The tail's next decision, the same sequence for a given seed whether one decision or all
+   SCHEDULE_TAIL are used: made when asked, so an input pays only for the decisions it reaches
+   (a tail made whole up front was half of a driver fuzzer's time). */
+static unsigned next_tail_choice(void)
+{
+    if (run.tail_used >= SCHEDULE_TAIL) {
+        return KSHIM_SCHED_NO_CHOICE; /* the shim's default: keep the running thread */
+    }
+    uint32_t x = run.tail_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    run.tail_state = x;
+    bool pseudo_random = run.tail_random || run.tail_used % 4 == 3;
+    run.tail_used++;
+    return pseudo_random ? (uint8_t)(x >> 24) : 0;
+}
+
 static unsigned choose_from_input(void *context, unsigned runnable)
 {
     (void)context;
     if (run.schedule_taken >= MAX_SCHEDULE || fuzz_input_exhausted(&run.schedule_in)) {
-        return KSHIM_SCHED_NO_CHOICE;
+        return next_tail_choice();
     }
     run.schedule_taken++;
     return fuzz_take_choice_as(&run.schedule_in, "run", runnable);
 }
 
-static void make_tail(uint8_t seed, bool random)
+static void start_tail(uint8_t seed, bool random)
 {
-    uint32_t x = 0x9e3779b9u ^ ((uint32_t)seed * 0x01000193u);
-    for (unsigned i = 0; i < SCHEDULE_TAIL; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        run.tail[i] = (random || i % 4 == 3) ? (uint8_t)(x >> 24) : 0;
-    }
+    run.tail_state = 0x9e3779b9u ^ ((uint32_t)seed * 0x01000193u);
+    run.tail_used = 0;
+    run.tail_random = random;
 }
 
 static void on_deadlock(void)
@@ -1094,9 +1113,8 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
     fuzz_input_init(&run.schedule_in, schedule, rest);
     fuzz_input_set_name(&run.schedule_in, "sched");
     run.schedule_taken = 0;
-    make_tail(seed, random_tail);
+    start_tail(seed, random_tail);
     kshim_sched_set_chooser(choose_from_input, NULL);
-    kshim_sched_set_schedule(run.tail, SCHEDULE_TAIL);
     driver_trace_program("%s: %u driver(s), %u operation(s), %u generic peer(s); rule levels %s",
                  fuzzer->target, fuzzer->driver_count, run.op_count, driver_peers_count(),
                  driver_rules_summary());

@@ -20,7 +20,6 @@
  */
 #include "ex_pool.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +53,7 @@ typedef struct pool_record {
 } pool_record_t;
 
 /* The pool lock. Protects: buckets, bucket_count, live_count, tombstone FIFO, serials. */
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static kshim_os_mutex_t pool_mutex = KSHIM_OS_MUTEX_INIT;
 static pool_record_t **buckets;
 static size_t bucket_count;
 static size_t record_count; /* live + tombstones */
@@ -293,7 +292,7 @@ static void tomb_append(pool_record_t *r)
 
 void kshim_pool_forget_freed(void)
 {
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     while (tomb_head != NULL) {
         pool_record_t *oldest = tomb_head;
         tomb_unlink(oldest);
@@ -301,7 +300,7 @@ void kshim_pool_forget_freed(void)
         release_record(oldest);
     }
     release_quarantine();
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
 }
 
 static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zero, bool paged,
@@ -312,13 +311,17 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
                                ? (unsigned)((bytes + CLASS_BYTES - 1) / CLASS_BYTES)
                                : 0;
     void *p = NULL;
+    /* A block taken from its class has no record: it became free at kshim_pool_forget_freed,
+       which removed every tombstone, and has not been handed out since. */
+    bool reused = false;
     if (block_class != 0) {
-        pthread_mutex_lock(&pool_mutex);
+        kshim_os_mutex_lock(&pool_mutex);
         block_stack_t *stack = &free_blocks[block_class - 1];
         if (stack->count > 0) {
             p = stack->blocks[--stack->count];
+            reused = true;
         }
-        pthread_mutex_unlock(&pool_mutex);
+        kshim_os_mutex_unlock(&pool_mutex);
         if (p != NULL) {
             KSHIM_UNPOISON(p, bytes); /* the rest of the class stays poisoned */
         } else {
@@ -338,12 +341,12 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     memset(p, zero ? 0 : FILL_UNINITIALIZED, bytes);
     const void *owner = kshim_owner_current();
 
-    pthread_mutex_lock(&pool_mutex);
-    pool_record_t *r = find_record((uintptr_t)p);
+    kshim_os_mutex_lock(&pool_mutex);
+    pool_record_t *r = reused ? NULL : find_record((uintptr_t)p);
     if (r) {
         /* The C heap reused a freed address: the tombstone is cleared. */
         if (r->live) {
-            pthread_mutex_unlock(&pool_mutex);
+            kshim_os_mutex_unlock(&pool_mutex);
             kshim_stop("POOL_INTERNAL", "address %p returned twice by the C heap", p);
         }
         tomb_unlink(r);
@@ -351,12 +354,12 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
         r = free_records;
         if (r != NULL) {
             free_records = r->hash_next;
-            memset(r, 0, sizeof *r);
+            r->tomb_prev = r->tomb_next = NULL; /* every other field is set below */
         } else {
             r = calloc(1, sizeof *r);
         }
         if (r == NULL) {
-            pthread_mutex_unlock(&pool_mutex);
+            kshim_os_mutex_unlock(&pool_mutex);
             kshim_stop("POOL_INTERNAL", "out of memory for a pool record");
         }
         if (record_count + 1 > bucket_count * 2) {
@@ -379,7 +382,7 @@ static void *allocate_tracked(size_t size, ULONG tag, const char *site, bool zer
     r->free_site = NULL;
     live_append(r);
     live_count++;
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     return p;
 }
 
@@ -394,13 +397,13 @@ static __attribute__((noinline)) void stop_bad_free(const pool_record_t *r, ULON
     const char *alloc_site = kshim_site_basename(r->alloc_site);
     if (!r->live) {
         const char *free_site = kshim_site_basename(r->free_site);
-        pthread_mutex_unlock(&pool_mutex);
+        kshim_os_mutex_unlock(&pool_mutex);
         kshim_stop("POOL_DOUBLE_FREE",
                    "%s at %s: %p (tag '%s', allocated at %s) was already freed at %s", routine,
                    kshim_site_basename(site), p, have, alloc_site, free_site);
     }
     kshim_tag_to_chars(check_tag, want);
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     kshim_stop("POOL_FREE_WRONG_TAG", "%s at %s: %p has tag '%s' (allocated at %s), freed with tag '%s'",
                routine, kshim_site_basename(site), p, have, alloc_site, want);
 }
@@ -415,10 +418,10 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
     if (p == NULL) {
         kshim_stop("POOL_FREE_UNKNOWN", "%s at %s: NULL pointer", routine, kshim_site_basename(site));
     }
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     pool_record_t *r = find_record((uintptr_t)p);
     if (r == NULL) {
-        pthread_mutex_unlock(&pool_mutex);
+        kshim_os_mutex_unlock(&pool_mutex);
         kshim_stop("POOL_FREE_UNKNOWN", "%s at %s: %p was never allocated from pool", routine,
                    kshim_site_basename(site), p);
     }
@@ -429,7 +432,7 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
         KIRQL max = r->paged ? APC_LEVEL : DISPATCH_LEVEL;
         if (irql > max) {
             bool paged = r->paged;
-            pthread_mutex_unlock(&pool_mutex);
+            kshim_os_mutex_unlock(&pool_mutex);
             kshim_stop("IRQL_TOO_HIGH", "%s at %s: freeing %s pool %p at IRQL %u (maximum %u)",
                        routine, kshim_site_basename(site), paged ? "paged" : "nonpaged", p,
                        (unsigned)irql, (unsigned)max);
@@ -442,14 +445,20 @@ static void free_tracked(void *p, ULONG check_tag, const char *routine, const ch
     live_count--;
     tomb_append(r);
     /* Fill and release while holding the lock, so no other thread can be handed this
-       address (and find the tombstone) before the fill is done. */
+       address (and find the tombstone) before the fill is done. Under AddressSanitizer no
+       read can see the fill (a class block is poisoned below, any other goes back to ASan's
+       heap, which reports every access to freed memory), so it is left out. */
+#ifndef KSHIM_ASAN
     memset(p, FILL_FREED, size);
+#else
+    (void)size;
+#endif
     if (r->block_class != 0) {
         quarantine_block(p, r->block_class);
     } else {
         free(p);
     }
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
 }
 
 void *kshim_pool_alloc_internal(size_t size, ULONG tag, const char *site, bool zero)
@@ -615,20 +624,20 @@ VOID ExFreePool(PVOID P)
 
 size_t kshim_pool_live_count(void)
 {
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     size_t n = live_count;
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     return n;
 }
 
 size_t kshim_pool_live_count_by_tag(ULONG tag)
 {
     size_t n = 0;
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     for (pool_record_t *r = live_head; r; r = r->live_next) {
         n += r->tag == tag;
     }
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     return n;
 }
 
@@ -655,19 +664,19 @@ typedef struct owned_allocation {
 
 size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *context)
 {
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     size_t k;
     pool_record_t **live = live_records_locked(true, owner, &k);
     owned_allocation_t *copy = fn != NULL && k != 0 ? malloc(k * sizeof *copy) : NULL;
     if (live == NULL || (fn != NULL && k != 0 && copy == NULL)) {
-        pthread_mutex_unlock(&pool_mutex);
+        kshim_os_mutex_unlock(&pool_mutex);
         kshim_stop("POOL_INTERNAL", "kshim_owner_live_pool: out of memory");
     }
     for (size_t i = 0; copy != NULL && i < k; i++) {
         copy[i] = (owned_allocation_t){live[i]->tag, live[i]->size,
                                        kshim_site_basename(live[i]->alloc_site)};
     }
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     free(live);
     for (size_t i = 0; copy != NULL && i < k; i++) {
         fn(context, copy[i].tag, copy[i].size, copy[i].site);
@@ -682,7 +691,7 @@ size_t kshim_owner_live_pool(const void *owner, kshim_owner_pool_fn *fn, void *c
    reported memory. */
 bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size)
 {
-    if (pthread_mutex_trylock(&pool_mutex) != 0) {
+    if (!kshim_os_mutex_trylock(&pool_mutex)) {
         return false;
     }
     bool found = false;
@@ -719,24 +728,24 @@ bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size)
             found = true;
         }
     }
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     return found;
 }
 
 void kshim_pool_forget_owners(void)
 {
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     for (size_t b = 0; b < bucket_count; b++) {
         for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
             r->owner = NULL;
         }
     }
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
 }
 
 size_t kshim_pool_audit_print(void)
 {
-    pthread_mutex_lock(&pool_mutex);
+    kshim_os_mutex_lock(&pool_mutex);
     size_t n = live_count;
     size_t k;
     pool_record_t **live = live_records_locked(false, NULL, &k);
@@ -768,7 +777,7 @@ size_t kshim_pool_audit_print(void)
         fprintf(stderr, "  tag '%s': %zu live, %zu bytes\n", tag, count, bytes);
     }
     fflush(stderr);
-    pthread_mutex_unlock(&pool_mutex);
+    kshim_os_mutex_unlock(&pool_mutex);
     free(live);
     return n;
 }

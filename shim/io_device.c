@@ -8,7 +8,6 @@
  */
 #include "kshim_internal.h"
 
-#include <pthread.h>
 
 typedef struct device_block {
     DEVICE_OBJECT device;           /* first: the block and the device share an address */
@@ -17,7 +16,7 @@ typedef struct device_block {
 } device_block_t;
 
 /* The device lock. Protects: live_devices and the DeviceObject chains of driver objects. */
-static pthread_mutex_t device_mutex = PTHREAD_MUTEX_INITIALIZER;
+static kshim_os_mutex_t device_mutex = KSHIM_OS_MUTEX_INIT;
 static device_block_t *live_devices;
 
 static bool names_equal(PCUNICODE_STRING a, PCUNICODE_STRING b)
@@ -40,11 +39,11 @@ NTSTATUS kshim_IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtension
     size_t name_offset = (ext_offset + DeviceExtensionSize + 15) & ~(size_t)15;
     size_t name_bytes = DeviceName ? DeviceName->Length : 0;
 
-    pthread_mutex_lock(&device_mutex);
+    kshim_os_mutex_lock(&device_mutex);
     if (DeviceName) {
         for (device_block_t *d = live_devices; d; d = d->next_live) {
             if (d->name.Buffer && names_equal(&d->name, DeviceName)) {
-                pthread_mutex_unlock(&device_mutex);
+                kshim_os_mutex_unlock(&device_mutex);
                 return STATUS_OBJECT_NAME_COLLISION;
             }
         }
@@ -74,7 +73,7 @@ NTSTATUS kshim_IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtension
     }
     block->next_live = live_devices;
     live_devices = block;
-    pthread_mutex_unlock(&device_mutex);
+    kshim_os_mutex_unlock(&device_mutex);
     *DeviceObject = device;
     return STATUS_SUCCESS;
 }
@@ -91,13 +90,13 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize,
 VOID IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
 {
     kshim_require_irql_at_most("IoDeleteDevice", PASSIVE_LEVEL);
-    pthread_mutex_lock(&device_mutex);
+    kshim_os_mutex_lock(&device_mutex);
     device_block_t **p = &live_devices;
     while (*p && &(*p)->device != DeviceObject) {
         p = &(*p)->next_live;
     }
     if (*p == NULL) {
-        pthread_mutex_unlock(&device_mutex);
+        kshim_os_mutex_unlock(&device_mutex);
         kshim_stop("DEVICE_OBJECT_UNKNOWN", "IoDeleteDevice: %p is not a live device object",
                    (void *)DeviceObject);
     }
@@ -114,5 +113,5 @@ VOID IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
         }
     }
     kshim_pool_free_internal(block, "IoDeleteDevice", NULL);
-    pthread_mutex_unlock(&device_mutex);
+    kshim_os_mutex_unlock(&device_mutex);
 }

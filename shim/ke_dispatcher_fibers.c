@@ -67,10 +67,36 @@ static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber
 static unsigned next_thread_id = 1;
 static struct kshim_os_thread *spare_threads; /* freed records, reused (linked by next) */
 
+/* The runnable threads as a bitmap by id, so that a decision finds the n-th runnable thread
+   without walking the list: bit id of runnable_map is set while thread `id` (by_id[id]) is
+   runnable. Ids grow along all_threads (a new thread goes to the tail with the next id), so
+   the map's order is the list's. Valid while every id is below RUNNABLE_MAP_IDS; ids restart
+   at each kshim_sched_reset, and an id beyond the map turns it off until then. */
+#define RUNNABLE_MAP_WORDS 4
+#define RUNNABLE_MAP_IDS (64u * RUNNABLE_MAP_WORDS)
+static uint64_t runnable_map[RUNNABLE_MAP_WORDS] = {1}; /* the main thread, id 0 */
+static struct kshim_os_thread *by_id[RUNNABLE_MAP_IDS] = {&main_thread};
+static bool runnable_map_valid = true;
+
+static void map_runnable(const struct kshim_os_thread *thread, bool runnable)
+{
+    if (thread->id < RUNNABLE_MAP_IDS) {
+        uint64_t bit = 1ULL << (thread->id % 64);
+        if (runnable) {
+            runnable_map[thread->id / 64] |= bit;
+        } else {
+            runnable_map[thread->id / 64] &= ~bit;
+        }
+    }
+}
+
 static void set_state(struct kshim_os_thread *thread, sched_state_t state)
 {
     threads_in_state[thread->state]--;
     threads_in_state[state]++;
+    if ((thread->state == SCHED_RUNNABLE) != (state == SCHED_RUNNABLE)) {
+        map_runnable(thread, state == SCHED_RUNNABLE);
+    }
     thread->state = state;
 }
 
@@ -119,6 +145,20 @@ static uint64_t pct_random(void)
 
 static struct kshim_os_thread *nth_runnable(unsigned index)
 {
+    if (runnable_map_valid) {
+        for (unsigned w = 0; w < RUNNABLE_MAP_WORDS; w++) {
+            uint64_t bits = runnable_map[w];
+            unsigned count = (unsigned)__builtin_popcountll(bits);
+            if (index < count) {
+                for (; index > 0; index--) {
+                    bits &= bits - 1;
+                }
+                return by_id[w * 64 + (unsigned)__builtin_ctzll(bits)];
+            }
+            index -= count;
+        }
+        return NULL;
+    }
     for (struct kshim_os_thread *t = all_threads; t; t = t->next) {
         if (t->state == SCHED_RUNNABLE && index-- == 0) {
             return t;
@@ -410,6 +450,12 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     t->id = next_thread_id++;
     t->state = SCHED_RUNNABLE;
     threads_in_state[SCHED_RUNNABLE]++;
+    if (t->id < RUNNABLE_MAP_IDS) {
+        by_id[t->id] = t;
+        map_runnable(t, true);
+    } else {
+        runnable_map_valid = false;
+    }
     t->joinable = joinable;
     t->entry = entry;
     t->arg = arg;
@@ -430,6 +476,7 @@ static void unlink_thread(struct kshim_os_thread *thread)
         if (*link == thread) {
             *link = thread->next;
             threads_in_state[thread->state]--;
+            map_runnable(thread, false);
             return;
         }
     }
@@ -531,6 +578,9 @@ void kshim_sched_reset(void)
     reap();
     kshim_recyclers_release_quarantines();
     next_thread_id = 1;
+    memset(runnable_map, 0, sizeof runnable_map);
+    map_runnable(&main_thread, main_thread.state == SCHED_RUNNABLE);
+    runnable_map_valid = true;
     virtual_now_ns = VIRTUAL_TIME_START_NS;
     schedule_bytes = NULL;
     schedule_size = schedule_used = 0;

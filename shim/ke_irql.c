@@ -8,18 +8,10 @@
 
 /* ---- IRQL ----------------------------------------------------------------------------- */
 
-void kshim_set_irql(struct _KTHREAD *self, KIRQL irql)
+void kshim_lower_irql_upward(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
 {
-    self->irql = irql;
-}
-
-void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
-{
-    if (new_irql > self->irql) {
-        kshim_stop("IRQL_LOWER_UPWARD", "%s: to IRQL %u from lower IRQL %u on thread '%s'", routine,
-                   (unsigned)new_irql, (unsigned)self->irql, self->name);
-    }
-    self->irql = new_irql;
+    kshim_stop("IRQL_LOWER_UPWARD", "%s: to IRQL %u from lower IRQL %u on thread '%s'", routine,
+               (unsigned)new_irql, (unsigned)self->irql, self->name);
 }
 
 void kshim_require_irql_at_most(const char *routine, KIRQL max_irql)

@@ -71,25 +71,79 @@ struct _ETHREAD {
     struct _KTHREAD Tcb;
 };
 
-/* The current thread (implemented by ke_thread.c, layer 4, which owns thread objects). */
+/* Hot-path helpers below are inlined into every lock routine: a call per check, each with its
+   own sanitizer-checked frame, cost more than the checks themselves. Their stops stay out of
+   line. */
+#define KSHIM_HOT static inline __attribute__((always_inline))
+
+/* The current thread (ke_thread.c, layer 4, owns thread objects and this pointer). */
+/* The calling OS thread's current object, NULL until adopted or set (owner-only). With the
+   fiber scheduler there is one OS thread (KSHIM_ONE_OS_THREAD), and a plain global is
+   cheaper to reach than a thread-local one (a sanitizer checks both). */
+#ifdef KSHIM_ONE_OS_THREAD
+#define KSHIM_OS_THREAD_LOCAL
+#else
+#define KSHIM_OS_THREAD_LOCAL __thread
+#endif
+extern KSHIM_OS_THREAD_LOCAL struct _KTHREAD *kshim_current_thread_object;
+/* Adopt the calling OS thread as a kernel thread (its first shim call); returns its object. */
+struct _KTHREAD *kshim_thread_adopt_current(void);
+
 /* The calling OS thread's current object, without adopting (may be NULL). */
-struct _KTHREAD *kshim_thread_current_raw(void);
+KSHIM_HOT struct _KTHREAD *kshim_thread_current_raw(void)
+{
+    return kshim_current_thread_object;
+}
+
 /* The calling thread's object; adopts an ordinary OS thread on first use. */
-struct _KTHREAD *kshim_current_thread(void);
+KSHIM_HOT struct _KTHREAD *kshim_current_thread(void)
+{
+    struct _KTHREAD *t = kshim_current_thread_object;
+    if (__builtin_expect(t != NULL, 1)) {
+        return t;
+    }
+    return kshim_thread_adopt_current();
+}
 
 /* Held-lock bookkeeping of the calling thread. */
 kshim_held_lock_t *kshim_held_find(struct _KTHREAD *self, const void *lock);
-void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
-                     KIRQL irql_at_acquire, const char *routine);
+/* Stops TOO_MANY_LOCKS_HELD (kshim_held_push's full list). */
+__attribute__((noreturn)) void kshim_held_overflow(struct _KTHREAD *self, const char *routine);
+
+KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
+                               KIRQL irql_at_acquire, const char *routine)
+{
+    unsigned n = self->held_count;
+    if (__builtin_expect(n == KSHIM_MAX_HELD_LOCKS, 0)) {
+        kshim_held_overflow(self, routine);
+    }
+    self->held_count = n + 1;
+    self->held[n] = (kshim_held_lock_t){lock, kind, irql_at_acquire, routine};
+}
+
 void kshim_held_remove(struct _KTHREAD *self, const void *lock);
 const char *kshim_lock_kind_name(kshim_lock_kind_t kind);
 
 /* IRQL checks (ke_irql.c): stop IRQL_TOO_HIGH naming routine if the caller is above
    max_irql. */
 void kshim_require_irql_at_most(const char *routine, KIRQL max_irql);
+
+/* Stops IRQL_LOWER_UPWARD (kshim_lower_irql_checked's failure). */
+__attribute__((noreturn)) void kshim_lower_irql_upward(struct _KTHREAD *self, KIRQL new_irql,
+                                                       const char *routine);
+
 /* Lower the calling thread's IRQL to new_irql as a lock release does; stop IRQL_LOWER_UPWARD
    naming routine if that would raise it. */
-void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine);
-/* Set the calling thread's IRQL without checks (used by lock routines). */
-void kshim_set_irql(struct _KTHREAD *self, KIRQL irql);
+KSHIM_HOT void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
+{
+    if (__builtin_expect(new_irql > self->irql, 0)) {
+        kshim_lower_irql_upward(self, new_irql, routine);
+    }
+    self->irql = new_irql;
+}
 
+/* Set the calling thread's IRQL without checks (used by lock routines). */
+KSHIM_HOT void kshim_set_irql(struct _KTHREAD *self, KIRQL irql)
+{
+    self->irql = irql;
+}

@@ -10,16 +10,45 @@
  */
 #include "kshim_internal.h"
 
-static void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL irql_at_acquire,
-                         const char *routine)
+static __attribute__((noinline, noreturn)) void stop_double_acquire(struct _KTHREAD *self,
+                                                                    PKSPIN_LOCK SpinLock,
+                                                                    const char *routine)
+{
+    const kshim_held_lock_t *h = kshim_held_find(self, SpinLock);
+    kshim_stop("SPIN_LOCK_DOUBLE_ACQUIRE",
+               "%s: spin lock %p already held by this thread '%s' (acquired by %s at IRQL %u)",
+               routine, (void *)SpinLock, self->name, h ? h->routine : "?",
+               h ? (unsigned)h->irql_at_acquire : 0u);
+}
+
+static __attribute__((noinline, noreturn)) void stop_not_held(struct _KTHREAD *self,
+                                                              PKSPIN_LOCK SpinLock, ULONG_PTR owner,
+                                                              const char *routine)
+{
+    if (owner == 0) {
+        kshim_stop("SPIN_LOCK_NOT_HELD", "%s: spin lock %p is not held (thread '%s')", routine,
+                   (void *)SpinLock, self->name);
+    }
+    kshim_stop("SPIN_LOCK_NOT_HELD", "%s: spin lock %p is held by another thread, not by '%s'",
+               routine, (void *)SpinLock, self->name);
+}
+
+static __attribute__((noinline, noreturn)) void stop_wrong_irql(struct _KTHREAD *self,
+                                                                const void *lock,
+                                                                const char *routine,
+                                                                const char *use,
+                                                                const char *rule)
+{
+    kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p %s at IRQL %u (%s)", routine, lock, use,
+               (unsigned)self->irql, rule);
+}
+
+KSHIM_HOT void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL irql_at_acquire,
+                            const char *routine)
 {
     ULONG_PTR me = (ULONG_PTR)self;
-    if (__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == me) {
-        const kshim_held_lock_t *h = kshim_held_find(self, SpinLock);
-        kshim_stop("SPIN_LOCK_DOUBLE_ACQUIRE",
-                   "%s: spin lock %p already held by this thread '%s' (acquired by %s at IRQL %u)",
-                   routine, (void *)SpinLock, self->name, h ? h->routine : "?",
-                   h ? (unsigned)h->irql_at_acquire : 0u);
+    if (__builtin_expect(__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == me, 0)) {
+        stop_double_acquire(self, SpinLock, routine);
     }
     kshim_sched_yield_point();
     for (;;) {
@@ -34,44 +63,36 @@ static void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL irql
     kshim_held_push(self, SpinLock, KSHIM_LOCK_SPIN, irql_at_acquire, routine);
 }
 
-static void spin_release(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, const char *routine)
+KSHIM_HOT void spin_release(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, const char *routine)
 {
     ULONG_PTR me = (ULONG_PTR)self;
     ULONG_PTR owner = __atomic_load_n(SpinLock, __ATOMIC_RELAXED);
-    if (owner != me) {
-        if (owner == 0) {
-            kshim_stop("SPIN_LOCK_NOT_HELD", "%s: spin lock %p is not held (thread '%s')", routine,
-                       (void *)SpinLock, self->name);
-        }
-        kshim_stop("SPIN_LOCK_NOT_HELD", "%s: spin lock %p is held by another thread, not by '%s'",
-                   routine, (void *)SpinLock, self->name);
+    if (__builtin_expect(owner != me, 0)) {
+        stop_not_held(self, SpinLock, owner, routine);
     }
     kshim_held_remove(self, SpinLock);
     __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
     kshim_sched_yield_point();
 }
 
-static void require_at_most_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
+KSHIM_HOT void require_at_most_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
 {
-    if (self->irql > DISPATCH_LEVEL) {
-        kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p acquired at IRQL %u (> DISPATCH_LEVEL)",
-                   routine, lock, (unsigned)self->irql);
+    if (__builtin_expect(self->irql > DISPATCH_LEVEL, 0)) {
+        stop_wrong_irql(self, lock, routine, "acquired", "> DISPATCH_LEVEL");
     }
 }
 
-static void require_at_least_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
+KSHIM_HOT void require_at_least_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
 {
-    if (self->irql < DISPATCH_LEVEL) {
-        kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p used at IRQL %u (< DISPATCH_LEVEL)",
-                   routine, lock, (unsigned)self->irql);
+    if (__builtin_expect(self->irql < DISPATCH_LEVEL, 0)) {
+        stop_wrong_irql(self, lock, routine, "used", "< DISPATCH_LEVEL");
     }
 }
 
-static void require_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
+KSHIM_HOT void require_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
 {
-    if (self->irql != DISPATCH_LEVEL) {
-        kshim_stop("SPIN_LOCK_WRONG_IRQL", "%s: spin lock %p released at IRQL %u (must be DISPATCH_LEVEL)",
-                   routine, lock, (unsigned)self->irql);
+    if (__builtin_expect(self->irql != DISPATCH_LEVEL, 0)) {
+        stop_wrong_irql(self, lock, routine, "released", "must be DISPATCH_LEVEL");
     }
 }
 

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The calling OS thread's kernel thread (owner-only). */
-static __thread struct _KTHREAD *current_thread;
+/* The calling OS thread's kernel thread (owner-only; ke_irql.h reads it inline). */
+KSHIM_OS_THREAD_LOCAL struct _KTHREAD *kshim_current_thread_object;
 
 /* Registry of live thread objects (head). Protected by: dispatcher lock. */
 static struct _KTHREAD *registry_head;
@@ -39,7 +39,7 @@ static void adopted_thread_ended(void *p)
     kshim_dispatcher_lock();
     kshim_thread_terminate_locked(self, STATUS_SUCCESS);
     kshim_dispatcher_unlock();
-    current_thread = NULL;
+    kshim_current_thread_object = NULL;
 }
 
 static void adopted_key_create(void)
@@ -127,17 +127,12 @@ void kshim_thread_terminate_locked(struct _KTHREAD *object, NTSTATUS exit_status
 
 void kshim_thread_set_current(struct _KTHREAD *object)
 {
-    current_thread = object;
-}
-
-struct _KTHREAD *kshim_thread_current_raw(void)
-{
-    return current_thread;
+    kshim_current_thread_object = object;
 }
 
 /* The first shim call of an OS thread adopts it (kept out of line: the name buffer would
    give every call an instrumented stack frame). */
-static __attribute__((noinline)) struct _KTHREAD *adopt_current_thread(void)
+__attribute__((noinline)) struct _KTHREAD *kshim_thread_adopt_current(void)
 {
     char name[32];
     if (getpid() == gettid()) {
@@ -146,19 +141,10 @@ static __attribute__((noinline)) struct _KTHREAD *adopt_current_thread(void)
         snprintf(name, sizeof name, "os-thread-%ld", (long)gettid());
     }
     struct _KTHREAD *t = kshim_thread_object_create(KSHIM_THREAD_ADOPTED, name, NULL);
-    current_thread = t;
+    kshim_current_thread_object = t;
     pthread_once(&adopted_key_once, adopted_key_create);
     pthread_setspecific(adopted_key, t);
     return t;
-}
-
-struct _KTHREAD *kshim_current_thread(void)
-{
-    struct _KTHREAD *t = current_thread;
-    if (__builtin_expect(t != NULL, 1)) {
-        return t;
-    }
-    return adopt_current_thread();
 }
 
 struct _KTHREAD *kshim_background_thread_begin(const char *name)
@@ -207,18 +193,10 @@ kshim_held_lock_t *kshim_held_find(struct _KTHREAD *self, const void *lock)
     return NULL;
 }
 
-void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
-                     KIRQL irql_at_acquire, const char *routine)
+void kshim_held_overflow(struct _KTHREAD *self, const char *routine)
 {
-    if (self->held_count == KSHIM_MAX_HELD_LOCKS) {
-        kshim_stop("TOO_MANY_LOCKS_HELD", "%s: thread '%s' already holds %d locks", routine,
-                   self->name, KSHIM_MAX_HELD_LOCKS);
-    }
-    kshim_held_lock_t *h = &self->held[self->held_count++];
-    h->lock = lock;
-    h->kind = kind;
-    h->irql_at_acquire = irql_at_acquire;
-    h->routine = routine;
+    kshim_stop("TOO_MANY_LOCKS_HELD", "%s: thread '%s' already holds %d locks", routine,
+               self->name, KSHIM_MAX_HELD_LOCKS);
 }
 
 void kshim_held_remove(struct _KTHREAD *self, const void *lock)

@@ -15,7 +15,7 @@
 
 /* The fault lock. Protects: plan, plan_site, eligible, injected, last_injected_site,
    observer, observer_context. Never held while calling the observer or taking another lock. */
-static pthread_mutex_t fault_mutex = PTHREAD_MUTEX_INITIALIZER;
+static kshim_os_mutex_t fault_mutex = KSHIM_OS_MUTEX_INIT;
 static kshim_fault_plan_t plan;
 static char *plan_site; /* owned copy of plan.site */
 static unsigned long eligible;
@@ -34,7 +34,7 @@ static void set_plan(const kshim_fault_plan_t *new_plan)
             kshim_stop("FAULT_PLAN_MALFORMED", "out of memory copying the site filter");
         }
     }
-    pthread_mutex_lock(&fault_mutex);
+    kshim_os_mutex_lock(&fault_mutex);
     free(plan_site);
     plan_site = site_copy;
     if (new_plan) {
@@ -46,7 +46,7 @@ static void set_plan(const kshim_fault_plan_t *new_plan)
     eligible = 0;
     injected = 0;
     last_injected_site = NULL;
-    pthread_mutex_unlock(&fault_mutex);
+    kshim_os_mutex_unlock(&fault_mutex);
 }
 
 static bool parse_tag(const char *value, size_t len, ULONG *tag)
@@ -178,41 +178,41 @@ void kshim_fault_set_plan(const kshim_fault_plan_t *new_plan)
 
 unsigned long kshim_fault_eligible_calls(void)
 {
-    pthread_mutex_lock(&fault_mutex);
+    kshim_os_mutex_lock(&fault_mutex);
     unsigned long n = eligible;
-    pthread_mutex_unlock(&fault_mutex);
+    kshim_os_mutex_unlock(&fault_mutex);
     return n;
 }
 
 unsigned long kshim_fault_injected_calls(void)
 {
-    pthread_mutex_lock(&fault_mutex);
+    kshim_os_mutex_lock(&fault_mutex);
     unsigned long n = injected;
-    pthread_mutex_unlock(&fault_mutex);
+    kshim_os_mutex_unlock(&fault_mutex);
     return n;
 }
 
 const char *kshim_fault_last_injected_site(void)
 {
-    pthread_mutex_lock(&fault_mutex);
+    kshim_os_mutex_lock(&fault_mutex);
     const char *site = last_injected_site;
-    pthread_mutex_unlock(&fault_mutex);
+    kshim_os_mutex_unlock(&fault_mutex);
     return site;
 }
 
 void kshim_fault_set_observer(kshim_fault_observer_fn *fn, void *context)
 {
-    pthread_mutex_lock(&fault_mutex);
+    kshim_os_mutex_lock(&fault_mutex);
     observer = fn;
     observer_context = context;
-    pthread_mutex_unlock(&fault_mutex);
+    kshim_os_mutex_unlock(&fault_mutex);
 }
 
 bool kshim_fault_should_fail(const char *site, ULONG tag)
 {
     pthread_once(&environment_once, environment_once_fn);
     const char *where = NULL; /* the site's basename, found only when something needs it */
-    pthread_mutex_lock(&fault_mutex);
+    kshim_os_mutex_lock(&fault_mutex);
     if (plan.site != NULL) {
         where = kshim_site_basename(site);
     }
@@ -243,7 +243,7 @@ bool kshim_fault_should_fail(const char *site, ULONG tag)
             last_injected_site = where;
         }
     }
-    pthread_mutex_unlock(&fault_mutex);
+    kshim_os_mutex_unlock(&fault_mutex);
     if (fn) {
         fn(where, tag, fail, context);
     }

@@ -13,24 +13,23 @@
  */
 #include "kshim_internal.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The recycler lock. Protects every recycler's rings and the list of recyclers. A leaf: taken
    under the dispatcher lock, never held while taking another lock. */
-static pthread_mutex_t recycler_mutex = PTHREAD_MUTEX_INITIALIZER;
+static kshim_os_mutex_t recycler_mutex = KSHIM_OS_MUTEX_INIT;
 static kshim_recycler_t *recyclers; /* every recycler used so far */
 
 void *kshim_recycler_take(kshim_recycler_t *recycler)
 {
     void *object = NULL;
-    pthread_mutex_lock(&recycler_mutex);
+    kshim_os_mutex_lock(&recycler_mutex);
     if (recycler->spare_count > 0) {
         object = recycler->spare[--recycler->spare_count];
     }
-    pthread_mutex_unlock(&recycler_mutex);
+    kshim_os_mutex_unlock(&recycler_mutex);
     if (object == NULL) {
         return calloc(1, recycler->size);
     }
@@ -46,7 +45,7 @@ void kshim_recycler_give(kshim_recycler_t *recycler, void *object)
     }
     void *oldest = NULL;
     KSHIM_POISON(object, recycler->size);
-    pthread_mutex_lock(&recycler_mutex);
+    kshim_os_mutex_lock(&recycler_mutex);
     if (!recycler->listed) {
         recycler->listed = true;
         recycler->next_recycler = recyclers;
@@ -60,7 +59,7 @@ void kshim_recycler_give(kshim_recycler_t *recycler, void *object)
     recycler->quarantined[(recycler->quarantine_head + recycler->quarantined_count) %
                           KSHIM_RECYCLER_QUARANTINE] = object;
     recycler->quarantined_count++;
-    pthread_mutex_unlock(&recycler_mutex);
+    kshim_os_mutex_unlock(&recycler_mutex);
     if (oldest != NULL) {
         KSHIM_UNPOISON(oldest, recycler->size);
         free(oldest);
@@ -69,7 +68,7 @@ void kshim_recycler_give(kshim_recycler_t *recycler, void *object)
 
 void kshim_recyclers_release_quarantines(void)
 {
-    pthread_mutex_lock(&recycler_mutex);
+    kshim_os_mutex_lock(&recycler_mutex);
     for (kshim_recycler_t *r = recyclers; r != NULL; r = r->next_recycler) {
         while (r->quarantined_count > 0) {
             void *object = r->quarantined[r->quarantine_head];
@@ -83,7 +82,7 @@ void kshim_recyclers_release_quarantines(void)
             }
         }
     }
-    pthread_mutex_unlock(&recycler_mutex);
+    kshim_os_mutex_unlock(&recycler_mutex);
 }
 
 /* The object of r's ring (count entries from head, capacity slots) that holds address, if any. */
@@ -101,7 +100,7 @@ static const void *find_in(void *const *ring, unsigned head, unsigned count, uns
 
 bool kshim_recycler_describe_address(uintptr_t address, char *out, size_t size)
 {
-    if (pthread_mutex_trylock(&recycler_mutex) != 0) {
+    if (!kshim_os_mutex_trylock(&recycler_mutex)) {
         return false; /* the report came from inside a recycler */
     }
     bool found = false;
@@ -122,6 +121,6 @@ bool kshim_recycler_describe_address(uintptr_t address, char *out, size_t size)
             found = true;
         }
     }
-    pthread_mutex_unlock(&recycler_mutex);
+    kshim_os_mutex_unlock(&recycler_mutex);
     return found;
 }

@@ -57,6 +57,14 @@ void kshim_stop(const char *name, const char *fmt, ...)
     abort();
 }
 
+#ifdef KSHIM_ONE_OS_THREAD
+void kshim_os_mutex_recursive(kshim_os_mutex_t *mutex)
+{
+    kshim_stop("SHIM_LOCK_RECURSIVE", "shim lock %p taken again by the thread that holds it",
+               (void *)mutex);
+}
+#endif
+
 const char *kshim_site_basename(const char *site)
 {
     if (site == NULL) {

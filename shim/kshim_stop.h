@@ -34,6 +34,60 @@
 #define KSHIM_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* ---- the shim's own mutexes ---------------------------------------------------------- */
+
+/* The pool, fault, recycler, registry and device locks (each file says what its lock
+   protects). With the fiber scheduler (KSHIM_ONE_OS_THREAD, set by shim/CMakeLists.txt)
+   every simulated thread is a fiber of the process's one OS thread, and none of these locks
+   is held across a fiber switch, so a lock is a flag: it still answers a trylock "busy" while
+   held (a sanitizer report from inside the pool) and still stops on a recursive take (a
+   pthread mutex would hang), without a pthread call on every pool allocation. */
+#ifdef KSHIM_ONE_OS_THREAD
+typedef struct kshim_os_mutex {
+    bool held;
+} kshim_os_mutex_t;
+#define KSHIM_OS_MUTEX_INIT {false}
+/* Stops SHIM_LOCK_RECURSIVE (kshim_stop.c). */
+__attribute__((noreturn)) void kshim_os_mutex_recursive(kshim_os_mutex_t *mutex);
+static inline void kshim_os_mutex_lock(kshim_os_mutex_t *mutex)
+{
+    if (__builtin_expect(mutex->held, 0)) {
+        kshim_os_mutex_recursive(mutex);
+    }
+    mutex->held = true;
+}
+static inline bool kshim_os_mutex_trylock(kshim_os_mutex_t *mutex)
+{
+    if (mutex->held) {
+        return false;
+    }
+    mutex->held = true;
+    return true;
+}
+static inline void kshim_os_mutex_unlock(kshim_os_mutex_t *mutex)
+{
+    mutex->held = false;
+}
+#else
+#include <pthread.h>
+typedef struct kshim_os_mutex {
+    pthread_mutex_t mutex;
+} kshim_os_mutex_t;
+#define KSHIM_OS_MUTEX_INIT {PTHREAD_MUTEX_INITIALIZER}
+static inline void kshim_os_mutex_lock(kshim_os_mutex_t *mutex)
+{
+    pthread_mutex_lock(&mutex->mutex);
+}
+static inline bool kshim_os_mutex_trylock(kshim_os_mutex_t *mutex)
+{
+    return pthread_mutex_trylock(&mutex->mutex) == 0;
+}
+static inline void kshim_os_mutex_unlock(kshim_os_mutex_t *mutex)
+{
+    pthread_mutex_unlock(&mutex->mutex);
+}
+#endif
+
 /* ---- stops ---------------------------------------------------------------------------- */
 
 /* "<basename>:<line>" view of a KSHIM_SITE string (a pointer into the same literal). */

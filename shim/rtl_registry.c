@@ -13,7 +13,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,7 @@ typedef struct reg_key {
 } reg_key_t;
 
 /* The registry lock. Protects: keys and their values. */
-static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+static kshim_os_mutex_t registry_mutex = KSHIM_OS_MUTEX_INIT;
 static reg_key_t *keys;
 
 /* ---- strings --------------------------------------------------------------------------- */
@@ -184,7 +183,7 @@ static void set_value_locked(reg_key_t *key, const char *name, ULONG type, uint8
 
 void kshim_registry_reset(void)
 {
-    pthread_mutex_lock(&registry_mutex);
+    kshim_os_mutex_lock(&registry_mutex);
     while (keys != NULL) {
         reg_key_t *k = keys;
         keys = k->next;
@@ -196,7 +195,7 @@ void kshim_registry_reset(void)
         free(k->path);
         free(k);
     }
-    pthread_mutex_unlock(&registry_mutex);
+    kshim_os_mutex_unlock(&registry_mutex);
 }
 
 NTSTATUS kshim_registry_set_value(PCUNICODE_STRING KeyPath, const char *Name, ULONG Type,
@@ -208,9 +207,9 @@ NTSTATUS kshim_registry_set_value(PCUNICODE_STRING KeyPath, const char *Name, UL
     if (Length != 0) {
         memcpy(copy, Data, Length);
     }
-    pthread_mutex_lock(&registry_mutex);
+    kshim_os_mutex_lock(&registry_mutex);
     set_value_locked(create_key_locked(path), Name ? Name : "", Type, copy, Length);
-    pthread_mutex_unlock(&registry_mutex);
+    kshim_os_mutex_unlock(&registry_mutex);
     free(wide_path);
     free(path);
     return STATUS_SUCCESS;
@@ -499,7 +498,7 @@ NTSTATUS kshim_registry_load_fixture(PCUNICODE_STRING RegistryPath, const char *
         free_parsed(parsed);
         return STATUS_INVALID_PARAMETER;
     }
-    pthread_mutex_lock(&registry_mutex);
+    kshim_os_mutex_lock(&registry_mutex);
     for (parsed_value_t *item = parsed; item != NULL; item = item->next) {
         reg_key_t *key = create_key_locked(item->key);
         if (item->name != NULL) {
@@ -507,7 +506,7 @@ NTSTATUS kshim_registry_load_fixture(PCUNICODE_STRING RegistryPath, const char *
             item->data = NULL; /* now the store's */
         }
     }
-    pthread_mutex_unlock(&registry_mutex);
+    kshim_os_mutex_unlock(&registry_mutex);
     free_parsed(parsed);
     return STATUS_SUCCESS;
 }
@@ -530,16 +529,16 @@ static void found_free(found_value_t *v)
 
 static bool key_exists(const char *path)
 {
-    pthread_mutex_lock(&registry_mutex);
+    kshim_os_mutex_lock(&registry_mutex);
     bool exists = find_key_locked(path) != NULL;
-    pthread_mutex_unlock(&registry_mutex);
+    kshim_os_mutex_unlock(&registry_mutex);
     return exists;
 }
 
 /* Copies of the values of key (name == NULL: all, in order), optionally deleting them. */
 static size_t copy_values(const char *path, const char *name, bool delete_after, found_value_t **out)
 {
-    pthread_mutex_lock(&registry_mutex);
+    kshim_os_mutex_lock(&registry_mutex);
     reg_key_t *key = find_key_locked(path);
     size_t count = 0;
     for (reg_value_t *v = key ? key->values : NULL; v; v = v->next) {
@@ -566,7 +565,7 @@ static size_t copy_values(const char *path, const char *name, bool delete_after,
             link = &v->next;
         }
     }
-    pthread_mutex_unlock(&registry_mutex);
+    kshim_os_mutex_unlock(&registry_mutex);
     *out = values;
     return count;
 }

@@ -960,7 +960,8 @@ NTKERNELAPI PVOID ExAllocatePool(_In_ POOL_TYPE PoolType, _In_ SIZE_T NumberOfBy
  * before: stop POOL_DOUBLE_FREE; never allocated, or NULL: stop POOL_FREE_UNKNOWN) with this
  * Tag (0 = do not check; else stop POOL_FREE_WRONG_TAG). IRQL <= DISPATCH_LEVEL (paged
  * memory: <= APC_LEVEL; else stop IRQL_TOO_HIGH). ExFreePool: no tag check.
- * Deviation: the memory is filled with 0xDD before it is returned to the C heap.
+ * Deviation: the memory is filled with 0xDD before it is returned to the C heap (under
+ * AddressSanitizer it is poisoned instead: every read of it is reported).
  */
 NTKERNELAPI VOID ExFreePoolWithTag(_Pre_notnull_ __drv_freesMem(Mem) PVOID P, _In_ ULONG Tag);
 NTKERNELAPI VOID ExFreePool(_Pre_notnull_ __drv_freesMem(Mem) PVOID P);

@@ -71,7 +71,8 @@ void kshim_stop(const char *name, const char *fmt, ...);
  *   driver code     ASSERTION_FAILED, LIST_ENTRY_CORRUPTED, BUGCHECK (KeBugCheckEx),
  *                   BREAKPOINT (DbgBreakPoint), STRING_TOO_LONG, FAST_FAIL (RtlFailFast)
  *   harness         AUDIT_FAILED, FAULT_PLAN_MALFORMED, STOP_TRAP_MISUSE
- *   shim itself     POOL_INTERNAL, DBG_PRINT (out of memory)
+ *   shim itself     POOL_INTERNAL, DBG_PRINT (out of memory), SHIM_LOCK_RECURSIVE (fiber
+ *                   scheduler: one of the shim's own locks taken again by its holder)
  */
 
 /* ------------------------------------------------------------------------------------------ */
