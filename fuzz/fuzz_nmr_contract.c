@@ -528,9 +528,6 @@ static struct world {
         unsigned gen;
     } change;
 
-    bool checked;           /* check_after_operation ran in this input ... */
-    unsigned calls_checked; /* ... when fuzz_calls_begun() was this */
-
     char printed[PRINTED_MAX]; /* DbgPrint output since the operation began */
     size_t printed_length;
 } w;
@@ -2455,10 +2452,6 @@ static void run_operation(void)
 /* Per-operation checks, teardown, stop handling                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* After every operation: the registrar agrees with the model. An operation that made no NMR
-   call (skipped, a hook armed, a change) changed neither the registrar nor what the model
-   counts, which change only in calls and their callbacks: the previous check's verdict
-   stands. */
 static void check_after_operation(void)
 {
     if (fuzz_call_depth() != 0 || w.callout_count != 0 || w.reg_depth != 0 ||
@@ -2466,11 +2459,6 @@ static void check_after_operation(void)
         fuzz_oracle_fail("harness: operation left %u frame(s), %u callout(s) or IRQL %s", fuzz_call_depth(),
                     w.callout_count, kshim_irql_name(KeGetCurrentIrql()));
     }
-    if (w.checked && fuzz_calls_begun() == w.calls_checked) {
-        return;
-    }
-    w.checked = true;
-    w.calls_checked = fuzz_calls_begun();
     unsigned long live = nmr_check_invariants(); /* and nmr_live_object_count() */
     if (live != model_live(false)) {
         fuzz_oracle_fail("nmr_live_object_count() is %lu, the model has %lu", live, model_live(false));
