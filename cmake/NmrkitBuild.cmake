@@ -25,7 +25,8 @@ endfunction()
 # A fuzz target's own source (its reference model and oracles) keeps its edges in libFuzzer's
 # coverage but not its comparisons: their operands are the model's predictions and
 # bookkeeping, not input bytes, so their traces taught libFuzzer nothing and cost a sixth of
-# every target's time (bench/README.md). The registrar's are off too (nmrkit_registrar_coverage).
+# every target's time (README.md, Performance). The registrar's are off too
+# (nmrkit_registrar_coverage).
 # Nor its indirect calls (every fuzz_trace_event is one, fuzz_trace.h): libFuzzer uses their
 # caller-callee pairs only with -use_value_profile=1, which no nmrkit run passes (as for the
 # registrar's; 1% of fuzz_nmr_ops per execution).
