@@ -704,7 +704,7 @@ static bool entry_live(const handle_entry_t *e)
 /* Calls: frames, callouts and expected stops                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-static void call_end(fuzz_call_t *frame)
+static __attribute__((noinline)) void call_end(fuzz_call_t *frame)
 {
     fuzz_call_end(frame);
     if (w.expect.armed) {
@@ -1665,7 +1665,7 @@ static module_t *module_from_registration_context(PVOID context, role_t role, co
 
 /* The peer's module id as the module sees it: equal to that module's own id by
    NmrIsEqualNpiModuleId exactly when the type is valid, and unequal to the other slot's. */
-static void check_module_id(const NPI_REGISTRATION_INSTANCE *instance, module_t *peer,
+static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INSTANCE *instance, module_t *peer,
                             const char *callback)
 {
     PNPI_MODULEID seen = (PNPI_MODULEID)instance->ModuleId;

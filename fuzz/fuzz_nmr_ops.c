@@ -31,6 +31,9 @@
  *     during the call, and then makes no callback; no other NMR call allocates;
  *   - verifier warnings are exactly the expected ones (A9 for provider errors, R8 for an
  *     early wait); nmr_live_object_count() equals the model's count after every operation.
+ *   (After an operation that made no NMR call these checks are not repeated: the registrar
+ *   has no thread, work item or timer of its own, so its state changes only inside a call,
+ *   and the call-depth and IRQL checks still run.)
  * At the end of the input everything still registered is deregistered and waited for, then
  * nmr_live_object_count() == 0, nmr_check_invariants(), kshim_audit(pool baseline), and
  * nmr_reset() == 0. An oracle failure prints "*** FUZZ ORACLE: <reason>" and the last
@@ -380,7 +383,7 @@ static fuzz_call_t *call_begin(const char *name, bool may_allocate)
 }
 
 /* Everything that must have happened inside the call before it returned. */
-static void call_end(fuzz_call_t *frame)
+static __attribute__((noinline)) void call_end(fuzz_call_t *frame)
 {
     const call_accounting_t *accounting = &w.accounting[fuzz_call_depth() - 1];
     fuzz_call_end(frame);

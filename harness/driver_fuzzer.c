@@ -1146,7 +1146,6 @@ int nmrkit_driver_fuzz_one_input(const nmrkit_driver_fuzzer_t *fuzzer, const uin
     kshim_drain_pending_work();
     kshim_fault_set_plan(NULL);
     kshim_sched_set_chooser(NULL, NULL);
-    kshim_sched_set_schedule(NULL, 0);
     fuzz_input_finish(&run.schedule_in);
 
     fuzz_run_audit(NULL, 0);

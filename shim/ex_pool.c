@@ -11,7 +11,8 @@
  * Blocks are reused (the fuzzing fast path: no C heap call, no fresh page, no sanitizer
  * allocation stack per allocation once warm). A block of a size class (sizes up to
  * MAX_CLASS_BYTES, not cache-aligned) is its own C-heap allocation, so the sanitizer's
- * redzones still surround it; freed, it is filled, poisoned for ASan and quarantined, and
+ * redzones still surround it; freed, it is poisoned for ASan (filled with 0xDD instead without
+ * ASan) and quarantined, and
  * it returns to its class only at kshim_pool_forget_freed (between fuzz inputs), so within
  * an input a freed block is never handed out again and every use after free is caught
  * (by ASan as a use-after-poison). A block handed out is unpoisoned for exactly the bytes
@@ -213,7 +214,7 @@ static bool push_block(block_stack_t *stack, void *block)
     return true;
 }
 
-/* Pool lock held: a freed, filled block of class block_class (1-based) is poisoned and
+/* Pool lock held: a freed block (filled without ASan) of class block_class (1-based) is poisoned and
    quarantined until the next kshim_pool_forget_freed; the oldest beyond MAX_QUARANTINE
    goes back to the C heap. */
 static void quarantine_block(void *block, unsigned block_class)

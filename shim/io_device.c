@@ -8,7 +8,6 @@
  */
 #include "kshim_internal.h"
 
-
 typedef struct device_block {
     DEVICE_OBJECT device;           /* first: the block and the device share an address */
     struct device_block *next_live; /* Protected by: device lock */

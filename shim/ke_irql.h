@@ -76,8 +76,8 @@ struct _ETHREAD {
    line. */
 #define KSHIM_HOT static inline __attribute__((always_inline))
 
-/* The current thread (ke_thread.c, layer 4, owns thread objects and this pointer). */
-/* The calling OS thread's current object, NULL until adopted or set (owner-only). With the
+/* The current thread (ke_thread.c, layer 4, owns thread objects and this pointer): the
+   calling OS thread's current object, NULL until adopted or set (owner-only). With the
    fiber scheduler there is one OS thread (KSHIM_ONE_OS_THREAD), and a plain global is
    cheaper to reach than a thread-local one (a sanitizer checks both). */
 #ifdef KSHIM_ONE_OS_THREAD

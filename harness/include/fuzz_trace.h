@@ -64,7 +64,9 @@ void fuzz_trace_leave(void);
  * events (fuzz_trace_recording() false: a libFuzzer run), to a counter that reads no
  * argument: a variadic function that reads its arguments costs itself a sanitized stack
  * frame even when it returns at once (1-2% of a libFuzzer run). A pointer rather than a
- * test at every call site, so that the call sites' edge coverage is what it was.
+ * test at every call site, so that the call sites' edge coverage is what it was. The name is
+ * a macro, so code calls it as before, but takes no address of it and sets a debugger's
+ * breakpoint on record_event in harness/fuzz_trace.c (the recorder) instead.
  */
 extern void (*fuzz_trace_event_fn)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define fuzz_trace_event fuzz_trace_event_fn
