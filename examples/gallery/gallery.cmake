@@ -9,7 +9,9 @@
 set(NMRKIT_GALLERY_BUGS
     "1|context_freed_in_detach|POOL_DOUBLE_FREE|heap-use-after-free|POOL USE AFTER FREE|"
     "2|pending_never_completed|STOP D4|"
-    "3|detach_complete_twice|STOP D5: NmrClientDetachProviderComplete: called twice|"
+    # The second completion is D5 either way; its message depends on whether the binding was
+    # cleaned up in between (docs/behaviour.md, D5).
+    "3|detach_complete_twice|STOP D5: NmrClientDetachProviderComplete: called twice|STOP D5: NmrClientDetachProviderComplete: the binding is already detached on both sides and cleaned up: called twice|"
     "4|use_after_detach_complete|heap-use-after-free|POOL USE AFTER FREE|"
     "5|wait_in_detach|IRQL_TOO_HIGH|WAIT_AT_RAISED_IRQL|STRICT"
     "6|unload_without_wait|STOP R7: DriverUnload|"
