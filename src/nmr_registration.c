@@ -502,8 +502,15 @@ static ULONG64 listed_stamp(ULONG64 walk, nmr_role_t role)
     return 2 * walk + (role == NMR_ROLE_CLIENT ? 0 : 1);
 }
 
-static VOID check_registration_invariants(nmr_registration_t *registration)
+/* registration, found on the list of role. */
+static VOID check_registration_invariants(nmr_registration_t *registration, nmr_role_t role)
 {
+    if (registration->role != role) {
+        nmr_verifier_stop("INTERNAL", "nmr_check_invariants", NULL, registration,
+                          "a %s registration is listed among the %s",
+                          registration->role == NMR_ROLE_CLIENT ? "client" : "provider",
+                          role == NMR_ROLE_CLIENT ? "clients" : "providers");
+    }
     if (registration->invariant_bindings != registration->binding_count) {
         nmr_verifier_stop("INTERNAL", "nmr_check_invariants", NULL, registration,
                           "binding_count is %lu but %lu bindings name the registration",
@@ -581,7 +588,7 @@ static VOID check_registrations(nmr_role_t role)
 {
     PLIST_ENTRY head = registrations_of(role);
     for (PLIST_ENTRY entry = head->Flink; entry != head; entry = entry->Flink) {
-        check_registration_invariants(CONTAINING_RECORD(entry, nmr_registration_t, link));
+        check_registration_invariants(CONTAINING_RECORD(entry, nmr_registration_t, link), role);
     }
 }
 

@@ -96,8 +96,24 @@ NMR_TEST(check_invariants_stops_on_a_client_listed_among_the_providers)
     nmr_registration_t *client = first_of(&nmr_registrar.clients);
     RemoveEntryList(&client->link);
     InsertTailList(&nmr_registrar.providers, &client->link);
-    check_invariants_stop("binding names a registration that is not listed in its role");
+    check_invariants_stop("a client registration is listed among the providers");
     CHECK_EQ(nmr_reset(), 3);
+    fake_begin();
+    fake_end();
+}
+
+/* Without a binding, nothing else names it: only the list's own role tells. */
+NMR_TEST(check_invariants_stops_on_an_unbound_provider_listed_among_the_clients)
+{
+    fake_begin();
+    fake_init_named(&FAKE_NPI_A, "p1", &p);
+    fake_register_ok(&p);
+    CHECK_EQ(nmr_check_invariants(), 1);
+    nmr_registration_t *provider = first_of(&nmr_registrar.providers);
+    RemoveEntryList(&provider->link);
+    InsertTailList(&nmr_registrar.clients, &provider->link);
+    check_invariants_stop("a provider registration is listed among the clients");
+    CHECK_EQ(nmr_reset(), 1);
     fake_begin();
     fake_end();
 }
