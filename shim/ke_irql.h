@@ -121,7 +121,21 @@ KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lo
     self->held[n] = (kshim_held_lock_t){lock, kind, irql_at_acquire, routine};
 }
 
-void kshim_held_remove(struct _KTHREAD *self, const void *lock);
+/* Removes a lock that is not the innermost one held (kshim_held_remove's slow path). */
+void kshim_held_remove_nested(struct _KTHREAD *self, const void *lock);
+
+/* Forget a lock the calling thread releases. Every acquire form stops on a second hold of a
+   lock it already holds, so a lock is listed at most once, and it is nearly always the
+   innermost one: released without a call. */
+KSHIM_HOT void kshim_held_remove(struct _KTHREAD *self, const void *lock)
+{
+    unsigned n = self->held_count;
+    if (__builtin_expect(n != 0 && self->held[n - 1].lock == lock, 1)) {
+        self->held_count = n - 1;
+        return;
+    }
+    kshim_held_remove_nested(self, lock);
+}
 const char *kshim_lock_kind_name(kshim_lock_kind_t kind);
 
 /* IRQL checks (ke_irql.c): stop IRQL_TOO_HIGH naming routine if the caller is above

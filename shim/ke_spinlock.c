@@ -3,12 +3,55 @@
  * ke_spinlock.c - KSPIN_LOCK and in-stack queued spin locks.
  *
  * The lock word holds 0 when free and the owner's KTHREAD address when held; it is only
- * accessed with __atomic operations (ThreadSanitizer sees acquire/release). A contended
- * acquirer backs off through the dispatcher seam (kshim_dispatcher_spin_wait).
+ * accessed through the lock_word_* helpers below. A contended acquirer backs off through the
+ * dispatcher seam (kshim_dispatcher_spin_wait).
  * Each thread also records the locks it holds (for double-acquire reports, exit checks and
  * kshim_audit).
  */
 #include "kshim_internal.h"
+
+/* With real threads the lock word is only accessed with __atomic operations (ThreadSanitizer
+   sees acquire/release). With the fiber scheduler (KSHIM_ONE_OS_THREAD) every simulated thread
+   is a fiber of one OS thread and switches only inside a call (a yield point, a spin wait), so
+   plain loads and stores see exactly what the atomics would, without a locked instruction on
+   every acquire. */
+#ifdef KSHIM_ONE_OS_THREAD
+KSHIM_HOT ULONG_PTR lock_word_read(PKSPIN_LOCK SpinLock)
+{
+    return *SpinLock;
+}
+
+KSHIM_HOT bool lock_word_take(PKSPIN_LOCK SpinLock, ULONG_PTR me)
+{
+    if (*SpinLock != 0) {
+        return false;
+    }
+    *SpinLock = me;
+    return true;
+}
+
+KSHIM_HOT void lock_word_clear(PKSPIN_LOCK SpinLock)
+{
+    *SpinLock = 0;
+}
+#else
+KSHIM_HOT ULONG_PTR lock_word_read(PKSPIN_LOCK SpinLock)
+{
+    return __atomic_load_n(SpinLock, __ATOMIC_RELAXED);
+}
+
+KSHIM_HOT bool lock_word_take(PKSPIN_LOCK SpinLock, ULONG_PTR me)
+{
+    ULONG_PTR expected = 0;
+    return __atomic_compare_exchange_n(SpinLock, &expected, me, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_RELAXED);
+}
+
+KSHIM_HOT void lock_word_clear(PKSPIN_LOCK SpinLock)
+{
+    __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
+}
+#endif
 
 static __attribute__((noinline, noreturn)) void stop_double_acquire(struct _KTHREAD *self,
                                                                     PKSPIN_LOCK SpinLock,
@@ -47,14 +90,12 @@ KSHIM_HOT void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL i
                             const char *routine)
 {
     ULONG_PTR me = (ULONG_PTR)self;
-    if (__builtin_expect(__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == me, 0)) {
+    if (__builtin_expect(lock_word_read(SpinLock) == me, 0)) {
         stop_double_acquire(self, SpinLock, routine);
     }
     kshim_sched_yield_point();
     for (;;) {
-        ULONG_PTR expected = 0;
-        if (__atomic_compare_exchange_n(SpinLock, &expected, me, false, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_RELAXED)) {
+        if (lock_word_take(SpinLock, me)) {
             break;
         }
         kshim_dispatcher_set_wait_reason(routine, SpinLock);
@@ -66,12 +107,12 @@ KSHIM_HOT void spin_acquire(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, KIRQL i
 KSHIM_HOT void spin_release(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, const char *routine)
 {
     ULONG_PTR me = (ULONG_PTR)self;
-    ULONG_PTR owner = __atomic_load_n(SpinLock, __ATOMIC_RELAXED);
+    ULONG_PTR owner = lock_word_read(SpinLock);
     if (__builtin_expect(owner != me, 0)) {
         stop_not_held(self, SpinLock, owner, routine);
     }
     kshim_held_remove(self, SpinLock);
-    __atomic_store_n(SpinLock, (ULONG_PTR)0, __ATOMIC_SEQ_CST);
+    lock_word_clear(SpinLock);
     kshim_sched_yield_point();
 }
 
@@ -144,13 +185,11 @@ BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
     const char *routine = "KeTryToAcquireSpinLockAtDpcLevel";
     require_at_least_dispatch(self, SpinLock, routine);
     ULONG_PTR me = (ULONG_PTR)self;
-    if (__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == me) {
+    if (lock_word_read(SpinLock) == me) {
         kshim_stop("SPIN_LOCK_DOUBLE_ACQUIRE", "%s: spin lock %p already held by this thread '%s'",
                    routine, (void *)SpinLock, self->name);
     }
-    ULONG_PTR expected = 0;
-    if (!__atomic_compare_exchange_n(SpinLock, &expected, me, false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_RELAXED)) {
+    if (!lock_word_take(SpinLock, me)) {
         return FALSE;
     }
     kshim_held_push(self, SpinLock, KSHIM_LOCK_SPIN, self->irql, routine);

@@ -199,7 +199,7 @@ void kshim_held_overflow(struct _KTHREAD *self, const char *routine)
                self->name, KSHIM_MAX_HELD_LOCKS);
 }
 
-void kshim_held_remove(struct _KTHREAD *self, const void *lock)
+void kshim_held_remove_nested(struct _KTHREAD *self, const void *lock)
 {
     for (unsigned i = 0; i < self->held_count; i++) {
         if (self->held[i].lock == lock) {
