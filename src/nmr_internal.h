@@ -60,22 +60,24 @@ typedef enum nmr_registration_state {
     NMR_REGISTRATION_DEREGISTERING,
 } nmr_registration_state_t;
 
-/* The characteristics fields a module must not change while registered (R1), copied one by
-   one at registration into a zeroed snapshot (so the module's padding never counts). Two
-   places list the fields: nmr_snapshot_characteristics fills the snapshot and
-   characteristics_unchanged (nmr_verifier.c) compares it with the module's in place; a
-   field added here goes into both. */
-typedef struct nmr_characteristics_snapshot {
-    USHORT version;
-    USHORT length;
-    USHORT instance_version;
-    USHORT instance_size;
-    ULONG number;
-    void (*callbacks[3])(void); /* attach, detach, cleanup */
-    PNPIID npi_id;
-    PNPI_MODULEID module_id;
-    const VOID *npi_specific;
-} nmr_characteristics_snapshot_t;
+/* The characteristics a module must not change while registered (R1), seen as words: client
+   and provider characteristics have one layout (checked in nmr_verifier.c), nine 64-bit
+   words, three of them with padding. The snapshot holds the module's words at registration
+   with the padding bytes cleared (so the module's padding never counts); each check compares
+   the module's words, padding masked, with it. Named words, not an array: the sanitizers
+   check a member access once per structure, an array element at every index. */
+typedef struct __attribute__((may_alias)) nmr_characteristics_words {
+    ULONG64 version_length;        /* Version, Length, padding */
+    ULONG64 attach;                /* ClientAttachProvider / ProviderAttachClient */
+    ULONG64 detach;                /* ClientDetachProvider / ProviderDetachClient */
+    ULONG64 cleanup;               /* Client/ProviderCleanupBindingContext */
+    ULONG64 instance_version_size; /* registration instance: Version, Size, padding */
+    ULONG64 npi_id;                /* NpiId */
+    ULONG64 module_id;             /* ModuleId */
+    ULONG64 number;                /* Number, padding */
+    ULONG64 npi_specific;          /* NpiSpecificCharacteristics */
+} nmr_characteristics_words_t;
+typedef nmr_characteristics_words_t nmr_characteristics_snapshot_t;
 
 typedef struct nmr_registration {
     LIST_ENTRY link;                    /* In nmr_registrar.clients/providers. Protected by: lock */

@@ -191,32 +191,70 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
     va_end(arguments);
 }
 
+/* The bytes of the characteristics that are fields (all ones) and not padding (zero: the
+   padding of an object with static storage is zero). Both roles' structures are laid out
+   alike, so the client's mask serves the provider's characteristics too. */
+#define NMR_ALL_ONES_POINTER(type) ((type)~(ULONG_PTR)0)
+static const union {
+    NPI_CLIENT_CHARACTERISTICS fields;
+    nmr_characteristics_words_t words;
+} characteristics_field_bytes = {
+    .fields = {
+        .Version = 0xFFFF,
+        .Length = 0xFFFF,
+        .ClientAttachProvider = NMR_ALL_ONES_POINTER(PNPI_CLIENT_ATTACH_PROVIDER_FN),
+        .ClientDetachProvider = NMR_ALL_ONES_POINTER(PNPI_CLIENT_DETACH_PROVIDER_FN),
+        .ClientCleanupBindingContext =
+            NMR_ALL_ONES_POINTER(PNPI_CLIENT_CLEANUP_BINDING_CONTEXT_FN),
+        .ClientRegistrationInstance = {
+            .Version = 0xFFFF,
+            .Size = 0xFFFF,
+            .NpiId = NMR_ALL_ONES_POINTER(PNPIID),
+            .ModuleId = NMR_ALL_ONES_POINTER(PNPI_MODULEID),
+            .Number = 0xFFFFFFFF,
+            .NpiSpecificCharacteristics = NMR_ALL_ONES_POINTER(const VOID *),
+        },
+    },
+};
+C_ASSERT(sizeof(NPI_CLIENT_CHARACTERISTICS) == sizeof(nmr_characteristics_words_t));
+C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientAttachProvider) ==
+         offsetof(nmr_characteristics_words_t, attach));
+C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance) ==
+         offsetof(nmr_characteristics_words_t, instance_version_size));
+C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance.Number) ==
+         offsetof(nmr_characteristics_words_t, number));
+C_ASSERT(sizeof(NPI_PROVIDER_CHARACTERISTICS) == sizeof(NPI_CLIENT_CHARACTERISTICS));
+C_ASSERT(offsetof(NPI_PROVIDER_CHARACTERISTICS, Length) ==
+         offsetof(NPI_CLIENT_CHARACTERISTICS, Length));
+C_ASSERT(offsetof(NPI_PROVIDER_CHARACTERISTICS, ProviderAttachClient) ==
+         offsetof(NPI_CLIENT_CHARACTERISTICS, ClientAttachProvider));
+C_ASSERT(offsetof(NPI_PROVIDER_CHARACTERISTICS, ProviderDetachClient) ==
+         offsetof(NPI_CLIENT_CHARACTERISTICS, ClientDetachProvider));
+C_ASSERT(offsetof(NPI_PROVIDER_CHARACTERISTICS, ProviderCleanupBindingContext) ==
+         offsetof(NPI_CLIENT_CHARACTERISTICS, ClientCleanupBindingContext));
+C_ASSERT(offsetof(NPI_PROVIDER_CHARACTERISTICS, ProviderRegistrationInstance) ==
+         offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance));
+
+/* Applies WORD(name) to every word of the characteristics, joined by |. */
+#define NMR_FOR_EACH_CHARACTERISTICS_WORD(WORD)                                                  \
+    (WORD(version_length) | WORD(attach) | WORD(detach) | WORD(cleanup) |                       \
+     WORD(instance_version_size) | WORD(npi_id) | WORD(module_id) | WORD(number) |              \
+     WORD(npi_specific))
+
+/* The module's characteristics as words (either role: the union's members share an address). */
+static const nmr_characteristics_words_t *
+characteristics_words(const nmr_registration_t *registration)
+{
+    return (const nmr_characteristics_words_t *)registration->characteristics.client;
+}
+
 VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
                                   nmr_characteristics_snapshot_t *snapshot)
 {
-    const NPI_REGISTRATION_INSTANCE *instance = registration->instance;
-    RtlZeroMemory(snapshot, sizeof(*snapshot));
-    if (registration->role == NMR_ROLE_CLIENT) {
-        const NPI_CLIENT_CHARACTERISTICS *client = registration->characteristics.client;
-        snapshot->version = client->Version;
-        snapshot->length = client->Length;
-        snapshot->callbacks[0] = (void (*)(void))client->ClientAttachProvider;
-        snapshot->callbacks[1] = (void (*)(void))client->ClientDetachProvider;
-        snapshot->callbacks[2] = (void (*)(void))client->ClientCleanupBindingContext;
-    } else {
-        const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
-        snapshot->version = provider->Version;
-        snapshot->length = provider->Length;
-        snapshot->callbacks[0] = (void (*)(void))provider->ProviderAttachClient;
-        snapshot->callbacks[1] = (void (*)(void))provider->ProviderDetachClient;
-        snapshot->callbacks[2] = (void (*)(void))provider->ProviderCleanupBindingContext;
-    }
-    snapshot->instance_version = instance->Version;
-    snapshot->instance_size = instance->Size;
-    snapshot->npi_id = instance->NpiId;
-    snapshot->module_id = instance->ModuleId;
-    snapshot->number = instance->Number;
-    snapshot->npi_specific = instance->NpiSpecificCharacteristics;
+    const nmr_characteristics_words_t *module = characteristics_words(registration);
+#define SNAPSHOT_WORD(name) (snapshot->name = module->name & characteristics_field_bytes.words.name)
+    (void)NMR_FOR_EACH_CHARACTERISTICS_WORD(SNAPSHOT_WORD);
+#undef SNAPSHOT_WORD
 }
 
 /* Whether *NpiId and *ModuleId still hold what they held at registration (the identifier
@@ -234,47 +272,19 @@ static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
     return same & nmr_guids_equal(&module_id->Guid, &registered->Guid);
 }
 
-/* The differences between the role's own characteristics fields and the snapshot's. */
-static ULONG_PTR role_fields_difference(const nmr_characteristics_snapshot_t *snapshot,
-                                        USHORT version, USHORT length, void (*attach)(void),
-                                        void (*detach)(void), void (*cleanup)(void))
-{
-    return (ULONG_PTR)(version ^ snapshot->version) | (ULONG_PTR)(length ^ snapshot->length) |
-           ((ULONG_PTR)attach ^ (ULONG_PTR)snapshot->callbacks[0]) |
-           ((ULONG_PTR)detach ^ (ULONG_PTR)snapshot->callbacks[1]) |
-           ((ULONG_PTR)cleanup ^ (ULONG_PTR)snapshot->callbacks[2]);
-}
-
 /* Whether the module's characteristics still hold every field of the registration's snapshot
-   (nmr_snapshot_characteristics), compared in place: no snapshot of the present is built at
-   each callout. Without short-circuits, like identity_unchanged. */
+   (nmr_snapshot_characteristics), compared in place as words: no snapshot of the present is
+   built at each callout, and every word is read from the module's memory (ASan reports a
+   module that freed its characteristics while registered). Without short-circuits, like
+   identity_unchanged. */
 static BOOLEAN characteristics_unchanged(const nmr_registration_t *registration)
 {
+    const nmr_characteristics_words_t *module = characteristics_words(registration);
     const nmr_characteristics_snapshot_t *snapshot = &registration->characteristics_snapshot;
-    const NPI_REGISTRATION_INSTANCE *instance = registration->instance;
-    ULONG_PTR difference;
-    if (registration->role == NMR_ROLE_CLIENT) {
-        const NPI_CLIENT_CHARACTERISTICS *client = registration->characteristics.client;
-        difference = role_fields_difference(snapshot, client->Version, client->Length,
-                                            (void (*)(void))client->ClientAttachProvider,
-                                            (void (*)(void))client->ClientDetachProvider,
-                                            (void (*)(void))client->ClientCleanupBindingContext);
-    } else {
-        const NPI_PROVIDER_CHARACTERISTICS *provider = registration->characteristics.provider;
-        difference =
-            role_fields_difference(snapshot, provider->Version, provider->Length,
-                                   (void (*)(void))provider->ProviderAttachClient,
-                                   (void (*)(void))provider->ProviderDetachClient,
-                                   (void (*)(void))provider->ProviderCleanupBindingContext);
-    }
-    difference |= (ULONG_PTR)(instance->Version ^ snapshot->instance_version) |
-                  (ULONG_PTR)(instance->Size ^ snapshot->instance_size) |
-                  ((ULONG_PTR)instance->NpiId ^ (ULONG_PTR)snapshot->npi_id) |
-                  ((ULONG_PTR)instance->ModuleId ^ (ULONG_PTR)snapshot->module_id) |
-                  (ULONG_PTR)(instance->Number ^ snapshot->number) |
-                  ((ULONG_PTR)instance->NpiSpecificCharacteristics ^
-                   (ULONG_PTR)snapshot->npi_specific);
-    return difference == 0;
+#define WORD_DIFFERENCE(name)                                                                      \
+    ((module->name & characteristics_field_bytes.words.name) ^ snapshot->name)
+    return NMR_FOR_EACH_CHARACTERISTICS_WORD(WORD_DIFFERENCE) == 0;
+#undef WORD_DIFFERENCE
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
