@@ -61,18 +61,19 @@ unsigned fuzz_handle_issue(HANDLE handle, const char *what)
     if (handle == NULL) {
         fuzz_oracle_fail("%s: the NMR gave a NULL handle", what);
     }
-    unsigned earlier = fuzz_handle_ordinal(handle);
-    if (earlier != 0) {
-        fuzz_oracle_fail("%s: handle h%u was issued before in this input (handles are never "
-                         "reused)",
-                         what, earlier);
+    /* One probe sequence both finds an earlier issue of the handle and ends at the free slot
+       the handle goes into (fuzz_handle_ordinal's walk, not made twice). */
+    size_t i = slot_of(handle);
+    while (table[i].epoch == epoch) {
+        if (table[i].handle == handle) {
+            fuzz_oracle_fail("%s: handle h%u was issued before in this input (handles are never "
+                             "reused)",
+                             what, table[i].ordinal);
+        }
+        i = (i + 1) & (TABLE_SIZE - 1);
     }
     if (count == FUZZ_HANDLES_MAX) {
         fuzz_oracle_fail("harness: handle ledger full (%u handles in one input)", count);
-    }
-    size_t i = slot_of(handle);
-    while (table[i].epoch == epoch) {
-        i = (i + 1) & (TABLE_SIZE - 1);
     }
     table[i].handle = handle;
     table[i].ordinal = ++count;
