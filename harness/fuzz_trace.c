@@ -87,9 +87,8 @@ void fuzz_trace_reset(void)
     trace.ring = 0;
     trace.thread = "main";
     trace.depth = 0;
-    for (size_t i = 0; i < FUZZ_TRACE_RECENT; i++) {
-        trace.recent[i].thread = NULL;
-    }
+    /* The ring's entries are left as they are: fuzz_trace_print_recent reads only the
+       entries written since this reset (slots below ring), each of them whole. */
 }
 
 void fuzz_trace_set_output(FILE *out)
