@@ -594,7 +594,7 @@ static void print_sink(const char *text, size_t length, void *context)
 /* Model helpers                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-static module_t *module_at(role_t role, unsigned slot)
+static __attribute__((noinline)) module_t *module_at(role_t role, unsigned slot)
 {
     return &w.modules[role * SLOTS + slot % SLOTS];
 }
@@ -621,7 +621,7 @@ static bool record_module_current(const record_t *r, unsigned which)
     return m->gen == r->gen[which] && m->state != M_FREE;
 }
 
-static bool record_names(const record_t *r, const module_t *m)
+static __attribute__((noinline)) bool record_names(const record_t *r, const module_t *m)
 {
     unsigned which = m->role == ROLE_CLIENT ? 0 : 1;
     return r->module[which] == m->slot && r->gen[which] == m->gen;
@@ -643,7 +643,7 @@ static unsigned outstanding(const module_t *m)
     return n;
 }
 
-static bool module_active(const module_t *m)
+static __attribute__((noinline)) bool module_active(const module_t *m)
 {
     return m->state == M_REGISTERED || m->state == M_REGISTERING;
 }
@@ -668,7 +668,7 @@ static unsigned long model_live(bool possibly)
 /* ---- handles ------------------------------------------------------------------------------ */
 
 /* What a module knows of each handle it was given, by ledger ordinal (fuzz_handles.h). */
-static handle_entry_t *handle_find(HANDLE handle)
+static __attribute__((noinline)) handle_entry_t *handle_find(HANDLE handle)
 {
     unsigned ordinal = fuzz_handle_ordinal(handle);
     return ordinal != 0 ? &w.handles[ordinal - 1] : NULL;
@@ -691,7 +691,7 @@ static unsigned handle_new(HANDLE handle, entity_kind_t kind, unsigned index, un
     return ordinal;
 }
 
-static bool entry_live(const handle_entry_t *e)
+static __attribute__((noinline)) bool entry_live(const handle_entry_t *e)
 {
     if (e->kind == E_CLIENT_REG || e->kind == E_PROVIDER_REG) {
         const module_t *m = &w.modules[e->index];
@@ -742,7 +742,7 @@ static bool stop_allowed(const outcome_t *o)
     return !o->stop || !w.change.pending || o->detects_change;
 }
 
-static void callout_push(unsigned record)
+static __attribute__((noinline)) void callout_push(unsigned record)
 {
     if (w.callout_count == MAX_CALLOUTS) {
         fuzz_oracle_fail("harness: callbacks nested too deeply");
@@ -757,7 +757,7 @@ static void callout_pop(void)
 
 /* Every callback starts here: no stop may be pending, and a changed module is checked before
    any callout into one of its bindings. */
-static void callback_entry(const char *callback, const record_t *r)
+static __attribute__((noinline)) void callback_entry(const char *callback, const record_t *r)
 {
     if (w.expect.armed) {
         fuzz_oracle_fail("the NMR called %s (binding b%u) although STOP %s was predicted first (%s)",
@@ -1031,7 +1031,7 @@ static void context_create(record_t *r, unsigned which)
     side->context = c;
 }
 
-static void context_free(side_t *side, unsigned which)
+static __attribute__((noinline)) void context_free(side_t *side, unsigned which)
 {
     if (side->context != NULL && side->context_pooled && !side->context_freed) {
         ExFreePoolWithTag(side->context, which == 0 ? TAG_CLIENT_CONTEXT : TAG_PROVIDER_CONTEXT);
@@ -1096,7 +1096,7 @@ static void run_action(const action_t *a, const context_t *ctx);
 static void do_register(module_t *m, const action_t *a);
 
 /* Raise to the action's IRQL (or stay at the current one if higher). */
-static KIRQL raise_for(unsigned variant)
+static __attribute__((noinline)) KIRQL raise_for(unsigned variant)
 {
     KIRQL old = KeGetCurrentIrql();
     KIRQL target = irql_levels[variant & 3];
@@ -1107,14 +1107,15 @@ static KIRQL raise_for(unsigned variant)
     return old;
 }
 
-static void lower_to(KIRQL old)
+static __attribute__((noinline)) void lower_to(KIRQL old)
 {
     if (KeGetCurrentIrql() != old) {
         KeLowerIrql(old);
     }
 }
 
-static void check_status(const char *function, NTSTATUS status, const outcome_t *o)
+static __attribute__((noinline)) void check_status(const char *function, NTSTATUS status,
+                                                   const outcome_t *o)
 {
     if (status != o->status) {
         fuzz_oracle_fail("%s returned %s, predicted %s", function, fuzz_status_str(status),
@@ -1201,7 +1202,8 @@ static bool choose_handle(unsigned variant, unsigned pick, entity_kind_t expecte
     return false;
 }
 
-static void trace_handle_call(const char *function, const module_t *actor, HANDLE handle)
+static __attribute__((noinline)) void trace_handle_call(const char *function, const module_t *actor,
+                                                        HANDLE handle)
 {
     unsigned ordinal = fuzz_handle_ordinal(handle);
     if (ordinal != 0) {
@@ -1214,7 +1216,8 @@ static void trace_handle_call(const char *function, const module_t *actor, HANDL
     }
 }
 
-static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
+static __attribute__((noinline)) void do_deregister(module_t *actor, HANDLE handle,
+                                                    unsigned irql_variant)
 {
     const char *function =
         actor->role == ROLE_CLIENT ? "NmrDeregisterClient" : "NmrDeregisterProvider";
@@ -1252,7 +1255,8 @@ static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
 /* Complete every pending side of m's bindings (another thread would). */
 static void complete_pending_of(const module_t *m);
 
-static void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant, bool force)
+static __attribute__((noinline)) void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant,
+                                              bool force)
 {
     const char *function = actor->role == ROLE_CLIENT ? "NmrWaitForClientDeregisterComplete"
                                                       : "NmrWaitForProviderDeregisterComplete";
@@ -1652,7 +1656,8 @@ static bool take_return(unsigned *kind, unsigned *status)
 /* Client callbacks                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-static module_t *module_from_registration_context(PVOID context, role_t role, const char *callback)
+static __attribute__((noinline))
+module_t *module_from_registration_context(PVOID context, role_t role, const char *callback)
 {
     for (unsigned i = 0; i < MODULES; i++) {
         if (context == &w.modules[i] && w.modules[i].role == role) {
@@ -2466,7 +2471,7 @@ static void check_after_operation(void)
     fuzz_warnings_check();
 }
 
-static void teardown(void)
+static __attribute__((noinline)) void teardown(void)
 {
     memset(w.hooks, 0, sizeof w.hooks);
     for (unsigned i = 0; i < MODULES; i++) {
@@ -2662,7 +2667,7 @@ static void recover_after_stop(void)
     fuzz_trace_event("nmr_reset() dropped %u object(s)", (unsigned)dropped);
 }
 
-static void world_reset(void)
+static __attribute__((noinline)) void world_reset(void)
 {
     /* Everything but the big tables and the DbgPrint text, which the previous input used
        only in part: its records and handles lie below their counts (the counts only grow
