@@ -737,7 +737,7 @@ static void expect_stop(const outcome_t *o, bool in_call, unsigned call_id)
 
 /* A stop of `o` may happen now: none is pending (a change is the only violation that does
    not stop at once), or it is the detection of the pending change itself. */
-static bool stop_allowed(const outcome_t *o)
+static __attribute__((noinline)) bool stop_allowed(const outcome_t *o)
 {
     return !o->stop || !w.change.pending || o->detects_change;
 }
@@ -815,7 +815,7 @@ static outcome_t warning(const char *rule, const char *function, const module_t 
 }
 
 /* The registration a handle names while its object is live, for the verifier's message. */
-static const module_t *live_registration(const handle_entry_t *e)
+static __attribute__((noinline)) const module_t *live_registration(const handle_entry_t *e)
 {
     if (e && (e->kind == E_CLIENT_REG || e->kind == E_PROVIDER_REG) && entry_live(e)) {
         return &w.modules[e->index];
@@ -824,7 +824,7 @@ static const module_t *live_registration(const handle_entry_t *e)
 }
 
 /* The module holding a live binding handle's side. */
-static const module_t *live_binding_holder(const handle_entry_t *e)
+static __attribute__((noinline)) const module_t *live_binding_holder(const handle_entry_t *e)
 {
     if (e && (e->kind == E_CLIENT_SIDE || e->kind == E_PROVIDER_SIDE) && entry_live(e)) {
         return record_module(&w.records[e->index], e->kind == E_CLIENT_SIDE ? 0 : 1);
@@ -832,7 +832,7 @@ static const module_t *live_binding_holder(const handle_entry_t *e)
     return NULL;
 }
 
-static bool in_callout_of(const module_t *m)
+static __attribute__((noinline)) bool in_callout_of(const module_t *m)
 {
     for (unsigned i = 0; i < w.callout_count; i++) {
         if (record_names(&w.records[w.callouts[i].record], m)) {
@@ -842,7 +842,8 @@ static bool in_callout_of(const module_t *m)
     return false;
 }
 
-static outcome_t predict_register(role_t role, KIRQL irql, const module_t *m)
+static __attribute__((noinline)) outcome_t predict_register(role_t role, KIRQL irql,
+                                                            const module_t *m)
 {
     const char *function = role == ROLE_CLIENT ? "NmrRegisterClient" : "NmrRegisterProvider";
     if (irql != PASSIVE_LEVEL) {
@@ -856,7 +857,8 @@ static outcome_t predict_register(role_t role, KIRQL irql, const module_t *m)
     return ok(STATUS_SUCCESS);
 }
 
-static outcome_t predict_deregister(role_t role, HANDLE handle, KIRQL irql)
+static __attribute__((noinline))
+outcome_t predict_deregister(role_t role, HANDLE handle, KIRQL irql)
 {
     const char *function = role == ROLE_CLIENT ? "NmrDeregisterClient" : "NmrDeregisterProvider";
     entity_kind_t expected = role == ROLE_CLIENT ? E_CLIENT_REG : E_PROVIDER_REG;
@@ -881,7 +883,7 @@ static outcome_t predict_deregister(role_t role, HANDLE handle, KIRQL irql)
     return ok(STATUS_PENDING);
 }
 
-static outcome_t predict_wait(role_t role, HANDLE handle, KIRQL irql)
+static __attribute__((noinline)) outcome_t predict_wait(role_t role, HANDLE handle, KIRQL irql)
 {
     const char *function = role == ROLE_CLIENT ? "NmrWaitForClientDeregisterComplete"
                                                : "NmrWaitForProviderDeregisterComplete";
@@ -920,7 +922,8 @@ static outcome_t predict_wait(role_t role, HANDLE handle, KIRQL irql)
     return ok(STATUS_SUCCESS);
 }
 
-static outcome_t predict_attach(HANDLE handle, KIRQL irql, unsigned null_outs, record_t **record)
+static __attribute__((noinline)) outcome_t predict_attach(HANDLE handle, KIRQL irql,
+                                                          unsigned null_outs, record_t **record)
 {
     const char *function = "NmrClientAttachProvider";
     const handle_entry_t *e = handle_find(handle);
@@ -954,7 +957,8 @@ static outcome_t predict_attach(HANDLE handle, KIRQL irql, unsigned null_outs, r
     return ok(STATUS_SUCCESS); /* the provider decides the status */
 }
 
-static outcome_t predict_complete(bool client_function, HANDLE handle, KIRQL irql,
+static __attribute__((noinline)) outcome_t predict_complete(bool client_function, HANDLE handle,
+                                                            KIRQL irql,
                                   side_t **side_out, record_t **record_out)
 {
     const char *function =
@@ -1484,6 +1488,70 @@ static const NPI_REGISTRATION_INSTANCE *instance_of(const module_t *m)
                                   : &m->chars.provider.ProviderRegistrationInstance;
 }
 
+/* The register's proposals, as records: every registered peer of the NPI that is not
+   deregistering (one still inside an outer NmrRegister* is published already), in
+   registration order; none when the register stops. Out of line for the coverage ignorelist:
+   a search over the fixed peer slots, which the registrar's own proposal loop shows. */
+static __attribute__((noinline)) reg_frame_t *propose_bindings(module_t *m, const outcome_t *o)
+{
+    reg_frame_t *reg = &w.regs[w.reg_depth];
+    reg->module = m;
+    reg->first = w.record_count;
+    reg->count = 0;
+    reg->next = 0;
+    if (!o->stop) {
+        role_t peer_role = m->role == ROLE_CLIENT ? ROLE_PROVIDER : ROLE_CLIENT;
+        bool taken[SLOTS] = {false};
+        for (;;) {
+            module_t *best = NULL;
+            for (unsigned s = 0; s < SLOTS; s++) {
+                module_t *q = module_at(peer_role, s);
+                if (!taken[s] && module_active(q) && q->npi == m->npi &&
+                    (!best || q->reg_order < best->reg_order)) {
+                    best = q;
+                }
+            }
+            if (!best) {
+                break;
+            }
+            taken[best->slot] = true;
+            record_t *r = &w.records[w.record_count++];
+            memset(r, 0, sizeof *r);
+            r->state = R_PROPOSED;
+            const module_t *client = m->role == ROLE_CLIENT ? m : best;
+            const module_t *provider = m->role == ROLE_CLIENT ? best : m;
+            r->module[0] = client->slot;
+            r->gen[0] = client->gen;
+            r->module[1] = provider->slot;
+            r->gen[1] = provider->gen;
+            r->side[0].cleanup_expected = client->has_cleanup;
+            r->side[1].cleanup_expected = provider->has_cleanup;
+            reg->count++;
+        }
+    }
+    return reg;
+}
+
+/* The register call's trace event (out of line for the coverage ignorelist: its branches
+   only choose the arguments). */
+static __attribute__((noinline)) void trace_register_call(const module_t *m, const char *function,
+                                                          unsigned proposals)
+{
+    if (m->role == ROLE_CLIENT) {
+        fuzz_trace_event("%s(%s npi%u %s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
+                         function, m->name, m->npi, policy_names[m->policy],
+                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
+                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), proposals);
+    } else {
+        fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
+                         function, m->name, m->npi, policy_names[m->policy],
+                         m->policy == POLICY_FAIL ? ":" : "",
+                         m->policy == POLICY_FAIL ? fuzz_status_str(m->fail_status) : "",
+                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
+                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), proposals);
+    }
+}
+
 static void do_register(module_t *m, const action_t *a)
 {
     const char *function = m->role == ROLE_CLIENT ? "NmrRegisterClient" : "NmrRegisterProvider";
@@ -1517,57 +1585,8 @@ static void do_register(module_t *m, const action_t *a)
     m->gen++;
     fill_module(m, &clean);
 
-    /* Proposals: every registered peer of the NPI that is not deregistering (one still inside
-       an outer NmrRegister* is published already), in registration order. */
-    reg_frame_t *reg = &w.regs[w.reg_depth];
-    reg->module = m;
-    reg->first = w.record_count;
-    reg->count = 0;
-    reg->next = 0;
-    if (!o.stop) {
-        role_t peer_role = m->role == ROLE_CLIENT ? ROLE_PROVIDER : ROLE_CLIENT;
-        bool taken[SLOTS] = {false};
-        for (;;) {
-            module_t *best = NULL;
-            for (unsigned s = 0; s < SLOTS; s++) {
-                module_t *q = module_at(peer_role, s);
-                if (!taken[s] && module_active(q) && q->npi == m->npi &&
-                    (!best || q->reg_order < best->reg_order)) {
-                    best = q;
-                }
-            }
-            if (!best) {
-                break;
-            }
-            taken[best->slot] = true;
-            record_t *r = &w.records[w.record_count++];
-            memset(r, 0, sizeof *r);
-            r->state = R_PROPOSED;
-            const module_t *client = m->role == ROLE_CLIENT ? m : best;
-            const module_t *provider = m->role == ROLE_CLIENT ? best : m;
-            r->module[0] = client->slot;
-            r->gen[0] = client->gen;
-            r->module[1] = provider->slot;
-            r->gen[1] = provider->gen;
-            r->side[0].cleanup_expected = client->has_cleanup;
-            r->side[1].cleanup_expected = provider->has_cleanup;
-            reg->count++;
-        }
-    }
-
-    if (m->role == ROLE_CLIENT) {
-        fuzz_trace_event("%s(%s npi%u %s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
-                         function, m->name, m->npi, policy_names[m->policy],
-                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
-                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), reg->count);
-    } else {
-        fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
-                         function, m->name, m->npi, policy_names[m->policy],
-                         m->policy == POLICY_FAIL ? ":" : "",
-                         m->policy == POLICY_FAIL ? fuzz_status_str(m->fail_status) : "",
-                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
-                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), reg->count);
-    }
+    reg_frame_t *reg = propose_bindings(m, &o);
+    trace_register_call(m, function, reg->count);
     m->state = M_REGISTERING;
     m->reg_order = ++w.reg_counter;
     enter();
@@ -1670,7 +1689,8 @@ module_t *module_from_registration_context(PVOID context, role_t role, const cha
 
 /* The peer's module id as the module sees it: equal to that module's own id by
    NmrIsEqualNpiModuleId exactly when the type is valid, and unequal to the other slot's. */
-static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INSTANCE *instance, module_t *peer,
+static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INSTANCE *instance,
+                                                      module_t *peer,
                             const char *callback)
 {
     PNPI_MODULEID seen = (PNPI_MODULEID)instance->ModuleId;
@@ -1691,7 +1711,7 @@ static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INS
 
 /* What ClientAttachProvider's return leads to (docs/behaviour.md, "When ClientAttachProvider
    returns"). */
-static outcome_t predict_client_return(const record_t *r, NTSTATUS status)
+static __attribute__((noinline)) outcome_t predict_client_return(const record_t *r, NTSTATUS status)
 {
     const module_t *c = record_module(r, 0);
     if (NT_SUCCESS(status) && status != STATUS_SUCCESS) {
@@ -1830,7 +1850,8 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
 }
 
 /* What a detach callback's return leads to. */
-static outcome_t predict_detach_return(const record_t *r, unsigned which, NTSTATUS status)
+static __attribute__((noinline))
+outcome_t predict_detach_return(const record_t *r, unsigned which, NTSTATUS status)
 {
     const char *cb = which == 0 ? "ClientDetachProvider" : "ProviderDetachClient";
     const module_t *m = record_module(r, which);
@@ -1974,7 +1995,8 @@ static VOID client_cleanup_binding_context(PVOID ClientBindingContext)
 /* Provider callbacks                                                                         */
 /* ------------------------------------------------------------------------------------------ */
 
-static outcome_t predict_provider_return(const record_t *r, NTSTATUS status, bool context_written,
+static __attribute__((noinline))
+outcome_t predict_provider_return(const record_t *r, NTSTATUS status, bool context_written,
                                          bool dispatch_written)
 {
     const module_t *p = record_module(r, 1);
