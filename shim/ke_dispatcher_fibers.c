@@ -145,6 +145,14 @@ static uint64_t pct_random(void)
 
 static struct kshim_os_thread *nth_runnable(unsigned index)
 {
+    if (next_thread_id <= 64) {
+        /* Every id so far is in the map's first word (the usual case): no counting. */
+        uint64_t bits = runnable_map[0];
+        for (; index > 0; index--) {
+            bits &= bits - 1;
+        }
+        return bits != 0 ? by_id[__builtin_ctzll(bits)] : NULL;
+    }
     if (runnable_map_valid) {
         for (unsigned w = 0; w < RUNNABLE_MAP_WORDS; w++) {
             uint64_t bits = runnable_map[w];
@@ -167,17 +175,15 @@ static struct kshim_os_thread *nth_runnable(unsigned index)
     return NULL;
 }
 
-static struct kshim_os_thread *choose(unsigned runnable)
+/* A decision among `runnable` (> 1) threads: the chooser, else the schedule bytes, else the
+   strategy. Every decision counts and goes into the trace hash. */
+static struct kshim_os_thread *decide(unsigned runnable)
 {
-    steps++;
-    if (runnable == 1) {
-        return running->state == SCHED_RUNNABLE ? running : nth_runnable(0);
-    }
     decisions++;
     struct kshim_os_thread *chosen = NULL;
     unsigned index = chooser != NULL ? chooser(chooser_context, runnable) : KSHIM_SCHED_NO_CHOICE;
     if (index != KSHIM_SCHED_NO_CHOICE) {
-        chosen = nth_runnable(index % runnable);
+        chosen = nth_runnable(index < runnable ? index : index % runnable);
     } else if (schedule_used < schedule_size) {
         chosen = nth_runnable(schedule_bytes[schedule_used++] % runnable);
     } else if (strategy == KSHIM_SCHED_PCT) {
@@ -197,6 +203,13 @@ static struct kshim_os_thread *choose(unsigned runnable)
     }
     hash_step(chosen->id);
     return chosen;
+}
+
+/* The next thread to run once the running one cannot (it blocks, spins or ends): one step. */
+static struct kshim_os_thread *choose_other(unsigned runnable)
+{
+    steps++;
+    return runnable == 1 ? nth_runnable(0) : decide(runnable);
 }
 
 /* ---- deadlock --------------------------------------------------------------------------- */
@@ -263,7 +276,9 @@ static void arrive(struct kshim_os_thread *self)
 {
     running = self;
     kshim_thread_set_current(self->kthread);
-    reap();
+    if (to_reap != NULL) {
+        reap();
+    }
 }
 
 static void switch_to(struct kshim_os_thread *next, bool finishing)
@@ -331,7 +346,7 @@ static void run_another(bool finishing)
         }
         runnable = threads_in_state[SCHED_RUNNABLE];
     }
-    switch_to(choose(runnable), finishing);
+    switch_to(choose_other(runnable), finishing);
 }
 
 /* ---- the seam --------------------------------------------------------------------------- */
@@ -404,16 +419,25 @@ void kshim_dispatcher_spin_wait(void)
 
 void kshim_sched_yield_point(void)
 {
-    if (running->state != SCHED_RUNNABLE) {
+    struct kshim_os_thread *self = running;
+    if (self->state != SCHED_RUNNABLE) {
         return;
     }
+    steps++;
     if (all_threads->next == NULL) {
-        steps++; /* the main thread alone: no choice, as choose() would find */
-        return;
+        return; /* the main thread alone: no choice */
     }
     note_progress();
-    release_spinners();
-    switch_to(choose(threads_in_state[SCHED_RUNNABLE]), false);
+    if (threads_in_state[SCHED_SPINNING] != 0) {
+        release_spinners();
+    }
+    unsigned runnable = threads_in_state[SCHED_RUNNABLE];
+    if (runnable > 1) { /* else the running thread is the only one that can run */
+        struct kshim_os_thread *next = decide(runnable);
+        if (next != self) {
+            switch_to(next, false);
+        }
+    }
 }
 
 static void fiber_main(void *p)
