@@ -63,6 +63,13 @@ static struct kshim_os_thread *all_threads = &main_thread;
    point knows the runnable count and whether anyone spins without walking the list. */
 static unsigned threads_in_state[SCHED_STATE_COUNT] = {[SCHED_RUNNABLE] = 1};
 static struct kshim_os_thread *running = &main_thread;
+/* What every yield point asks, kept in plain globals so that it follows no pointer: how many
+   threads all_threads holds (thread create and unlink keep it), whether the running thread
+   is runnable (set_state and arrive keep it) and whether it is background (arrive and
+   kshim_dispatcher_set_background keep it). */
+static unsigned thread_count = 1;
+static bool running_runnable = true;
+static bool running_background;
 static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
 static unsigned next_thread_id = 1;
 static struct kshim_os_thread *spare_threads; /* freed records, reused (linked by next) */
@@ -98,6 +105,9 @@ static void set_state(struct kshim_os_thread *thread, sched_state_t state)
         map_runnable(thread, state == SCHED_RUNNABLE);
     }
     thread->state = state;
+    if (thread == running) {
+        running_runnable = state == SCHED_RUNNABLE;
+    }
 }
 
 static void release_thread_record(struct kshim_os_thread *thread)
@@ -175,6 +185,21 @@ static struct kshim_os_thread *nth_runnable(unsigned index)
     return NULL;
 }
 
+/* byte % runnable, with the usual counts divided by a constant (a multiplication). */
+static unsigned byte_modulo(unsigned byte, unsigned runnable)
+{
+    switch (runnable) {
+    case 2:
+        return byte % 2;
+    case 3:
+        return byte % 3;
+    case 4:
+        return byte % 4;
+    default:
+        return byte % runnable;
+    }
+}
+
 /* A decision among `runnable` (> 1) threads: the chooser, else the schedule bytes, else the
    strategy. Every decision counts and goes into the trace hash. */
 static struct kshim_os_thread *decide(unsigned runnable)
@@ -185,7 +210,7 @@ static struct kshim_os_thread *decide(unsigned runnable)
     if (index != KSHIM_SCHED_NO_CHOICE) {
         chosen = nth_runnable(index < runnable ? index : index % runnable);
     } else if (schedule_used < schedule_size) {
-        chosen = nth_runnable(schedule_bytes[schedule_used++] % runnable);
+        chosen = nth_runnable(byte_modulo(schedule_bytes[schedule_used++], runnable));
     } else if (strategy == KSHIM_SCHED_PCT) {
         for (unsigned i = 0; i < pct_depth; i++) {
             if (pct_change_points[i] == steps && running->state == SCHED_RUNNABLE) {
@@ -275,6 +300,8 @@ static void reap(void)
 static void arrive(struct kshim_os_thread *self)
 {
     running = self;
+    running_runnable = self->state == SCHED_RUNNABLE;
+    running_background = self->background;
     kshim_thread_set_current(self->kthread);
     if (to_reap != NULL) {
         reap();
@@ -385,12 +412,13 @@ bool kshim_dispatcher_block_periodic(const struct timespec *deadline)
 void kshim_dispatcher_set_background(void)
 {
     running->background = true;
+    running_background = true;
 }
 
 /* The running thread made progress (a yield point or its end), unless it is background. */
 static void note_progress(void)
 {
-    if (!running->background) {
+    if (!running_background) {
         idle_periodic_expiries = 0;
     }
 }
@@ -419,12 +447,11 @@ void kshim_dispatcher_spin_wait(void)
 
 void kshim_sched_yield_point(void)
 {
-    struct kshim_os_thread *self = running;
-    if (self->state != SCHED_RUNNABLE) {
+    if (!running_runnable) {
         return;
     }
     steps++;
-    if (all_threads->next == NULL) {
+    if (thread_count == 1) {
         return; /* the main thread alone: no choice */
     }
     note_progress();
@@ -434,7 +461,7 @@ void kshim_sched_yield_point(void)
     unsigned runnable = threads_in_state[SCHED_RUNNABLE];
     if (runnable > 1) { /* else the running thread is the only one that can run */
         struct kshim_os_thread *next = decide(runnable);
-        if (next != self) {
+        if (next != running) {
             switch_to(next, false);
         }
     }
@@ -472,6 +499,7 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
         kshim_stop("THREAD_CREATE_FAILED", "out of memory for a fiber");
     }
     t->id = next_thread_id++;
+    thread_count++;
     t->state = SCHED_RUNNABLE;
     threads_in_state[SCHED_RUNNABLE]++;
     if (t->id < RUNNABLE_MAP_IDS) {
@@ -499,6 +527,7 @@ static void unlink_thread(struct kshim_os_thread *thread)
     for (struct kshim_os_thread **link = &all_threads; *link; link = &(*link)->next) {
         if (*link == thread) {
             *link = thread->next;
+            thread_count--;
             threads_in_state[thread->state]--;
             map_runnable(thread, false);
             return;
