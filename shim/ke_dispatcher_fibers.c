@@ -491,16 +491,30 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     struct kshim_os_thread *t = spare_threads;
     if (t != NULL) {
         spare_threads = t->next;
-        memset(t, 0, sizeof *t);
     } else {
-        t = calloc(1, sizeof *t);
+        t = malloc(sizeof *t);
     }
     if (t == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "out of memory for a fiber");
     }
+    /* Every field set one by one (a reused record is not cleared first: a memset of it was a
+       sanitizer-checked call per thread). */
     t->id = next_thread_id++;
-    thread_count++;
     t->state = SCHED_RUNNABLE;
+    t->joinable = joinable;
+    t->has_deadline = false;
+    t->periodic = false;
+    t->background = false;
+    t->timed_out = false;
+    t->deadline_ns = 0;
+    t->kthread = NULL;
+    t->wait_routine = NULL;
+    t->wait_object = NULL;
+    t->entry = entry;
+    t->arg = arg;
+    t->priority = strategy == KSHIM_SCHED_PCT ? (unsigned)(pct_depth + 1 + pct_random() % 1000000) : 0;
+    t->next = NULL;
+    thread_count++;
     threads_in_state[SCHED_RUNNABLE]++;
     if (t->id < RUNNABLE_MAP_IDS) {
         by_id[t->id] = t;
@@ -508,10 +522,6 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     } else {
         runnable_map_valid = false;
     }
-    t->joinable = joinable;
-    t->entry = entry;
-    t->arg = arg;
-    t->priority = strategy == KSHIM_SCHED_PCT ? (unsigned)(pct_depth + 1 + pct_random() % 1000000) : 0;
     t->fiber = kshim_fiber_create(fiber_main, t);
     struct kshim_os_thread **tail = &all_threads;
     while (*tail) {
