@@ -538,7 +538,7 @@ static unsigned choose_from_input(void *context, unsigned runnable)
 {
     (void)context;
     if (schedule_input.taken >= MAX_SCHEDULE || fuzz_input_exhausted(&schedule_input.in)) {
-        return KSHIM_SCHED_NO_CHOICE;
+        return KSHIM_SCHED_CHOOSER_DONE; /* for good: the tail decides from here on */
     }
     schedule_input.taken++;
     const char *const *names = fuzz_input_text_mode() ? runnable_names(runnable) : NULL;

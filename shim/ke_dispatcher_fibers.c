@@ -206,7 +206,14 @@ static struct kshim_os_thread *decide(unsigned runnable)
 {
     decisions++;
     struct kshim_os_thread *chosen = NULL;
-    unsigned index = chooser != NULL ? chooser(chooser_context, runnable) : KSHIM_SCHED_NO_CHOICE;
+    unsigned index = KSHIM_SCHED_NO_CHOICE;
+    if (chooser != NULL) {
+        index = chooser(chooser_context, runnable);
+        if (index == KSHIM_SCHED_CHOOSER_DONE) {
+            chooser = NULL;
+            index = KSHIM_SCHED_NO_CHOICE;
+        }
+    }
     if (index != KSHIM_SCHED_NO_CHOICE) {
         chosen = nth_runnable(index < runnable ? index : index % runnable);
     } else if (schedule_used < schedule_size) {
