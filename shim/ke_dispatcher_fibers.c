@@ -70,6 +70,7 @@ static struct kshim_os_thread *running = &main_thread;
 static unsigned thread_count = 1;
 static bool running_runnable = true;
 static bool running_background;
+static unsigned running_id; /* running->id (arrive keeps it): half the decisions keep it */
 static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
 static unsigned next_thread_id = 1;
 static struct kshim_os_thread *spare_threads; /* freed records, reused (linked by next) */
@@ -161,7 +162,11 @@ static struct kshim_os_thread *nth_runnable(unsigned index)
         for (; index > 0; index--) {
             bits &= bits - 1;
         }
-        return bits != 0 ? by_id[__builtin_ctzll(bits)] : NULL;
+        if (bits == 0) {
+            return NULL;
+        }
+        unsigned id = (unsigned)__builtin_ctzll(bits);
+        return id == running_id ? running : by_id[id];
     }
     if (runnable_map_valid) {
         for (unsigned w = 0; w < RUNNABLE_MAP_WORDS; w++) {
@@ -233,7 +238,7 @@ static struct kshim_os_thread *decide(unsigned runnable)
         /* Default: keep the running thread as long as it can run (fewest switches). */
         chosen = running->state == SCHED_RUNNABLE ? running : nth_runnable(0);
     }
-    hash_step(chosen->id);
+    hash_step(chosen == running ? running_id : chosen->id);
     return chosen;
 }
 
@@ -309,6 +314,7 @@ static void arrive(struct kshim_os_thread *self)
     running = self;
     running_runnable = self->state == SCHED_RUNNABLE;
     running_background = self->background;
+    running_id = self->id;
     kshim_thread_set_current(self->kthread);
     if (to_reap != NULL) {
         reap();
