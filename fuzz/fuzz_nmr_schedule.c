@@ -519,7 +519,8 @@ static __attribute__((noinline)) const char *runnable_name(unsigned index)
  * The chooser (kshim_sched_set_chooser): at each scheduling decision, while the input has
  * schedule bytes (at most MAX_SCHEDULE), one byte modulo the number of runnable threads
  * picks the one that runs (labelled "run", printed with the thread's name); then
- * KSHIM_SCHED_NO_CHOICE hands the decisions to the tail.
+ * KSHIM_SCHED_CHOOSER_DONE hands this and every later decision to the tail (the shim stops
+ * asking: the input's bytes never come back).
  */
 /* The names of the runnable threads for a decision's input line (text mode only; out of line,
    so that the chooser's fuzzing path has no instrumented stack frame). */
@@ -538,7 +539,7 @@ static unsigned choose_from_input(void *context, unsigned runnable)
 {
     (void)context;
     if (schedule_input.taken >= MAX_SCHEDULE || fuzz_input_exhausted(&schedule_input.in)) {
-        return KSHIM_SCHED_NO_CHOICE;
+        return KSHIM_SCHED_CHOOSER_DONE;
     }
     schedule_input.taken++;
     const char *const *names = fuzz_input_text_mode() ? runnable_names(runnable) : NULL;
