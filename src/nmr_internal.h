@@ -193,12 +193,8 @@ typedef struct nmr_registrar {
     /* Protects every field below and every "Protected by: lock" field of registrations,
        bindings and callouts. Never held across a callout into a module. */
     KSPIN_LOCK lock;
-    PKTHREAD lock_owner;          /* Atomic, written by the holder of lock: the thread
-                                     holding it, for the "no callout under the lock" check.
-                                     A thread compares it with itself only, and always sees
-                                     its own last write: stores without a fence suffice (an
-                                     interlocked exchange per lock and unlock cost a locked
-                                     instruction each). */
+    PKTHREAD lock_owner;          /* Interlocked: the thread holding lock, for the
+                                     "no callout under the lock" check */
     LIST_ENTRY clients;           /* nmr_registration_t, in registration order */
     LIST_ENTRY providers;         /* nmr_registration_t, in registration order */
     LIST_ENTRY bindings;          /* nmr_binding_t, in creation order */

@@ -22,13 +22,13 @@ KIRQL nmr_lock(VOID)
 {
     KIRQL old_irql;
     KeAcquireSpinLock(&nmr_registrar.lock, &old_irql);
-    WritePointerNoFence((PVOID volatile *)&nmr_registrar.lock_owner, KeGetCurrentThread());
+    InterlockedExchangePointer((PVOID volatile *)&nmr_registrar.lock_owner, KeGetCurrentThread());
     return old_irql;
 }
 
 VOID nmr_unlock(KIRQL old_irql)
 {
-    WritePointerNoFence((PVOID volatile *)&nmr_registrar.lock_owner, NULL);
+    InterlockedExchangePointer((PVOID volatile *)&nmr_registrar.lock_owner, NULL);
     KeReleaseSpinLock(&nmr_registrar.lock, old_irql);
 }
 
@@ -627,7 +627,7 @@ ULONG nmr_reset(VOID)
        recorded, and callouts listed whose frames are gone. Start the lock and the per-call
        bookkeeping afresh before using them; the objects are dropped below either way. */
     KeInitializeSpinLock(&nmr_registrar.lock);
-    WritePointerNoFence((PVOID volatile *)&nmr_registrar.lock_owner, NULL);
+    InterlockedExchangePointer((PVOID volatile *)&nmr_registrar.lock_owner, NULL);
     InitializeListHead(&nmr_registrar.callouts);
     KIRQL old_irql = nmr_lock();
     while (!IsListEmpty(&nmr_registrar.bindings)) {
