@@ -99,7 +99,10 @@ static VOID print_verifier_line(const char *kind, const char *rule, const char *
                                 HANDLE handle, const nmr_registration_t *registration,
                                 const char *level_key, const char *format, va_list arguments)
 {
-    char level_note[NAME_CHARS] = "";
+    /* The text buffers are strings: only their first characters are set (initializers
+       zero-filled all 64 bytes of each at every warning and stop). */
+    char level_note[NAME_CHARS];
+    level_note[0] = '\0';
     nmr_rule_level_t level =
         level_key != NULL ? nmr_verifier_rule_level(level_key) : NMR_RULE_LEVEL_DEFAULT;
     if (level != NMR_RULE_LEVEL_DEFAULT) {
@@ -107,8 +110,10 @@ static VOID print_verifier_line(const char *kind, const char *rule, const char *
                            level_name(level));
     }
     char message[MESSAGE_CHARS];
-    char module[NAME_CHARS] = "-";
-    char npi[NAME_CHARS] = "-";
+    char module[NAME_CHARS];
+    char npi[NAME_CHARS];
+    module[0] = npi[0] = '-';
+    module[1] = npi[1] = '\0';
     RtlStringCbVPrintfA(message, sizeof(message), format, arguments);
     if (registration != NULL) {
         format_module_id(module, sizeof(module), &registration->module_id);
