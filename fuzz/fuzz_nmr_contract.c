@@ -2535,6 +2535,30 @@ ORACLE_TEXT_HELPER static size_t copy_text(char *buffer, size_t size, const char
     return n;
 }
 
+/* text (cut to size - 1), NUL-terminated, at buffer. */
+ORACLE_TEXT_HELPER static void copy_string(char *buffer, size_t size, const char *text)
+{
+    size_t used = append_text(buffer, size, 0, text);
+    buffer[used] = '\0';
+}
+
+/* "h<ordinal>" (snprintf's "h%u") at buffer (size >= 12). */
+ORACLE_TEXT_HELPER static void format_ordinal(char *buffer, size_t size, unsigned ordinal)
+{
+    char digits[10];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + ordinal % 10);
+        ordinal /= 10;
+    } while (ordinal != 0);
+    size_t used = 0;
+    buffer[used++] = 'h';
+    while (n > 0 && used < size - 1) {
+        buffer[used++] = digits[--n];
+    }
+    buffer[used] = '\0';
+}
+
 /* "<role> module {%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}" at buffer, from the
    GUID's fields (read by the caller, as they were for snprintf). */
 ORACLE_TEXT_HELPER static void format_guid_module(char *buffer, size_t size, const char *role,
@@ -2705,7 +2729,7 @@ static void check_caught_stop(void)
     if (o.named) {
         format_module(named, sizeof named, o.module);
     } else {
-        snprintf(named, sizeof named, "; module -;");
+        copy_string(named, sizeof named, "; module -;");
     }
     char first[1024];
     size_t first_length = copy_text(first, sizeof first, line, line_length < 1000 ? line_length : 1000);
@@ -2728,10 +2752,10 @@ static void check_caught_stop(void)
     char handle_text[32];
     unsigned ordinal = fuzz_handle_ordinal((HANDLE)rec->bugcheck_parameters[1]);
     if (ordinal != 0) {
-        snprintf(handle_text, sizeof handle_text, "h%u", ordinal);
+        format_ordinal(handle_text, sizeof handle_text, ordinal);
     } else {
-        snprintf(handle_text, sizeof handle_text, "%s",
-                 rec->bugcheck_parameters[1] ? "an unknown handle" : "NULL");
+        copy_string(handle_text, sizeof handle_text,
+                    rec->bugcheck_parameters[1] ? "an unknown handle" : "NULL");
     }
     fuzz_trace_event("trap caught KeBugCheckEx(NMR_INVALID_STATE, \"%s\", %s, %s, %u): the "
                      "predicted STOP %s",
