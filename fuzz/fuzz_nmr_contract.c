@@ -2513,7 +2513,11 @@ static void one_operation(void)
    conversions, a copy of the line through "%.*s"). They stay outside libFuzzer's coverage
    (and are not inlined into code inside it): their branches and checks follow the printed
    text, and the target's edges stay those of the calls they replace. */
+#if defined(__clang__)
 #define ORACLE_TEXT_HELPER __attribute__((noinline, no_sanitize("coverage")))
+#else
+#define ORACLE_TEXT_HELPER __attribute__((noinline)) /* libFuzzer builds are clang's */
+#endif
 
 /* Appends text to buffer (size bytes, its first used written), cut to what fits with the
    NUL the caller adds; returns the new length. */
