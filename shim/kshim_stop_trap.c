@@ -48,7 +48,9 @@ void kshim_stop_trap_arm(kshim_stop_trap_t *trap)
     record->line[0] = '\0';
     record->bugcheck = false;
     record->bugcheck_code = 0;
-    memset(record->bugcheck_parameters, 0, sizeof record->bugcheck_parameters);
+    for (size_t i = 0; i < RTL_NUMBER_OF(record->bugcheck_parameters); i++) {
+        record->bugcheck_parameters[i] = 0; /* stores, not an __asan_memset call */
+    }
     record->printed[0] = '\0';
     record->printed_length = 0;
     record->printed_truncated = false;
