@@ -145,7 +145,9 @@ static __attribute__((noinline, noreturn)) void stop_bugcheck(void)
         abort();
     }
     stopping = true;
-    char line[STOP_LINE_CHARS];
+    /* At most 25 + 13 + 10 + 4 * 20 + 1 characters and the '\n': a short frame for ASan
+       to poison and unpoison. */
+    char line[160];
     size_t len = put_stop_prefix(line, "BUGCHECK");
     static const char call[] = "KeBugCheckEx(";
     memcpy(line + len, call, sizeof call - 1);
