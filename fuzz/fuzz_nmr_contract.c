@@ -2736,7 +2736,8 @@ static void check_caught_stop(void)
         copy_string(named, sizeof named, "; module -;");
     }
     char first[1024];
-    size_t first_length = copy_text(first, sizeof first, line, line_length < 1000 ? line_length : 1000);
+    size_t first_length =
+        copy_text(first, sizeof first, line, line_length < 1000 ? line_length : 1000);
     if (!text_holds(first, first_length, named)) {
         fuzz_oracle_fail("the verifier line of STOP %s does not name \"%s\": %s", rule, named, first);
     }

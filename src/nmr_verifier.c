@@ -144,7 +144,8 @@ static VOID print_verifier_line(const char *kind, const char *rule, const char *
 #endif
 
 NMR_BUGCHECK_PATH VOID nmr_verifier_stop(const char *rule, const char *function, HANDLE handle,
-                       const nmr_registration_t *registration, const char *format, ...)
+                                         const nmr_registration_t *registration,
+                                         const char *format, ...)
 {
     va_list arguments;
     va_start(arguments, format);
@@ -424,8 +425,9 @@ static VOID print_hang(const nmr_registration_t *registration, const char *funct
     print_unfinished_bindings(registration);
 }
 
-NMR_BUGCHECK_PATH VOID nmr_verifier_report_hang(const nmr_registration_t *registration, const char *function,
-                              HANDLE handle, ULONG timeout_ms)
+NMR_BUGCHECK_PATH VOID nmr_verifier_report_hang(const nmr_registration_t *registration,
+                                                const char *function, HANDLE handle,
+                                                ULONG timeout_ms)
 {
     char why[NAME_CHARS];
     RtlStringCbPrintfA(why, sizeof(why), "no binding finished for %lu ms",
