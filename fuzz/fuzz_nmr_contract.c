@@ -595,7 +595,7 @@ static void print_sink(const char *text, size_t length, void *context)
 /* Model helpers                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-static module_t *module_at(role_t role, unsigned slot)
+static __attribute__((noinline)) module_t *module_at(role_t role, unsigned slot)
 {
     return &w.modules[role * SLOTS + slot % SLOTS];
 }
@@ -622,7 +622,7 @@ static bool record_module_current(const record_t *r, unsigned which)
     return m->gen == r->gen[which] && m->state != M_FREE;
 }
 
-static bool record_names(const record_t *r, const module_t *m)
+static __attribute__((noinline)) bool record_names(const record_t *r, const module_t *m)
 {
     unsigned which = m->role == ROLE_CLIENT ? 0 : 1;
     return r->module[which] == m->slot && r->gen[which] == m->gen;
@@ -644,7 +644,7 @@ static unsigned outstanding(const module_t *m)
     return n;
 }
 
-static bool module_active(const module_t *m)
+static __attribute__((noinline)) bool module_active(const module_t *m)
 {
     return m->state == M_REGISTERED || m->state == M_REGISTERING;
 }
@@ -669,7 +669,7 @@ static unsigned long model_live(bool possibly)
 /* ---- handles ------------------------------------------------------------------------------ */
 
 /* What a module knows of each handle it was given, by ledger ordinal (fuzz_handles.h). */
-static handle_entry_t *handle_find(HANDLE handle)
+static __attribute__((noinline)) handle_entry_t *handle_find(HANDLE handle)
 {
     unsigned ordinal = fuzz_handle_ordinal(handle);
     return ordinal != 0 ? &w.handles[ordinal - 1] : NULL;
@@ -692,7 +692,7 @@ static unsigned handle_new(HANDLE handle, entity_kind_t kind, unsigned index, un
     return ordinal;
 }
 
-static bool entry_live(const handle_entry_t *e)
+static __attribute__((noinline)) bool entry_live(const handle_entry_t *e)
 {
     if (e->kind == E_CLIENT_REG || e->kind == E_PROVIDER_REG) {
         const module_t *m = &w.modules[e->index];
@@ -738,12 +738,12 @@ static void expect_stop(const outcome_t *o, bool in_call, unsigned call_id)
 
 /* A stop of `o` may happen now: none is pending (a change is the only violation that does
    not stop at once), or it is the detection of the pending change itself. */
-static bool stop_allowed(const outcome_t *o)
+static __attribute__((noinline)) bool stop_allowed(const outcome_t *o)
 {
     return !o->stop || !w.change.pending || o->detects_change;
 }
 
-static void callout_push(unsigned record)
+static __attribute__((noinline)) void callout_push(unsigned record)
 {
     if (w.callout_count == MAX_CALLOUTS) {
         fuzz_oracle_fail("harness: callbacks nested too deeply");
@@ -758,7 +758,7 @@ static void callout_pop(void)
 
 /* Every callback starts here: no stop may be pending, and a changed module is checked before
    any callout into one of its bindings. */
-static void callback_entry(const char *callback, const record_t *r)
+static __attribute__((noinline)) void callback_entry(const char *callback, const record_t *r)
 {
     if (w.expect.armed) {
         fuzz_oracle_fail("the NMR called %s (binding b%u) although STOP %s was predicted first (%s)",
@@ -816,7 +816,7 @@ static outcome_t warning(const char *rule, const char *function, const module_t 
 }
 
 /* The registration a handle names while its object is live, for the verifier's message. */
-static const module_t *live_registration(const handle_entry_t *e)
+static __attribute__((noinline)) const module_t *live_registration(const handle_entry_t *e)
 {
     if (e && (e->kind == E_CLIENT_REG || e->kind == E_PROVIDER_REG) && entry_live(e)) {
         return &w.modules[e->index];
@@ -825,7 +825,7 @@ static const module_t *live_registration(const handle_entry_t *e)
 }
 
 /* The module holding a live binding handle's side. */
-static const module_t *live_binding_holder(const handle_entry_t *e)
+static __attribute__((noinline)) const module_t *live_binding_holder(const handle_entry_t *e)
 {
     if (e && (e->kind == E_CLIENT_SIDE || e->kind == E_PROVIDER_SIDE) && entry_live(e)) {
         return record_module(&w.records[e->index], e->kind == E_CLIENT_SIDE ? 0 : 1);
@@ -833,7 +833,7 @@ static const module_t *live_binding_holder(const handle_entry_t *e)
     return NULL;
 }
 
-static bool in_callout_of(const module_t *m)
+static __attribute__((noinline)) bool in_callout_of(const module_t *m)
 {
     for (unsigned i = 0; i < w.callout_count; i++) {
         if (record_names(&w.records[w.callouts[i].record], m)) {
@@ -843,7 +843,8 @@ static bool in_callout_of(const module_t *m)
     return false;
 }
 
-static outcome_t predict_register(role_t role, KIRQL irql, const module_t *m)
+static __attribute__((noinline)) outcome_t predict_register(role_t role, KIRQL irql,
+                                                            const module_t *m)
 {
     const char *function = role == ROLE_CLIENT ? "NmrRegisterClient" : "NmrRegisterProvider";
     if (irql != PASSIVE_LEVEL) {
@@ -857,7 +858,8 @@ static outcome_t predict_register(role_t role, KIRQL irql, const module_t *m)
     return ok(STATUS_SUCCESS);
 }
 
-static outcome_t predict_deregister(role_t role, HANDLE handle, KIRQL irql)
+static __attribute__((noinline))
+outcome_t predict_deregister(role_t role, HANDLE handle, KIRQL irql)
 {
     const char *function = role == ROLE_CLIENT ? "NmrDeregisterClient" : "NmrDeregisterProvider";
     entity_kind_t expected = role == ROLE_CLIENT ? E_CLIENT_REG : E_PROVIDER_REG;
@@ -882,7 +884,7 @@ static outcome_t predict_deregister(role_t role, HANDLE handle, KIRQL irql)
     return ok(STATUS_PENDING);
 }
 
-static outcome_t predict_wait(role_t role, HANDLE handle, KIRQL irql)
+static __attribute__((noinline)) outcome_t predict_wait(role_t role, HANDLE handle, KIRQL irql)
 {
     const char *function = role == ROLE_CLIENT ? "NmrWaitForClientDeregisterComplete"
                                                : "NmrWaitForProviderDeregisterComplete";
@@ -921,7 +923,8 @@ static outcome_t predict_wait(role_t role, HANDLE handle, KIRQL irql)
     return ok(STATUS_SUCCESS);
 }
 
-static outcome_t predict_attach(HANDLE handle, KIRQL irql, unsigned null_outs, record_t **record)
+static __attribute__((noinline)) outcome_t predict_attach(HANDLE handle, KIRQL irql,
+                                                          unsigned null_outs, record_t **record)
 {
     const char *function = "NmrClientAttachProvider";
     const handle_entry_t *e = handle_find(handle);
@@ -955,7 +958,8 @@ static outcome_t predict_attach(HANDLE handle, KIRQL irql, unsigned null_outs, r
     return ok(STATUS_SUCCESS); /* the provider decides the status */
 }
 
-static outcome_t predict_complete(bool client_function, HANDLE handle, KIRQL irql,
+static __attribute__((noinline)) outcome_t predict_complete(bool client_function, HANDLE handle,
+                                                            KIRQL irql,
                                   side_t **side_out, record_t **record_out)
 {
     const char *function =
@@ -1032,7 +1036,7 @@ static void context_create(record_t *r, unsigned which)
     side->context = c;
 }
 
-static void context_free(side_t *side, unsigned which)
+static __attribute__((noinline)) void context_free(side_t *side, unsigned which)
 {
     if (side->context != NULL && side->context_pooled && !side->context_freed) {
         ExFreePoolWithTag(side->context, which == 0 ? TAG_CLIENT_CONTEXT : TAG_PROVIDER_CONTEXT);
@@ -1097,7 +1101,7 @@ static void run_action(const action_t *a, const context_t *ctx);
 static void do_register(module_t *m, const action_t *a);
 
 /* Raise to the action's IRQL (or stay at the current one if higher). */
-static KIRQL raise_for(unsigned variant)
+static __attribute__((noinline)) KIRQL raise_for(unsigned variant)
 {
     KIRQL old = KeGetCurrentIrql();
     KIRQL target = irql_levels[variant & 3];
@@ -1108,14 +1112,15 @@ static KIRQL raise_for(unsigned variant)
     return old;
 }
 
-static void lower_to(KIRQL old)
+static __attribute__((noinline)) void lower_to(KIRQL old)
 {
     if (KeGetCurrentIrql() != old) {
         KeLowerIrql(old);
     }
 }
 
-static void check_status(const char *function, NTSTATUS status, const outcome_t *o)
+static __attribute__((noinline)) void check_status(const char *function, NTSTATUS status,
+                                                   const outcome_t *o)
 {
     if (status != o->status) {
         fuzz_oracle_fail("%s returned %s, predicted %s", function, fuzz_status_str(status),
@@ -1202,7 +1207,8 @@ static bool choose_handle(unsigned variant, unsigned pick, entity_kind_t expecte
     return false;
 }
 
-static void trace_handle_call(const char *function, const module_t *actor, HANDLE handle)
+static __attribute__((noinline)) void trace_handle_call(const char *function, const module_t *actor,
+                                                        HANDLE handle)
 {
     unsigned ordinal = fuzz_handle_ordinal(handle);
     if (ordinal != 0) {
@@ -1215,7 +1221,8 @@ static void trace_handle_call(const char *function, const module_t *actor, HANDL
     }
 }
 
-static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
+static __attribute__((noinline)) void do_deregister(module_t *actor, HANDLE handle,
+                                                    unsigned irql_variant)
 {
     const char *function =
         actor->role == ROLE_CLIENT ? "NmrDeregisterClient" : "NmrDeregisterProvider";
@@ -1253,7 +1260,8 @@ static void do_deregister(module_t *actor, HANDLE handle, unsigned irql_variant)
 /* Complete every pending side of m's bindings (another thread would). */
 static void complete_pending_of(const module_t *m);
 
-static void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant, bool force)
+static __attribute__((noinline)) void do_wait(module_t *actor, HANDLE handle, unsigned irql_variant,
+                                              bool force)
 {
     const char *function = actor->role == ROLE_CLIENT ? "NmrWaitForClientDeregisterComplete"
                                                       : "NmrWaitForProviderDeregisterComplete";
@@ -1481,6 +1489,70 @@ static const NPI_REGISTRATION_INSTANCE *instance_of(const module_t *m)
                                   : &m->chars.provider.ProviderRegistrationInstance;
 }
 
+/* The register's proposals, as records: every registered peer of the NPI that is not
+   deregistering (one still inside an outer NmrRegister* is published already), in
+   registration order; none when the register stops. Out of line for the coverage ignorelist:
+   a search over the fixed peer slots, which the registrar's own proposal loop shows. */
+static __attribute__((noinline)) reg_frame_t *propose_bindings(module_t *m, const outcome_t *o)
+{
+    reg_frame_t *reg = &w.regs[w.reg_depth];
+    reg->module = m;
+    reg->first = w.record_count;
+    reg->count = 0;
+    reg->next = 0;
+    if (!o->stop) {
+        role_t peer_role = m->role == ROLE_CLIENT ? ROLE_PROVIDER : ROLE_CLIENT;
+        bool taken[SLOTS] = {false};
+        for (;;) {
+            module_t *best = NULL;
+            for (unsigned s = 0; s < SLOTS; s++) {
+                module_t *q = module_at(peer_role, s);
+                if (!taken[s] && module_active(q) && q->npi == m->npi &&
+                    (!best || q->reg_order < best->reg_order)) {
+                    best = q;
+                }
+            }
+            if (!best) {
+                break;
+            }
+            taken[best->slot] = true;
+            record_t *r = &w.records[w.record_count++];
+            memset(r, 0, sizeof *r);
+            r->state = R_PROPOSED;
+            const module_t *client = m->role == ROLE_CLIENT ? m : best;
+            const module_t *provider = m->role == ROLE_CLIENT ? best : m;
+            r->module[0] = client->slot;
+            r->gen[0] = client->gen;
+            r->module[1] = provider->slot;
+            r->gen[1] = provider->gen;
+            r->side[0].cleanup_expected = client->has_cleanup;
+            r->side[1].cleanup_expected = provider->has_cleanup;
+            reg->count++;
+        }
+    }
+    return reg;
+}
+
+/* The register call's trace event (out of line for the coverage ignorelist: its branches
+   only choose the arguments). */
+static __attribute__((noinline)) void trace_register_call(const module_t *m, const char *function,
+                                                          unsigned proposals)
+{
+    if (m->role == ROLE_CLIENT) {
+        fuzz_trace_event("%s(%s npi%u %s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
+                         function, m->name, m->npi, policy_names[m->policy],
+                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
+                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), proposals);
+    } else {
+        fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
+                         function, m->name, m->npi, policy_names[m->policy],
+                         m->policy == POLICY_FAIL ? ":" : "",
+                         m->policy == POLICY_FAIL ? fuzz_status_str(m->fail_status) : "",
+                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
+                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), proposals);
+    }
+}
+
 static void do_register(module_t *m, const action_t *a)
 {
     const char *function = m->role == ROLE_CLIENT ? "NmrRegisterClient" : "NmrRegisterProvider";
@@ -1514,57 +1586,8 @@ static void do_register(module_t *m, const action_t *a)
     m->gen++;
     fill_module(m, &clean);
 
-    /* Proposals: every registered peer of the NPI that is not deregistering (one still inside
-       an outer NmrRegister* is published already), in registration order. */
-    reg_frame_t *reg = &w.regs[w.reg_depth];
-    reg->module = m;
-    reg->first = w.record_count;
-    reg->count = 0;
-    reg->next = 0;
-    if (!o.stop) {
-        role_t peer_role = m->role == ROLE_CLIENT ? ROLE_PROVIDER : ROLE_CLIENT;
-        bool taken[SLOTS] = {false};
-        for (;;) {
-            module_t *best = NULL;
-            for (unsigned s = 0; s < SLOTS; s++) {
-                module_t *q = module_at(peer_role, s);
-                if (!taken[s] && module_active(q) && q->npi == m->npi &&
-                    (!best || q->reg_order < best->reg_order)) {
-                    best = q;
-                }
-            }
-            if (!best) {
-                break;
-            }
-            taken[best->slot] = true;
-            record_t *r = &w.records[w.record_count++];
-            memset(r, 0, sizeof *r);
-            r->state = R_PROPOSED;
-            const module_t *client = m->role == ROLE_CLIENT ? m : best;
-            const module_t *provider = m->role == ROLE_CLIENT ? best : m;
-            r->module[0] = client->slot;
-            r->gen[0] = client->gen;
-            r->module[1] = provider->slot;
-            r->gen[1] = provider->gen;
-            r->side[0].cleanup_expected = client->has_cleanup;
-            r->side[1].cleanup_expected = provider->has_cleanup;
-            reg->count++;
-        }
-    }
-
-    if (m->role == ROLE_CLIENT) {
-        fuzz_trace_event("%s(%s npi%u %s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
-                         function, m->name, m->npi, policy_names[m->policy],
-                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
-                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), reg->count);
-    } else {
-        fuzz_trace_event("%s(%s npi%u %s%s%s detach=%s cleanup=%s id=%s) at %s: %u proposal(s)",
-                         function, m->name, m->npi, policy_names[m->policy],
-                         m->policy == POLICY_FAIL ? ":" : "",
-                         m->policy == POLICY_FAIL ? fuzz_status_str(m->fail_status) : "",
-                         detach_names[m->detach_mode], m->has_cleanup ? "yes" : "NULL",
-                         id_names[m->id_kind], kshim_irql_name(KeGetCurrentIrql()), reg->count);
-    }
+    reg_frame_t *reg = propose_bindings(m, &o);
+    trace_register_call(m, function, reg->count);
     m->state = M_REGISTERING;
     m->reg_order = ++w.reg_counter;
     enter();
@@ -1653,7 +1676,8 @@ static bool take_return(unsigned *kind, unsigned *status)
 /* Client callbacks                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-static module_t *module_from_registration_context(PVOID context, role_t role, const char *callback)
+static __attribute__((noinline))
+module_t *module_from_registration_context(PVOID context, role_t role, const char *callback)
 {
     for (unsigned i = 0; i < MODULES; i++) {
         if (context == &w.modules[i] && w.modules[i].role == role) {
@@ -1666,7 +1690,8 @@ static module_t *module_from_registration_context(PVOID context, role_t role, co
 
 /* The peer's module id as the module sees it: equal to that module's own id by
    NmrIsEqualNpiModuleId exactly when the type is valid, and unequal to the other slot's. */
-static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INSTANCE *instance, module_t *peer,
+static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INSTANCE *instance,
+                                                      module_t *peer,
                             const char *callback)
 {
     PNPI_MODULEID seen = (PNPI_MODULEID)instance->ModuleId;
@@ -1687,7 +1712,7 @@ static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INS
 
 /* What ClientAttachProvider's return leads to (docs/behaviour.md, "When ClientAttachProvider
    returns"). */
-static outcome_t predict_client_return(const record_t *r, NTSTATUS status)
+static __attribute__((noinline)) outcome_t predict_client_return(const record_t *r, NTSTATUS status)
 {
     const module_t *c = record_module(r, 0);
     if (NT_SUCCESS(status) && status != STATUS_SUCCESS) {
@@ -1826,7 +1851,8 @@ static NTSTATUS client_attach_provider(HANDLE NmrBindingHandle, PVOID ClientCont
 }
 
 /* What a detach callback's return leads to. */
-static outcome_t predict_detach_return(const record_t *r, unsigned which, NTSTATUS status)
+static __attribute__((noinline))
+outcome_t predict_detach_return(const record_t *r, unsigned which, NTSTATUS status)
 {
     const char *cb = which == 0 ? "ClientDetachProvider" : "ProviderDetachClient";
     const module_t *m = record_module(r, which);
@@ -1970,7 +1996,8 @@ static VOID client_cleanup_binding_context(PVOID ClientBindingContext)
 /* Provider callbacks                                                                         */
 /* ------------------------------------------------------------------------------------------ */
 
-static outcome_t predict_provider_return(const record_t *r, NTSTATUS status, bool context_written,
+static __attribute__((noinline))
+outcome_t predict_provider_return(const record_t *r, NTSTATUS status, bool context_written,
                                          bool dispatch_written)
 {
     const module_t *p = record_module(r, 1);
@@ -2467,7 +2494,7 @@ static void check_after_operation(void)
     fuzz_warnings_check();
 }
 
-static void teardown(void)
+static __attribute__((noinline)) void teardown(void)
 {
     memset(w.hooks, 0, sizeof w.hooks);
     for (unsigned i = 0; i < MODULES; i++) {
@@ -2795,7 +2822,7 @@ static void recover_after_stop(void)
     fuzz_trace_event("nmr_reset() dropped %u object(s)", (unsigned)dropped);
 }
 
-static void world_reset(void)
+static __attribute__((noinline)) void world_reset(void)
 {
     /* Everything but the big tables and the DbgPrint text, which the previous input used
        only in part: its records and handles lie below their counts (the counts only grow

@@ -63,6 +63,14 @@ static struct kshim_os_thread *all_threads = &main_thread;
    point knows the runnable count and whether anyone spins without walking the list. */
 static unsigned threads_in_state[SCHED_STATE_COUNT] = {[SCHED_RUNNABLE] = 1};
 static struct kshim_os_thread *running = &main_thread;
+/* What every yield point asks, kept in plain globals so that it follows no pointer: how many
+   threads all_threads holds (thread create and unlink keep it), whether the running thread
+   is runnable (set_state and arrive keep it) and whether it is background (arrive and
+   kshim_dispatcher_set_background keep it). */
+static unsigned thread_count = 1;
+static bool running_runnable = true;
+static bool running_background;
+static unsigned running_id; /* running->id (arrive keeps it): half the decisions keep it */
 static struct kshim_os_thread *to_reap;  /* finished detached thread whose fiber to free */
 static unsigned next_thread_id = 1;
 static struct kshim_os_thread *spare_threads; /* freed records, reused (linked by next) */
@@ -98,6 +106,9 @@ static void set_state(struct kshim_os_thread *thread, sched_state_t state)
         map_runnable(thread, state == SCHED_RUNNABLE);
     }
     thread->state = state;
+    if (thread == running) {
+        running_runnable = state == SCHED_RUNNABLE;
+    }
 }
 
 static void release_thread_record(struct kshim_os_thread *thread)
@@ -145,6 +156,18 @@ static uint64_t pct_random(void)
 
 static struct kshim_os_thread *nth_runnable(unsigned index)
 {
+    if (next_thread_id <= 64) {
+        /* Every id so far is in the map's first word (the usual case): no counting. */
+        uint64_t bits = runnable_map[0];
+        for (; index > 0; index--) {
+            bits &= bits - 1;
+        }
+        if (bits == 0) {
+            return NULL;
+        }
+        unsigned id = (unsigned)__builtin_ctzll(bits);
+        return id == running_id ? running : by_id[id];
+    }
     if (runnable_map_valid) {
         for (unsigned w = 0; w < RUNNABLE_MAP_WORDS; w++) {
             uint64_t bits = runnable_map[w];
@@ -167,19 +190,39 @@ static struct kshim_os_thread *nth_runnable(unsigned index)
     return NULL;
 }
 
-static struct kshim_os_thread *choose(unsigned runnable)
+/* byte % runnable, with the usual counts divided by a constant (a multiplication). */
+static unsigned byte_modulo(unsigned byte, unsigned runnable)
 {
-    steps++;
-    if (runnable == 1) {
-        return running->state == SCHED_RUNNABLE ? running : nth_runnable(0);
+    switch (runnable) {
+    case 2:
+        return byte % 2;
+    case 3:
+        return byte % 3;
+    case 4:
+        return byte % 4;
+    default:
+        return byte % runnable;
     }
+}
+
+/* A decision among `runnable` (> 1) threads: the chooser, else the schedule bytes, else the
+   strategy. Every decision counts and goes into the trace hash. */
+static struct kshim_os_thread *decide(unsigned runnable)
+{
     decisions++;
     struct kshim_os_thread *chosen = NULL;
-    unsigned index = chooser != NULL ? chooser(chooser_context, runnable) : KSHIM_SCHED_NO_CHOICE;
+    unsigned index = KSHIM_SCHED_NO_CHOICE;
+    if (chooser != NULL) {
+        index = chooser(chooser_context, runnable);
+        if (index == KSHIM_SCHED_CHOOSER_DONE) {
+            chooser = NULL;
+            index = KSHIM_SCHED_NO_CHOICE;
+        }
+    }
     if (index != KSHIM_SCHED_NO_CHOICE) {
-        chosen = nth_runnable(index % runnable);
+        chosen = nth_runnable(index < runnable ? index : index % runnable);
     } else if (schedule_used < schedule_size) {
-        chosen = nth_runnable(schedule_bytes[schedule_used++] % runnable);
+        chosen = nth_runnable(byte_modulo(schedule_bytes[schedule_used++], runnable));
     } else if (strategy == KSHIM_SCHED_PCT) {
         for (unsigned i = 0; i < pct_depth; i++) {
             if (pct_change_points[i] == steps && running->state == SCHED_RUNNABLE) {
@@ -195,8 +238,15 @@ static struct kshim_os_thread *choose(unsigned runnable)
         /* Default: keep the running thread as long as it can run (fewest switches). */
         chosen = running->state == SCHED_RUNNABLE ? running : nth_runnable(0);
     }
-    hash_step(chosen->id);
+    hash_step(chosen == running ? running_id : chosen->id);
     return chosen;
+}
+
+/* The next thread to run once the running one cannot (it blocks, spins or ends): one step. */
+static struct kshim_os_thread *choose_other(unsigned runnable)
+{
+    steps++;
+    return runnable == 1 ? nth_runnable(0) : decide(runnable);
 }
 
 /* ---- deadlock --------------------------------------------------------------------------- */
@@ -262,8 +312,13 @@ static void reap(void)
 static void arrive(struct kshim_os_thread *self)
 {
     running = self;
+    running_runnable = self->state == SCHED_RUNNABLE;
+    running_background = self->background;
+    running_id = self->id;
     kshim_thread_set_current(self->kthread);
-    reap();
+    if (to_reap != NULL) {
+        reap();
+    }
 }
 
 static void switch_to(struct kshim_os_thread *next, bool finishing)
@@ -331,7 +386,7 @@ static void run_another(bool finishing)
         }
         runnable = threads_in_state[SCHED_RUNNABLE];
     }
-    switch_to(choose(runnable), finishing);
+    switch_to(choose_other(runnable), finishing);
 }
 
 /* ---- the seam --------------------------------------------------------------------------- */
@@ -370,12 +425,13 @@ bool kshim_dispatcher_block_periodic(const struct timespec *deadline)
 void kshim_dispatcher_set_background(void)
 {
     running->background = true;
+    running_background = true;
 }
 
 /* The running thread made progress (a yield point or its end), unless it is background. */
 static void note_progress(void)
 {
-    if (!running->background) {
+    if (!running_background) {
         idle_periodic_expiries = 0;
     }
 }
@@ -404,16 +460,24 @@ void kshim_dispatcher_spin_wait(void)
 
 void kshim_sched_yield_point(void)
 {
-    if (running->state != SCHED_RUNNABLE) {
+    if (!running_runnable) {
         return;
     }
-    if (all_threads->next == NULL) {
-        steps++; /* the main thread alone: no choice, as choose() would find */
-        return;
+    steps++;
+    if (thread_count == 1) {
+        return; /* the main thread alone: no choice */
     }
     note_progress();
-    release_spinners();
-    switch_to(choose(threads_in_state[SCHED_RUNNABLE]), false);
+    if (threads_in_state[SCHED_SPINNING] != 0) {
+        release_spinners();
+    }
+    unsigned runnable = threads_in_state[SCHED_RUNNABLE];
+    if (runnable > 1) { /* else the running thread is the only one that can run */
+        struct kshim_os_thread *next = decide(runnable);
+        if (next != running) {
+            switch_to(next, false);
+        }
+    }
 }
 
 static void fiber_main(void *p)
@@ -440,15 +504,30 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     struct kshim_os_thread *t = spare_threads;
     if (t != NULL) {
         spare_threads = t->next;
-        memset(t, 0, sizeof *t);
     } else {
-        t = calloc(1, sizeof *t);
+        t = malloc(sizeof *t);
     }
     if (t == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "out of memory for a fiber");
     }
+    /* Every field set one by one (a reused record is not cleared first: a memset of it was a
+       sanitizer-checked call per thread). */
     t->id = next_thread_id++;
     t->state = SCHED_RUNNABLE;
+    t->joinable = joinable;
+    t->has_deadline = false;
+    t->periodic = false;
+    t->background = false;
+    t->timed_out = false;
+    t->deadline_ns = 0;
+    t->kthread = NULL;
+    t->wait_routine = NULL;
+    t->wait_object = NULL;
+    t->entry = entry;
+    t->arg = arg;
+    t->priority = strategy == KSHIM_SCHED_PCT ? (unsigned)(pct_depth + 1 + pct_random() % 1000000) : 0;
+    t->next = NULL;
+    thread_count++;
     threads_in_state[SCHED_RUNNABLE]++;
     if (t->id < RUNNABLE_MAP_IDS) {
         by_id[t->id] = t;
@@ -456,10 +535,6 @@ kshim_os_thread_t *kshim_dispatcher_thread_create(void (*entry)(void *), void *a
     } else {
         runnable_map_valid = false;
     }
-    t->joinable = joinable;
-    t->entry = entry;
-    t->arg = arg;
-    t->priority = strategy == KSHIM_SCHED_PCT ? (unsigned)(pct_depth + 1 + pct_random() % 1000000) : 0;
     t->fiber = kshim_fiber_create(fiber_main, t);
     struct kshim_os_thread **tail = &all_threads;
     while (*tail) {
@@ -475,6 +550,7 @@ static void unlink_thread(struct kshim_os_thread *thread)
     for (struct kshim_os_thread **link = &all_threads; *link; link = &(*link)->next) {
         if (*link == thread) {
             *link = thread->next;
+            thread_count--;
             threads_in_state[thread->state]--;
             map_runnable(thread, false);
             return;

@@ -124,7 +124,8 @@ NMR_TEST(schedule_bytes_are_consumed_only_at_yield_points_with_a_choice)
 /* ---- choosers (kshim_sched_set_chooser) ----------------------------------------------- */
 
 /* A chooser that replays `bytes` as the shim replays schedule bytes (byte % runnable), for
-   at most `limit` decisions, then says KSHIM_SCHED_NO_CHOICE; it records what it saw. */
+   at most `limit` decisions, then says KSHIM_SCHED_NO_CHOICE (KSHIM_SCHED_CHOOSER_DONE when
+   done_when_out); it records what it saw. */
 typedef struct replay_chooser {
     const uint8_t *bytes;
     size_t size, used, limit;
@@ -132,6 +133,7 @@ typedef struct replay_chooser {
     unsigned max_runnable;
     bool in_order;        /* runnable threads were listed in creation order (ids rising) */
     bool running_is_self; /* the running thread's KTHREAD was the caller's */
+    bool done_when_out;
 } replay_chooser_t;
 
 static unsigned replay_choose(void *context, unsigned runnable)
@@ -154,7 +156,7 @@ static unsigned replay_choose(void *context, unsigned runnable)
         }
     }
     if (c->used >= c->size || c->used >= c->limit) {
-        return KSHIM_SCHED_NO_CHOICE;
+        return c->done_when_out ? KSHIM_SCHED_CHOOSER_DONE : KSHIM_SCHED_NO_CHOICE;
     }
     return c->bytes[c->used++]; /* the shim takes it modulo runnable */
 }
@@ -190,7 +192,7 @@ NMR_TEST(a_chooser_replaying_schedule_bytes_gives_their_interleaving_and_hash)
         unsigned long decisions = kshim_sched_decisions();
         /* The chooser decides the first `prefix` decisions; the schedule bytes after them
            (NO_CHOICE falls through to the bytes) decide the rest: same interleaving. */
-        replay_chooser_t c = {schedule, sizeof(schedule), 0, prefix, 0, 0, true, false};
+        replay_chooser_t c = {schedule, sizeof(schedule), 0, prefix, 0, 0, true, false, false};
         size_t bytes_used = 0;
         uint64_t h2 = run_two_steppers_chosen(&c, schedule + prefix, sizeof(schedule) - prefix,
                                               by_chooser, &bytes_used);
@@ -206,6 +208,31 @@ NMR_TEST(a_chooser_replaying_schedule_bytes_gives_their_interleaving_and_hash)
     }
 }
 
+NMR_TEST(a_chooser_that_says_done_is_not_asked_again_and_decides_as_no_choice)
+{
+    static const uint8_t schedule[] = {1, 0, 1, 1, 0, 2, 1, 0, 0, 1, 2, 1, 0, 1, 1, 0, 1, 0,
+                                       3, 1, 2, 0, 1, 1, 0, 0, 1, 2, 1, 1, 0, 1, 1, 0, 2, 1};
+    for (size_t prefix = 0; prefix <= 12; prefix += 3) {
+        char no_choice_log[64], done_log[64];
+        replay_chooser_t no_choice = {schedule, sizeof(schedule), 0, prefix, 0, 0, true, false, false};
+        replay_chooser_t done = {schedule, sizeof(schedule), 0, prefix, 0, 0, true, false, true};
+        size_t no_choice_bytes = 0, done_bytes = 0;
+        uint64_t h1 = run_two_steppers_chosen(&no_choice, schedule + prefix,
+                                              sizeof(schedule) - prefix, no_choice_log,
+                                              &no_choice_bytes);
+        unsigned long decisions = kshim_sched_decisions();
+        uint64_t h2 = run_two_steppers_chosen(&done, schedule + prefix, sizeof(schedule) - prefix,
+                                              done_log, &done_bytes);
+        CHECK(strcmp(no_choice_log, done_log) == 0);
+        CHECK(h1 == h2);
+        CHECK_EQ(kshim_sched_decisions(), decisions);
+        CHECK_EQ(done_bytes, no_choice_bytes);
+        CHECK(decisions > prefix);
+        CHECK_EQ(no_choice.calls, decisions); /* NO_CHOICE: asked at every decision */
+        CHECK_EQ(done.calls, prefix + 1);     /* DONE: never again after saying it */
+    }
+}
+
 NMR_TEST(a_chooser_overrides_the_schedule_bytes_and_reset_removes_it)
 {
     static const uint8_t pattern[32] = {1, 0, 1, 1, 0, 2, 1, 0, 0, 1, 2, 1, 0, 1, 1, 0,
@@ -215,7 +242,7 @@ NMR_TEST(a_chooser_overrides_the_schedule_bytes_and_reset_removes_it)
     run_two_steppers(pattern, sizeof(pattern), with_pattern);
     run_two_steppers(zeros, sizeof(zeros), with_zeros);
     CHECK(strcmp(with_pattern, with_zeros) != 0); /* the two schedules are distinguishable */
-    replay_chooser_t c = {pattern, sizeof(pattern), 0, sizeof(pattern), 0, 0, true, false};
+    replay_chooser_t c = {pattern, sizeof(pattern), 0, sizeof(pattern), 0, 0, true, false, false};
     /* The chooser's pattern wins over the zero schedule bytes. */
     size_t bytes_used = 99;
     run_two_steppers_chosen(&c, zeros, sizeof(zeros), chosen, &bytes_used);

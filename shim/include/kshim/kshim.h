@@ -478,6 +478,10 @@ void kshim_sched_set_schedule(const uint8_t *bytes, size_t size);
 
 /** A chooser's answer meaning "no decision": the schedule bytes, then the strategy decide. */
 #define KSHIM_SCHED_NO_CHOICE (~0u)
+/** A chooser's answer meaning "no decision, now or at any later yield point": as
+    KSHIM_SCHED_NO_CHOICE, and the chooser is not asked again until the next
+    kshim_sched_set_chooser (a chooser whose input ran out saves every later decision a call). */
+#define KSHIM_SCHED_CHOOSER_DONE (~0u - 1)
 
 /**
  * @brief A harness's scheduling decisions, asked before the schedule bytes.
@@ -486,7 +490,8 @@ void kshim_sched_set_schedule(const uint8_t *bytes, size_t size);
  * yields or blocks there, with the number of runnable threads (indexed in creation order:
  * the process's main thread first when it is runnable). Returns
  * the index of the thread to run (taken modulo runnable), or KSHIM_SCHED_NO_CHOICE to
- * leave this decision to the schedule bytes and then the strategy. A decision counts in
+ * leave this decision to the schedule bytes and then the strategy (KSHIM_SCHED_CHOOSER_DONE:
+ * this one and every later one, until a chooser is installed again). A decision counts in
  * kshim_sched_decisions and kshim_sched_trace_hash as any other; it consumes no schedule
  * byte. The chooser must not block or yield.
  */
