@@ -35,6 +35,18 @@
 #define KSHIM_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Not instrumented by ASan: the functions on the way from a bugcheck to the stop trap's
+   longjmp that only pass their arguments on. ASan puts __asan_handle_no_return (a
+   sigaltstack call and a clear of the stack's shadow) before every call of a noreturn
+   function in instrumented code, so once per frame on the way down, and its longjmp
+   interceptor runs it again when a trap catches the stop: that last one is all the unwinding
+   needs. Whatever such a function formats or records is done by instrumented callees. */
+#if defined(__GNUC__)
+#define KSHIM_NO_ASAN __attribute__((no_sanitize("address")))
+#else
+#define KSHIM_NO_ASAN
+#endif
+
 /* ---- the shim's own mutexes ---------------------------------------------------------- */
 
 /* The pool, fault, recycler, registry and device locks (each file says what its lock

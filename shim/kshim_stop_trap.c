@@ -48,7 +48,9 @@ void kshim_stop_trap_arm(kshim_stop_trap_t *trap)
     record->line[0] = '\0';
     record->bugcheck = false;
     record->bugcheck_code = 0;
-    memset(record->bugcheck_parameters, 0, sizeof record->bugcheck_parameters);
+    for (size_t i = 0; i < RTL_NUMBER_OF(record->bugcheck_parameters); i++) {
+        record->bugcheck_parameters[i] = 0; /* stores, not an __asan_memset call */
+    }
     record->printed[0] = '\0';
     record->printed_length = 0;
     record->printed_truncated = false;
@@ -98,9 +100,9 @@ void kshim_stop_trap_note_print(const char *text, size_t length)
 }
 
 /* Catch a stop of the calling thread if its trap is armed: record it, disarm, put the thread
-   back at baseline and longjmp to the harness. Returns only if the stop is not caught. */
-void kshim_stop_trap_catch(const char *name, const char *line, size_t length,
-                           const kshim_bugcheck_arguments_t *bugcheck)
+   back at baseline and return the trap to jump to; NULL if the stop is not caught. */
+static kshim_stop_trap_t *catch_stop(const char *name, const char *line, size_t length,
+                                     const kshim_bugcheck_arguments_t *bugcheck)
 {
     struct _KTHREAD *self = kshim_thread_current_raw();
     kshim_stop_trap_t *trap = armed_trap_of_current_thread();
@@ -113,10 +115,12 @@ void kshim_stop_trap_catch(const char *name, const char *line, size_t length,
             ssize_t ignored = write(STDERR_FILENO, note, (size_t)n);
             (void)ignored;
         }
-        return;
+        return NULL;
     }
     kshim_stop_record_t *record = &trap->record;
-    snprintf(record->name, sizeof record->name, "%s", name);
+    size_t name_length = strnlen(name, sizeof record->name - 1);
+    memcpy(record->name, name, name_length);
+    record->name[name_length] = '\0';
     if (length >= sizeof record->line) {
         length = sizeof record->line - 1;
     }
@@ -139,5 +143,16 @@ void kshim_stop_trap_catch(const char *name, const char *line, size_t length,
     trap->owner = NULL;
     __atomic_store_n(&armed_trap, NULL, __ATOMIC_RELEASE);
     kshim_stop_caught();
-    longjmp(trap->jump, 1);
+    return trap;
+}
+
+/* Returns only if the stop is not caught. Not instrumented (KSHIM_NO_ASAN): catch_stop does
+   the work, and the longjmp interceptor unpoisons the stack the jump leaves. */
+KSHIM_NO_ASAN void kshim_stop_trap_catch(const char *name, const char *line, size_t length,
+                                         const kshim_bugcheck_arguments_t *bugcheck)
+{
+    kshim_stop_trap_t *trap = catch_stop(name, line, length, bugcheck);
+    if (trap != NULL) {
+        longjmp(trap->jump, 1);
+    }
 }
