@@ -403,6 +403,10 @@ static void record_event(const char *fmt, ...)
         fuzz_input_flush_line(); /* the takes before this event */
     }
     recent_event_t *event = &trace.recent[trace.ring++ % FUZZ_TRACE_RECENT];
+    /* Marked unwritten until it is filled: a report raised while its arguments are read
+       (hash_event) prints the ring without this slot's event of an earlier input
+       (fuzz_trace_print_recent skips an entry without a thread). */
+    event->thread = NULL;
     const format_info_t *info = format_info(fmt);
     va_list ap;
 

@@ -598,7 +598,7 @@ bool kshim_sched_is_deterministic(void)
     return true;
 }
 
-/* The chooser is asked first at every decision (choose). */
+/* The chooser is asked first at every decision (decide). */
 void kshim_sched_set_chooser(kshim_sched_chooser_t new_chooser, void *context)
 {
     chooser = new_chooser;

@@ -124,9 +124,10 @@ KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lo
 /* Removes a lock that is not the innermost one held (kshim_held_remove's slow path). */
 void kshim_held_remove_nested(struct _KTHREAD *self, const void *lock);
 
-/* Forget a lock the calling thread releases. Every acquire form stops on a second hold of a
-   lock it already holds, so a lock is listed at most once, and it is nearly always the
-   innermost one: released without a call. */
+/* Forget a lock the calling thread releases: the innermost entry of that lock. Nearly always
+   it is the innermost lock held, released without a call. A lock is listed once, except an
+   EX_SPIN_LOCK a thread holds shared more than once (ExAcquireSpinLockShared allows it); its
+   entries differ only in the acquiring routine's name, and the innermost goes first. */
 KSHIM_HOT void kshim_held_remove(struct _KTHREAD *self, const void *lock)
 {
     unsigned n = self->held_count;

@@ -42,9 +42,9 @@ static size_t put_stop_prefix(char *line, const char *name)
 
 /* The end of every stop, whose line (with room for a '\n' after length) is formatted: the
    calling thread's armed trap catches it (a longjmp to the harness), else the line and the
-   stack go to stderr and the process aborts. Inlined and not declared noreturn (callers say
-   __builtin_unreachable() after it): clang puts an __asan_handle_no_return before every
-   call of a noreturn function (KSHIM_NO_ASAN), which would run before the trap's longjmp. */
+   stack go to stderr and the process aborts. Always inlined, so no call of a noreturn
+   function is left in its callers for ASan to precede with __asan_handle_no_return (see
+   KSHIM_NO_ASAN): the trap's longjmp runs the one the unwinding needs. */
 static inline __attribute__((always_inline)) void end_stop(const char *name, char *line,
                                                            size_t length)
 {

@@ -496,6 +496,8 @@ void kshim_sched_set_schedule(const uint8_t *bytes, size_t size);
  * byte. The chooser must not block or yield.
  */
 typedef unsigned (*kshim_sched_chooser_t)(void *context, unsigned runnable);
+/* (The two answers above are reserved: an index is taken modulo runnable only below
+   KSHIM_SCHED_CHOOSER_DONE.) */
 
 /** @brief Install a chooser (NULL: none). Cleared by kshim_sched_reset.
  *  With real threads this does nothing: the OS decides, no chooser is ever called. */
