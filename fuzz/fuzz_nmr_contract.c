@@ -959,8 +959,8 @@ static __attribute__((noinline)) outcome_t predict_attach(HANDLE handle, KIRQL i
 }
 
 static __attribute__((noinline)) outcome_t predict_complete(bool client_function, HANDLE handle,
-                                                            KIRQL irql,
-                                  side_t **side_out, record_t **record_out)
+                                                            KIRQL irql, side_t **side_out,
+                                                            record_t **record_out)
 {
     const char *function =
         client_function ? "NmrClientDetachProviderComplete" : "NmrProviderDetachClientComplete";
@@ -1691,8 +1691,7 @@ module_t *module_from_registration_context(PVOID context, role_t role, const cha
 /* The peer's module id as the module sees it: equal to that module's own id by
    NmrIsEqualNpiModuleId exactly when the type is valid, and unequal to the other slot's. */
 static __attribute__((noinline)) void check_module_id(const NPI_REGISTRATION_INSTANCE *instance,
-                                                      module_t *peer,
-                            const char *callback)
+                                                      module_t *peer, const char *callback)
 {
     PNPI_MODULEID seen = (PNPI_MODULEID)instance->ModuleId;
     bool valid = peer->module_id.Type == MIT_GUID || peer->module_id.Type == MIT_IF_LUID;
@@ -1998,7 +1997,7 @@ static VOID client_cleanup_binding_context(PVOID ClientBindingContext)
 
 static __attribute__((noinline))
 outcome_t predict_provider_return(const record_t *r, NTSTATUS status, bool context_written,
-                                         bool dispatch_written)
+                                  bool dispatch_written)
 {
     const module_t *p = record_module(r, 1);
     const char *cb = "ProviderAttachClient";

@@ -78,17 +78,36 @@ __attribute__((format(printf, 2, 3))) static void out_format(out_buffer_t *out, 
 static void out_integer(out_buffer_t *out, unsigned long long value, bool negative, unsigned base,
                         bool upper)
 {
+    char text[1 + 64];
+    size_t n = 0;
+    if (negative) {
+        text[n++] = '-';
+    }
+    n += kshim_put_digits(text + n, value, base, upper);
+    out_bytes(out, text, n);
+}
+
+size_t kshim_put_digits(char *text, unsigned long long value, unsigned base, bool upper)
+{
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    char text[24];
-    size_t n = sizeof text;
+    char reversed[64];
+    size_t n = 0;
     do {
-        text[--n] = digits[value % base];
+        reversed[n++] = digits[value % base];
         value /= base;
     } while (value != 0);
-    if (negative) {
-        text[--n] = '-';
+    for (size_t i = 0; i < n; i++) {
+        text[i] = reversed[n - 1 - i];
     }
-    out_bytes(out, text + n, sizeof text - n);
+    return n;
+}
+
+size_t kshim_copy_text(char *buffer, size_t size, const char *text)
+{
+    size_t length = strnlen(text, size - 1);
+    memcpy(buffer, text, length);
+    buffer[length] = '\0';
+    return length;
 }
 
 static char wide_to_char(WCHAR c)

@@ -65,14 +65,7 @@ struct _KTHREAD *kshim_thread_object_create(kshim_thread_kind_t kind, const char
     t->Header.SignalState = 0;
     t->magic = KSHIM_THREAD_MAGIC;
     t->kind = kind;
-    /* The name, cut to fit, copied by hand: snprintf's sanitizer interceptor was a call per
-       thread start. */
-    const char *source = name ? name : "thread";
-    size_t length = 0;
-    for (; length + 1 < sizeof t->name && source[length] != '\0'; length++) {
-        t->name[length] = source[length];
-    }
-    t->name[length] = '\0';
+    kshim_copy_text(t->name, sizeof t->name, name ? name : "thread");
     t->id = __atomic_fetch_add(&next_thread_id, 4, __ATOMIC_SEQ_CST);
     t->references = 1;
     t->pool_tracked = pool_site != NULL;

@@ -33,11 +33,11 @@ void kshim_stop_caught(void)
 static size_t put_stop_prefix(char *line, const char *name)
 {
     static const char head[] = "*** KSHIM STOP ";
-    size_t name_length = strnlen(name, STOP_LINE_CHARS / 4);
     memcpy(line, head, sizeof head - 1);
-    memcpy(line + sizeof head - 1, name, name_length);
-    memcpy(line + sizeof head - 1 + name_length, ": ", 2);
-    return sizeof head - 1 + name_length + 2;
+    size_t used = sizeof head - 1;
+    used += kshim_copy_text(line + used, STOP_LINE_CHARS / 4 + 1, name);
+    memcpy(line + used, ": ", 2);
+    return used + 2;
 }
 
 /* The end of every stop, whose line (with room for a '\n' after length) is formatted: the
@@ -122,18 +122,9 @@ void kshim_list_entry_corrupted(const char *routine, const void *entry, const vo
 /* Appends "0x" and value in lowercase hex (printf's "0x%llx") at line[length]. */
 static size_t put_hex(char *line, size_t length, unsigned long long value)
 {
-    char digits[16];
-    size_t n = 0;
-    do {
-        digits[n++] = "0123456789abcdef"[value & 0xf];
-        value >>= 4;
-    } while (value != 0);
     line[length++] = '0';
     line[length++] = 'x';
-    while (n > 0) {
-        line[length++] = digits[--n];
-    }
-    return length;
+    return length + kshim_put_digits(line + length, value, 16, false);
 }
 
 /* KeBugCheckEx's stop, its arguments in bugcheck_arguments: "*** KSHIM STOP BUGCHECK:

@@ -134,3 +134,13 @@ void kshim_stop_trap_note_print(const char *text, size_t length);
    into destination (always NUL-terminated when size != 0). Returns the full length. */
 size_t kshim_vformat_windows(char *destination, size_t size, const char *format, va_list ap);
 
+/* The digits of value in base (2 to 16, lowercase or upper) at text (room for 64); returns
+   how many. The one integer conversion of the shim's hand formatting (DbgPrint's plain
+   conversions, the bugcheck stop line): no C library call on those hot paths. */
+size_t kshim_put_digits(char *text, unsigned long long value, unsigned base, bool upper);
+
+/* text, cut to size - 1 bytes and NUL-terminated, at buffer (size > 0); returns the length
+   copied. snprintf("%s") would run vfprintf and its sanitizer interceptor for a copy: names
+   of threads and stops are copied on hot paths. */
+size_t kshim_copy_text(char *buffer, size_t size, const char *text);
+

@@ -118,9 +118,7 @@ static kshim_stop_trap_t *catch_stop(const char *name, const char *line, size_t 
         return NULL;
     }
     kshim_stop_record_t *record = &trap->record;
-    size_t name_length = strnlen(name, sizeof record->name - 1);
-    memcpy(record->name, name, name_length);
-    record->name[name_length] = '\0';
+    kshim_copy_text(record->name, sizeof record->name, name);
     if (length >= sizeof record->line) {
         length = sizeof record->line - 1;
     }
