@@ -654,7 +654,7 @@ void kshim_sched_reset(void)
     reap();
     kshim_recyclers_release_quarantines();
     next_thread_id = 1;
-    memset(runnable_map, 0, sizeof runnable_map);
+    kshim_unchecked_memset(runnable_map, 0, sizeof runnable_map); /* static, its own sizeof */
     map_runnable(&main_thread, main_thread.state == SCHED_RUNNABLE);
     runnable_map_valid = true;
     virtual_now_ns = VIRTUAL_TIME_START_NS;

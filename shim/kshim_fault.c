@@ -35,13 +35,15 @@ static void set_plan(const kshim_fault_plan_t *new_plan)
         }
     }
     kshim_os_mutex_lock(&fault_mutex);
-    free(plan_site);
+    if (plan_site != NULL) { /* ASan's free unwinds the stack before it looks at the pointer */
+        free(plan_site);
+    }
     plan_site = site_copy;
     if (new_plan) {
         plan = *new_plan;
         plan.site = plan_site;
     } else {
-        memset(&plan, 0, sizeof plan);
+        kshim_unchecked_memset(&plan, 0, sizeof plan); /* the static plan, its own sizeof */
     }
     eligible = 0;
     injected = 0;

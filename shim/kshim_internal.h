@@ -7,6 +7,7 @@
  * a source file includes the header of its own layer (lint.shim_layers checks both):
  *   1 stops and faults    kshim_stop.h    kshim_stop.c kshim_stack.c kshim_fault.c dbg_print.c
  *                                          rtl_string.c rtl_strsafe.c rtl_ip.c
+ *                                          kshim_unchecked.c
  *   2 IRQL                ke_irql.h       ke_irql.c
  *   3 pool                ex_pool.h       ex_pool.c
  *   4 threads and         kshim_internal.h  every other file (ke_dispatcher_threads.c or

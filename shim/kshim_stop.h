@@ -47,6 +47,15 @@
 #define KSHIM_NO_ASAN
 #endif
 
+/* Keeps the compiler from merging a function's stores into a memset call: the two pointer
+   stores that unlink a list element, merged, became a call of __asan_memset (a runtime
+   check of the 16 bytes' shadow) instead of two stores with ASan's inline checks. */
+#if defined(__clang__)
+#define KSHIM_NO_MERGED_MEMSET __attribute__((no_builtin("memset")))
+#else
+#define KSHIM_NO_MERGED_MEMSET
+#endif
+
 /* ---- the shim's own mutexes ---------------------------------------------------------- */
 
 /* The pool, fault, recycler, registry and device locks (each file says what its lock
