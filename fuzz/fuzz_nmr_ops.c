@@ -436,7 +436,9 @@ static __attribute__((noinline)) void live_remove(record_t *r)
     unsigned index = record_index(r);
     for (unsigned k = 0; k < w.live_count; k++) {
         if (w.live[k] == index) {
-            memmove(&w.live[k], &w.live[k + 1], (w.live_count - k - 1) * sizeof w.live[0]);
+            /* Within the static w.live: k < live_count <= MAX_LIVE. */
+            kshim_unchecked_memmove(&w.live[k], &w.live[k + 1],
+                                    (w.live_count - k - 1) * sizeof w.live[0]);
             w.live_count--;
             return;
         }
@@ -798,7 +800,7 @@ static record_t *record_new(module_t *c, module_t *p, HANDLE client_handle)
         fuzz_oracle_fail("harness: binding table full (register should have been skipped)");
     }
     record_t *r = &w.records[w.record_count++];
-    memset(r, 0, sizeof *r);
+    kshim_unchecked_memset(r, 0, sizeof *r); /* binding_records[], index checked above */
     r->state = RECORD_PROPOSED;
     r->client = c->index;
     r->provider = p->index;
@@ -1164,7 +1166,7 @@ static void fill_characteristics(module_t *m, uint8_t behaviour)
     NPI_REGISTRATION_INSTANCE *instance = fuzz_characteristics_fill(
         &m->chars, m->is_client, &module_callbacks, m->has_cleanup, &npi_ids[m->npi],
         &m->module_id);
-    memset(&m->module_id, 0, sizeof m->module_id);
+    kshim_unchecked_memset(&m->module_id, 0, sizeof m->module_id); /* static (w) */
     m->module_id.Length = sizeof m->module_id;
     if (behaviour & 0x80) {
         m->module_id.Type = MIT_IF_LUID;
@@ -1615,13 +1617,12 @@ static __attribute__((noinline)) void teardown(void)
 
 static __attribute__((noinline)) void world_reset(void)
 {
-    memset(&w, 0, sizeof w);
+    kshim_unchecked_memset(&w, 0, sizeof w); /* the static world, its own sizeof */
     w.records = binding_records;
     for (unsigned role = 0; role < 2; role++) {
         module_t *array = role == 0 ? w.clients : w.providers;
         for (unsigned i = 0; i < MAX_PEERS; i++) {
-            module_t *m = &array[i];
-            memset(m, 0, sizeof *m);
+            module_t *m = &array[i]; /* zeroed with w */
             m->magic = MODULE_MAGIC;
             m->is_client = role == 0;
             m->index = i;

@@ -1104,7 +1104,7 @@ static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
 static void fill_epoch(epoch_t *e, slot_t *s, unsigned slot_index, uint8_t behaviour)
 {
     unsigned index = e->index;
-    memset(e, 0, offsetof(epoch_t, reg_start));
+    kshim_unchecked_memset(e, 0, offsetof(epoch_t, reg_start)); /* w.epochs[], index checked */
     e->index = index;
     e->slot = slot_index;
     e->gen = ++s->gen;
@@ -1435,14 +1435,15 @@ static __attribute__((noinline)) void world_reset(void)
     /* Only the part of the big tables that the previous input used. */
     unsigned used = previous_epoch_count;
     for (unsigned i = 0; i < used; i++) {
-        memset(w.attach_called[i], 0, used);
+        kshim_unchecked_memset(w.attach_called[i], 0, used); /* static, used <= MAX_EPOCHS */
         /* Another worker may look at an epoch between its allocation and its filling:
            reg_done == 0 must then say "not registered", not the previous input's stamp. */
         atomic_store(&w.epochs[i].reg_done, 0);
     }
-    memset(w.workers, 0, sizeof w.workers);
-    memset(w.slots, 0, sizeof w.slots);
-    memset(w.labels, 0, sizeof w.labels);
+    /* Static arrays, each with its own sizeof. */
+    kshim_unchecked_memset(w.workers, 0, sizeof w.workers);
+    kshim_unchecked_memset(w.slots, 0, sizeof w.slots);
+    kshim_unchecked_memset(w.labels, 0, sizeof w.labels);
     atomic_store(&w.epoch_count, 0);
     atomic_store(&w.pair_count, 0);
     atomic_store(&w.seq, 0);
