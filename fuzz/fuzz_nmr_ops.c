@@ -1174,7 +1174,8 @@ static void fill_characteristics(module_t *m, uint8_t behaviour)
         m->module_id.IfLuid.HighPart = m->is_client ? 1 : 2;
     } else {
         m->module_id.Type = MIT_GUID;
-        m->module_id.Guid = npi_ids[0];
+        /* Static to static, each its own sizeof. */
+        kshim_unchecked_memcpy(&m->module_id.Guid, &npi_ids[0], sizeof m->module_id.Guid);
         m->module_id.Guid.Data2 = (USHORT)(0x100u + m->index);
         m->module_id.Guid.Data3 = (USHORT)(m->is_client ? 0xc1 : 0x90);
     }

@@ -6,8 +6,6 @@
 
 #include <nmr_module.h>
 
-#include <string.h>
-
 static unsigned long expected;
 static const char *expected_rule;
 
@@ -28,6 +26,20 @@ unsigned long fuzz_warnings_expected(void)
     return expected;
 }
 
+/* Equal rule ids ("A9"). A loop rather than strcmp: ASan still checks each byte it reads
+   (inline), without the interceptor's range checks on every warning; libFuzzer's comparison
+   hook, which strcmp would call, records only unequal strings, and unequal ids fail the
+   input. */
+static bool same_rule(const char *a, const char *b)
+{
+    for (; *a == *b; a++, b++) {
+        if (*a == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
 void fuzz_warnings_check(void)
 {
     ULONG warnings = nmr_verifier_warning_count();
@@ -38,7 +50,7 @@ void fuzz_warnings_check(void)
     }
     if (warnings != 0) {
         const char *rule = nmr_verifier_last_warning_rule();
-        if (!rule || strcmp(rule, expected_rule) != 0) {
+        if (!rule || !same_rule(rule, expected_rule)) {
             fuzz_oracle_fail("last verifier warning is %s, expected %s", rule ? rule : "none",
                              expected_rule);
         }
