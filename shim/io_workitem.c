@@ -112,8 +112,10 @@ static work_job_t *job_copy(const char *routine, const work_job_t *job)
     if (copy == NULL) {
         kshim_stop("THREAD_CREATE_FAILED", "%s: out of memory", routine);
     }
-    *copy = *job;
-    copy->owned = (kshim_owned_work_t){0};
+    /* copy: just taken (sizeof *copy, unpoisoned or fresh from the C heap); job: the
+       caller's local. */
+    kshim_unchecked_memcpy(copy, job, sizeof *copy);
+    kshim_unchecked_memset(&copy->owned, 0, sizeof copy->owned);
     return copy;
 }
 
@@ -191,7 +193,8 @@ VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine
                      WORK_QUEUE_TYPE QueueType, PVOID Context)
 {
     (void)QueueType;
-    work_job_t job = {0};
+    work_job_t job;
+    kshim_unchecked_memset(&job, 0, sizeof job); /* a local, its own sizeof */
     job.routine = WorkerRoutine;
     job.context = Context;
     queue_io("IoQueueWorkItem", IoWorkItem, &job);
@@ -201,7 +204,8 @@ VOID IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRo
                        WORK_QUEUE_TYPE QueueType, PVOID Context)
 {
     (void)QueueType;
-    work_job_t job = {0};
+    work_job_t job;
+    kshim_unchecked_memset(&job, 0, sizeof job); /* a local, its own sizeof */
     job.routine_ex = WorkerRoutine;
     job.context = Context;
     queue_io("IoQueueWorkItemEx", IoWorkItem, &job);
