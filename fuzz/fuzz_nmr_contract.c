@@ -2390,7 +2390,7 @@ static void decode_call_operands(action_t *a)
 
 static void decode_action(action_kind_t kind, action_t *a)
 {
-    memset(a, 0, sizeof *a);
+    kshim_unchecked_memset(a, 0, sizeof *a); /* the caller's local, or a static hook's */
     a->kind = kind;
     switch (kind) {
     case ACT_REGISTER: {
@@ -2828,13 +2828,14 @@ static __attribute__((noinline)) void world_reset(void)
        within an input and nothing is written past them, so the rest is still zero), and
        the text is a string. */
     unsigned records = w.record_count, handles = w.handle_count;
-    memset(w.records, 0, records * sizeof w.records[0]);
-    memset(w.handles, 0, handles * sizeof w.handles[0]);
-    memset(&w, 0, offsetof(struct world, records));
-    memset(&w.record_count, 0,
-           offsetof(struct world, handles) - offsetof(struct world, record_count));
-    memset(&w.handle_count, 0,
-           offsetof(struct world, printed) - offsetof(struct world, handle_count));
+    /* Parts of the static world: the counts are at most the tables' sizes. */
+    kshim_unchecked_memset(w.records, 0, records * sizeof w.records[0]);
+    kshim_unchecked_memset(w.handles, 0, handles * sizeof w.handles[0]);
+    kshim_unchecked_memset(&w, 0, offsetof(struct world, records));
+    kshim_unchecked_memset(&w.record_count, 0,
+                           offsetof(struct world, handles) - offsetof(struct world, record_count));
+    kshim_unchecked_memset(&w.handle_count, 0,
+                           offsetof(struct world, printed) - offsetof(struct world, handle_count));
     w.printed[0] = '\0';
     w.printed_length = 0;
     for (unsigned i = 0; i < MODULES; i++) {
