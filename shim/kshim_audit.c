@@ -12,7 +12,8 @@ void kshim_audit(size_t pool_baseline)
 {
     struct _KTHREAD *self = kshim_current_thread();
     unsigned problems = 0;
-    char first[256]; /* written with the first problem (no initializer: a 256-byte memset) */
+    char first[256]; /* written with the first problem; an initializer would clear all 256
+                        bytes on every audit */
     first[0] = '\0';
 
 #define AUDIT_PROBLEM(...)                                                                  \

@@ -40,7 +40,8 @@
    sigaltstack call and a clear of the stack's shadow) before every call of a noreturn
    function in instrumented code, so once per frame on the way down, and its longjmp
    interceptor runs it again when a trap catches the stop: that last one is all the unwinding
-   needs. Whatever such a function formats or records is done by instrumented callees. */
+   needs. Whatever such a function formats or records is done by instrumented callees.
+   Also kshim_unchecked.c's routines, which exist to skip ASan's range checks. */
 #if defined(__GNUC__)
 #define KSHIM_NO_ASAN __attribute__((no_sanitize("address")))
 #else
