@@ -110,6 +110,18 @@ kshim_held_lock_t *kshim_held_find(struct _KTHREAD *self, const void *lock);
 /* Stops TOO_MANY_LOCKS_HELD (kshim_held_push's full list). */
 __attribute__((noreturn)) void kshim_held_overflow(struct _KTHREAD *self, const char *routine);
 
+/* A held-lock entry's first 16 bytes (lock; kind, irql_at_acquire and the padding after them)
+   as one value, stored whole by kshim_held_push: ASan checks a 16-byte store once (both of
+   its 8-byte granules), where the three field stores were checked one by one. x86-64 is
+   little-endian: the low ULONG of the second word is kind, the byte above it the IRQL. */
+typedef uint64_t kshim_held_head_t __attribute__((vector_size(16), aligned(8), may_alias));
+_Static_assert(sizeof(kshim_held_lock_t) == 24 && offsetof(kshim_held_lock_t, kind) == 8 &&
+                   sizeof(kshim_lock_kind_t) == 4 &&
+                   offsetof(kshim_held_lock_t, irql_at_acquire) == 12 &&
+                   offsetof(kshim_held_lock_t, routine) == 16 &&
+                   __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "kshim_held_head_t covers lock, kind and irql_at_acquire");
+
 KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
                                KIRQL irql_at_acquire, const char *routine)
 {
@@ -118,7 +130,10 @@ KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lo
         kshim_held_overflow(self, routine);
     }
     self->held_count = n + 1;
-    self->held[n] = (kshim_held_lock_t){lock, kind, irql_at_acquire, routine};
+    kshim_held_lock_t *entry = &self->held[n];
+    *(kshim_held_head_t *)entry = (kshim_held_head_t){
+        (uint64_t)(uintptr_t)lock, (uint64_t)(uint32_t)kind | (uint64_t)irql_at_acquire << 32};
+    entry->routine = routine;
 }
 
 /* Removes a lock that is not the innermost one held (kshim_held_remove's slow path). */

@@ -285,13 +285,13 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
 VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
                                   nmr_characteristics_snapshot_t *snapshot);
 /*
- * Whether two GUIDs hold the same 16 bytes (R3 and the invariant walk; NPI matching keeps
+ * Whether two GUIDs hold the same 16 bytes (the invariant walk; NPI matching keeps
  * InlineIsEqualGUID, whose lines the canary patches quote). As four ULONGs (a GUID is
- * ULONG-aligned; the WDK's InlineIsEqualGUID reads it so too), without short-circuits: an R3
+ * ULONG-aligned; the WDK's InlineIsEqualGUID reads it so too), without short-circuits: a
  * check has one outcome to cover, not one per word; and without the shim's
  * InlineIsEqualGUID, whose memcmp of Data4 goes through ASan's and libFuzzer's memcmp
- * interceptors. Inline: a call per GUID was 1% of fuzz_nmr_schedule (two per registration
- * at every callout).
+ * interceptors. Inline: a call per GUID was 1% of fuzz_nmr_schedule. (R3 compares the ids
+ * in nmr_verifier.c, reading each word of the module's once.)
  */
 typedef ULONG __attribute__((may_alias)) nmr_guid_word_t;
 C_ASSERT(sizeof(GUID) == 4 * sizeof(ULONG));

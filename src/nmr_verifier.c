@@ -214,6 +214,27 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
     va_end(arguments);
 }
 
+/* Two words of a structure as one 16-byte load: ASan checks it once, reading the shadow of
+   both its 8-byte granules (every byte is still checked), and UBSan checks its alignment
+   once; as two 8-byte loads each was checked twice. */
+typedef ULONG64 nmr_word_pair_t __attribute__((vector_size(16), aligned(8)));
+
+/* The characteristics' words (nmr_characteristics_words_t) as four pairs and a last word. */
+typedef struct __attribute__((may_alias)) characteristics_pairs {
+    nmr_word_pair_t version_attach;   /* version_length, attach */
+    nmr_word_pair_t detach_cleanup;   /* detach, cleanup */
+    nmr_word_pair_t instance_npi_id;  /* instance_version_size, npi_id */
+    nmr_word_pair_t module_id_number; /* module_id, number */
+    ULONG64 npi_specific;
+} characteristics_pairs_t;
+C_ASSERT(sizeof(characteristics_pairs_t) == sizeof(nmr_characteristics_words_t));
+C_ASSERT(offsetof(characteristics_pairs_t, instance_npi_id) ==
+         offsetof(nmr_characteristics_words_t, instance_version_size));
+C_ASSERT(offsetof(characteristics_pairs_t, module_id_number) ==
+         offsetof(nmr_characteristics_words_t, module_id));
+C_ASSERT(offsetof(characteristics_pairs_t, npi_specific) ==
+         offsetof(nmr_characteristics_words_t, npi_specific));
+
 /* The bytes of the characteristics that are fields (all ones) and not padding (zero: the
    padding of an object with static storage is zero). Both roles' structures are laid out
    alike, so the client's mask serves the provider's characteristics too. */
@@ -221,6 +242,7 @@ VOID nmr_verifier_warn(const char *rule, const char *function, HANDLE handle,
 static const union {
     NPI_CLIENT_CHARACTERISTICS fields;
     nmr_characteristics_words_t words;
+    characteristics_pairs_t pairs;
 } characteristics_field_bytes = {
     .fields = {
         .Version = 0xFFFF,
@@ -244,6 +266,10 @@ C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientAttachProvider) ==
          offsetof(nmr_characteristics_words_t, attach));
 C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance) ==
          offsetof(nmr_characteristics_words_t, instance_version_size));
+C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance.NpiId) ==
+         offsetof(nmr_characteristics_words_t, npi_id));
+C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance.ModuleId) ==
+         offsetof(nmr_characteristics_words_t, module_id));
 C_ASSERT(offsetof(NPI_CLIENT_CHARACTERISTICS, ClientRegistrationInstance.Number) ==
          offsetof(nmr_characteristics_words_t, number));
 C_ASSERT(sizeof(NPI_PROVIDER_CHARACTERISTICS) == sizeof(NPI_CLIENT_CHARACTERISTICS));
@@ -280,49 +306,121 @@ VOID nmr_snapshot_characteristics(const nmr_registration_t *registration,
 #undef SNAPSHOT_WORD
 }
 
-/* Whether *NpiId and *ModuleId still hold what they held at registration (the identifier
-   compared as its Type says: the LUID, else the GUID). */
-static BOOLEAN identity_unchanged(const nmr_registration_t *registration)
+/* A GUID of the module's as four ULONGs (a GUID is ULONG-aligned, so read a ULONG at a
+   time), named rather than indexed: the sanitizers check an indexed element's pointer
+   arithmetic too. */
+typedef struct __attribute__((may_alias)) guid_words {
+    ULONG word0, word1, word2, word3;
+} guid_words_t;
+C_ASSERT(sizeof(guid_words_t) == sizeof(GUID));
+
+/* The registration's copies of the ids (npi_id, module_id: 8-byte aligned in it) read as
+   whole 8- and 16-byte words, their ULONGs as lanes (x64 is little-endian: a ULONG64's low
+   ULONG is the one at the lower address). */
+typedef ULONG nmr_ulong_pair_t __attribute__((vector_size(8), aligned(8)));
+typedef ULONG nmr_ulong_quad_t __attribute__((vector_size(16), aligned(8)));
+typedef struct __attribute__((may_alias)) registered_module_id {
+    nmr_ulong_pair_t length_type; /* Length and padding, Type */
+    nmr_ulong_quad_t id;          /* Guid, or IfLuid and 8 unused bytes */
+} registered_module_id_t;
+C_ASSERT(sizeof(registered_module_id_t) == sizeof(NPI_MODULEID));
+C_ASSERT(offsetof(NPI_MODULEID, Type) == sizeof(ULONG));
+C_ASSERT(offsetof(NPI_MODULEID, Guid) == offsetof(registered_module_id_t, id));
+C_ASSERT(offsetof(NPI_MODULEID, IfLuid.HighPart) ==
+         offsetof(registered_module_id_t, id) + sizeof(ULONG));
+C_ASSERT(offsetof(nmr_registration_t, npi_id) % 8 == 0);
+C_ASSERT(offsetof(nmr_registration_t, module_id) % 8 == 0);
+C_ASSERT(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+
+/* Whether *npi_id and *module_id (the module's NpiId and ModuleId pointers, as the
+   characteristics hold them now) still hold what they held at registration: the identifier
+   compared as its Type says, the LUID, else the GUID. Each byte of the module's ids is read
+   once, and exactly the bytes the comparison needs. Without short-circuits, like
+   characteristics_unchanged. */
+static FORCEINLINE BOOLEAN identity_unchanged(const nmr_registration_t *registration,
+                                              const GUID *npi_id, const NPI_MODULEID *module_id)
 {
-    const NPI_MODULEID *module_id = registration->instance->ModuleId;
-    const NPI_MODULEID *registered = &registration->module_id;
-    int same = nmr_guids_equal(registration->instance->NpiId, &registration->npi_id) &
-               (module_id->Length == registered->Length) & (module_id->Type == registered->Type);
-    if (module_id->Type == MIT_IF_LUID) {
-        return same & (module_id->IfLuid.LowPart == registered->IfLuid.LowPart) &
-               (module_id->IfLuid.HighPart == registered->IfLuid.HighPart);
+    const guid_words_t *npi = (const guid_words_t *)npi_id;
+    nmr_ulong_quad_t registered_npi = *(const nmr_ulong_quad_t *)&registration->npi_id;
+    const registered_module_id_t *registered =
+        (const registered_module_id_t *)&registration->module_id;
+    nmr_ulong_pair_t registered_length_type = registered->length_type;
+    nmr_ulong_quad_t registered_id = registered->id;
+    NPI_MODULEID_TYPE type = module_id->Type;
+    ULONG difference = (npi->word0 ^ registered_npi[0]) | (npi->word1 ^ registered_npi[1]) |
+                       (npi->word2 ^ registered_npi[2]) | (npi->word3 ^ registered_npi[3]) |
+                       (module_id->Length ^ (USHORT)registered_length_type[0]) |
+                       ((ULONG)type ^ registered_length_type[1]);
+    if (type == MIT_IF_LUID) {
+        return (difference | (module_id->IfLuid.LowPart ^ registered_id[0]) |
+                ((ULONG)module_id->IfLuid.HighPart ^ registered_id[1])) == 0;
     }
-    return same & nmr_guids_equal(&module_id->Guid, &registered->Guid);
+    const guid_words_t *guid = (const guid_words_t *)&module_id->Guid;
+    return (difference | (guid->word0 ^ registered_id[0]) | (guid->word1 ^ registered_id[1]) |
+            (guid->word2 ^ registered_id[2]) | (guid->word3 ^ registered_id[3])) == 0;
 }
 
 /* Whether the module's characteristics still hold every field of the registration's snapshot
-   (nmr_snapshot_characteristics), compared in place as words: no snapshot of the present is
-   built at each callout, and every word is read from the module's memory (ASan reports a
-   module that freed its characteristics while registered). Without short-circuits, like
-   identity_unchanged. */
-static BOOLEAN characteristics_unchanged(const nmr_registration_t *registration)
+   (nmr_snapshot_characteristics), compared in place: no snapshot of the present is built at
+   each callout, and every word is read from the module's memory once (ASan reports a module
+   that freed its characteristics while registered), two words to a load. Without
+   short-circuits, like identity_unchanged. Returns the NpiId and ModuleId pointers it read
+   (for identity_unchanged: what they point to is compared next). */
+static FORCEINLINE BOOLEAN characteristics_unchanged(const nmr_registration_t *registration,
+                                                     const GUID **npi_id,
+                                                     const NPI_MODULEID **module_id)
 {
-    const nmr_characteristics_words_t *module = characteristics_words(registration);
-    const nmr_characteristics_snapshot_t *snapshot = &registration->characteristics_snapshot;
-#define WORD_DIFFERENCE(name)                                                                      \
-    ((module->name & characteristics_field_bytes.words.name) ^ snapshot->name)
-    return NMR_FOR_EACH_CHARACTERISTICS_WORD(WORD_DIFFERENCE) == 0;
-#undef WORD_DIFFERENCE
+    /* UBSan checks the module's pointer (null, 8-byte alignment) here, once: with the
+       alignment assumed, the compiler knows each member's, and checks none again. */
+    const characteristics_pairs_t *module =
+        __builtin_assume_aligned(registration->characteristics.client, 8);
+    const characteristics_pairs_t *snapshot =
+        (const characteristics_pairs_t *)&registration->characteristics_snapshot;
+    const characteristics_pairs_t *fields = &characteristics_field_bytes.pairs;
+    nmr_word_pair_t instance_npi_id = module->instance_npi_id;
+    nmr_word_pair_t module_id_number = module->module_id_number;
+    nmr_word_pair_t pairs =
+        ((module->version_attach & fields->version_attach) ^ snapshot->version_attach) |
+        ((module->detach_cleanup & fields->detach_cleanup) ^ snapshot->detach_cleanup) |
+        ((instance_npi_id & fields->instance_npi_id) ^ snapshot->instance_npi_id) |
+        ((module_id_number & fields->module_id_number) ^ snapshot->module_id_number);
+    ULONG64 last = (module->npi_specific & fields->npi_specific) ^ snapshot->npi_specific;
+    *npi_id = (const GUID *)(ULONG_PTR)instance_npi_id[1];
+    *module_id = (const NPI_MODULEID *)(ULONG_PTR)module_id_number[0];
+    return (pairs[0] | pairs[1] | last) == 0;
+}
+
+/* The stops of nmr_verifier_check_characteristics, out of its line (their arguments, kept
+   until the end, took registers and stack slots of the checks). */
+static DECLSPEC_NOINLINE DECLSPEC_NORETURN VOID
+stop_characteristics_changed(const nmr_registration_t *registration, const char *function,
+                             HANDLE handle)
+{
+    nmr_verifier_stop("R1", function, handle, registration,
+                      "the module's %s characteristics changed while registered (they are "
+                      "referenced, not copied, until NmrWaitFor* returns)",
+                      registration->role == NMR_ROLE_CLIENT ? "client" : "provider");
+}
+
+static DECLSPEC_NOINLINE DECLSPEC_NORETURN VOID
+stop_identity_changed(const nmr_registration_t *registration, const char *function,
+                      HANDLE handle)
+{
+    nmr_verifier_stop("R3", function, handle, registration,
+                      "the NpiId or ModuleId the registration instance points to changed "
+                      "while registered");
 }
 
 VOID nmr_verifier_check_characteristics(const nmr_registration_t *registration,
                                         const char *function, HANDLE handle)
 {
-    if (!characteristics_unchanged(registration)) {
-        nmr_verifier_stop("R1", function, handle, registration,
-                          "the module's %s characteristics changed while registered (they are "
-                          "referenced, not copied, until NmrWaitFor* returns)",
-                          registration->role == NMR_ROLE_CLIENT ? "client" : "provider");
+    const GUID *npi_id;
+    const NPI_MODULEID *module_id;
+    if (!characteristics_unchanged(registration, &npi_id, &module_id)) {
+        stop_characteristics_changed(registration, function, handle);
     }
-    if (!identity_unchanged(registration)) {
-        nmr_verifier_stop("R3", function, handle, registration,
-                          "the NpiId or ModuleId the registration instance points to changed "
-                          "while registered");
+    if (!identity_unchanged(registration, npi_id, module_id)) {
+        stop_identity_changed(registration, function, handle);
     }
 }
 
