@@ -58,6 +58,32 @@ source "$root/bench/bench_options.sh"
 # shellcheck source=../fuzz/libfuzzer_options.sh
 source "$root/fuzz/libfuzzer_options.sh"
 
+# binary_in_build BUILD PATH: the manifest's binary PATH as found in BUILD. A manifest names
+# the binaries of the tree it was configured in, so in a copy of a build directory (cp -a
+# build/fuzz base) it still names the original's: the copy's own binary is the one at the
+# same place under BUILD (the shortest tail of PATH that is an executable there).
+binary_in_build() {
+  local build=$1 path=$2 tail=""
+  local real_build
+  real_build=$(cd "$build" && pwd -P)
+  if [[ $path == - || $path == "$real_build"/* || $path == "$build"/* ]]; then
+    echo "$path"
+    return
+  fi
+  local -a parts
+  IFS=/ read -r -a parts <<<"$path"
+  for ((k = ${#parts[@]} - 1; k > 0; k--)); do
+    tail=${parts[$k]}${tail:+/$tail}
+    if [[ -x $build/$tail && ! -d $build/$tail ]]; then
+      echo "compare_builds.sh: $build is a copy of the build in which ${path%"/$tail"} was" \
+           "configured; measuring its own $build/$tail" >&2
+      echo "$build/$tail"
+      return
+    fi
+  done
+  echo "$path"
+}
+
 # The target's fuzzer, corpus and .options in each build's manifest.
 fuzzer=() corpus=() options=()
 for b in "${!builds[@]}"; do
@@ -73,6 +99,7 @@ for b in "${!builds[@]}"; do
     exit 2
   fi
   IFS=$'\t' read -r _ "fuzzer[$b]" _ "corpus[$b]" "options[$b]" <<<"$line"
+  fuzzer[b]=$(binary_in_build "$build" "${fuzzer[$b]}")
   if [[ ${fuzzer[$b]} == - || ! -x ${fuzzer[$b]} ]]; then
     echo "compare_builds.sh: $build has no fuzzer binary for $target (build it first)" >&2
     exit 2
