@@ -1201,23 +1201,19 @@ static __attribute__((noinline)) struct reg_frame *predict_attaches(module_t *m)
     reg->module = m;
     reg->expected_count = 0;
     reg->next = 0;
-    for (;;) {
-        module_t *best = NULL;
-        for (unsigned i = 0; i < peer_count; i++) {
-            module_t *q = &peers[i];
-            bool listed = false;
-            for (unsigned k = 0; k < reg->expected_count; k++) {
-                listed |= reg->expected[k] == q;
-            }
-            if (!listed && (q->state == MODULE_REGISTERED || q->state == MODULE_REGISTERING) &&
-                q->npi == m->npi && (!best || q->reg_order < best->reg_order)) {
-                best = q;
-            }
+    /* The registered (or registering) peers of m's NPI in registration order: one pass, each
+       inserted after every earlier peer whose reg_order is not greater (a tie keeps the
+       array's order). */
+    for (unsigned i = 0; i < peer_count; i++) {
+        module_t *q = &peers[i];
+        if ((q->state != MODULE_REGISTERED && q->state != MODULE_REGISTERING) || q->npi != m->npi) {
+            continue;
         }
-        if (!best) {
-            break;
+        unsigned k = reg->expected_count++;
+        for (; k > 0 && q->reg_order < reg->expected[k - 1]->reg_order; k--) {
+            reg->expected[k] = reg->expected[k - 1];
         }
-        reg->expected[reg->expected_count++] = best;
+        reg->expected[k] = q;
     }
     return reg;
 }
