@@ -16,6 +16,8 @@
 # sees, such as the coverage ignorelist, changes the inputs too: compare such builds on
 # bench/run_fuzz_bench.sh instead.) Taking turns and the minimum keep most of a busy
 # machine's noise out, which on the project's machine was up to 25% between identical runs.
+# A BUILD_DIR may be a copy of a build directory (cp -a build/fuzz base): its own binaries
+# are measured, though its manifest names the original's.
 # Not a test; compare the rows of one run.
 set -euo pipefail
 
@@ -58,15 +60,17 @@ source "$root/bench/bench_options.sh"
 # shellcheck source=../fuzz/libfuzzer_options.sh
 source "$root/fuzz/libfuzzer_options.sh"
 
-# binary_in_build BUILD PATH: the manifest's binary PATH as found in BUILD. A manifest names
-# the binaries of the tree it was configured in, so in a copy of a build directory (cp -a
-# build/fuzz base) it still names the original's: the copy's own binary is the one at the
-# same place under BUILD (the shortest tail of PATH that is an executable there).
+# binary_in_build BUILD PATH: the manifest's binary PATH as found in BUILD ("-" when BUILD has
+# none). A manifest names the binaries of the tree it was configured in, so in a copy of a
+# build directory (cp -a build/fuzz base) it still names the original's: the copy's own
+# binary is the one at the same place under BUILD (the shortest tail of PATH that is an
+# executable there). Never the original's: that would measure one program twice.
 binary_in_build() {
-  local build=$1 path=$2 tail=""
-  local real_build
-  real_build=$(cd "$build" && pwd -P)
-  if [[ $path == - || $path == "$real_build"/* || $path == "$build"/* ]]; then
+  local build=$1 path=$2 tail="" k
+  local real_build real_path
+  real_build=$(realpath -- "$build")
+  real_path=$(realpath -m -- "$path")
+  if [[ $path == - || $real_path == "$real_build"/* ]]; then
     echo "$path"
     return
   fi
@@ -81,7 +85,7 @@ binary_in_build() {
       return
     fi
   done
-  echo "$path"
+  echo -
 }
 
 # The target's fuzzer, corpus and .options in each build's manifest.

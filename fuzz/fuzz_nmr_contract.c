@@ -2828,7 +2828,9 @@ static __attribute__((noinline)) void world_reset(void)
        within an input and nothing is written past them, so the rest is still zero), and
        the text is a string. */
     unsigned records = w.record_count, handles = w.handle_count;
-    /* Parts of the static world: the counts are at most the tables' sizes. */
+    /* Parts of the static world: the counts are at most the tables' sizes (do_register skips
+       a registration when record_count + SLOTS > MAX_RECORDS; handle_new stops the input
+       before a handle ordinal above MAX_HANDLES becomes handle_count). */
     kshim_unchecked_memset(w.records, 0, records * sizeof w.records[0]);
     kshim_unchecked_memset(w.handles, 0, handles * sizeof w.handles[0]);
     kshim_unchecked_memset(&w, 0, offsetof(struct world, records));

@@ -118,6 +118,7 @@ typedef uint64_t kshim_held_head_t __attribute__((vector_size(16), aligned(8), m
 _Static_assert(sizeof(kshim_held_lock_t) == 24 && offsetof(kshim_held_lock_t, kind) == 8 &&
                    sizeof(kshim_lock_kind_t) == 4 &&
                    offsetof(kshim_held_lock_t, irql_at_acquire) == 12 &&
+                   sizeof(((kshim_held_lock_t *)0)->irql_at_acquire) == 1 &&
                    offsetof(kshim_held_lock_t, routine) == 16 &&
                    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "kshim_held_head_t covers lock, kind and irql_at_acquire");

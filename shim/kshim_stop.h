@@ -2,7 +2,8 @@
 /*
  * kshim_stop.h - layer 1 of the shim (stops and faults): the stop line and its stack, the
  * stop trap's entry, Windows-style formatting for DbgPrint and stops, and what every layer
- * above needs first: ASan's manual poisoning and the shim's own OS mutexes. Includes no other
+ * above needs first: ASan's manual poisoning and the attributes that shape its checks
+ * (KSHIM_NO_ASAN, KSHIM_NO_MERGED_MEMSET), and the shim's own OS mutexes. Includes no other
  * header of the shim (the layer order is in kshim_internal.h).
  */
 #pragma once

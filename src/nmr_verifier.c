@@ -370,8 +370,9 @@ static FORCEINLINE BOOLEAN characteristics_unchanged(const nmr_registration_t *r
                                                      const GUID **npi_id,
                                                      const NPI_MODULEID **module_id)
 {
-    /* UBSan checks the module's pointer (null, 8-byte alignment) here, once: with the
-       alignment assumed, the compiler knows each member's, and checks none again. */
+    /* UBSan checks the module's pointer's 8-byte alignment here, once: with the alignment
+       assumed, the compiler knows each member's and checks none again (the member loads
+       keep their null check; NmrRegister* refused NULL characteristics anyway). */
     const characteristics_pairs_t *module =
         __builtin_assume_aligned(registration->characteristics.client, 8);
     const characteristics_pairs_t *snapshot =

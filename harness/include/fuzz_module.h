@@ -56,8 +56,6 @@ typedef struct fuzz_module_callbacks {
  * @brief Well-formed characteristics: everything zero but Length, the role's attach and
  * detach callbacks, its cleanup callback when has_cleanup, and the registration instance's
  * Size, NpiId and ModuleId (pointers kept: they must outlive the registration).
- * characteristics must be the harness's own live object (a static one, or a field of one):
- * it is zeroed without AddressSanitizer's range check (kshim_unchecked_memset).
  * @return The registration instance, for the caller's Version, Number and
  *         NpiSpecificCharacteristics.
  */

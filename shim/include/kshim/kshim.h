@@ -270,17 +270,23 @@ typedef void kshim_sanitizer_report_hook_fn(const char *report);
 void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook);
 
 /**
- * @brief memset, memcpy and memmove without AddressSanitizer's range check
- * (kshim_unchecked.c), for the per-input hot paths of the shim and the harnesses. Only for
- * memory the kit owns whose bounds the caller has just established, where the check cannot
- * fail: bytes the pool or a recycler has just unpoisoned for exactly this size, or malloc
- * has just returned; a static object, or an element of a static array at an index checked
- * against its size, written with its own sizeof; a local variable. Never for memory a
+ * @brief Kit-internal (the shim, the harness library and the kit's own targets), not an API
+ * for a project's harness or driver: memset, memcpy and memmove without AddressSanitizer's
+ * checks (kshim_unchecked.c), for the kit's per-input hot paths. Only for memory the kit owns
+ * whose bounds the caller has just established, where the check cannot fail: bytes the pool
+ * or a recycler has just unpoisoned for exactly this size, or malloc has just returned; a
+ * static object, or elements of a static array below a count checked against its size where
+ * the count grows, written with their own sizeof; a local variable. Never for memory a
  * module, a driver or the registrar passed in, or memory that may have been freed: there the
  * check is what ASan is for. Each call says why its range is one of the former. Under ASan
  * an instrumented memset or memcpy (struct copies and runs of stores the compiler merges
- * into one included) costs a runtime call that reads the range's shadow; these cost the
- * C library's routine only. Without ASan they are memset, memcpy and memmove.
+ * into one included) costs a runtime call that reads the range's shadow (and, for memcpy,
+ * checks that the ranges do not overlap); these cost the C library's routine only. Without
+ * ASan they are memset, memcpy and memmove.
+ * @param destination The kit's own bytes (see above).
+ * @param value The byte to fill with (kshim_unchecked_memset).
+ * @param source The kit's own bytes; for kshim_unchecked_memcpy not overlapping destination.
+ * @param size Bytes to fill, copy or move.
  */
 void kshim_unchecked_memset(void *destination, int value, size_t size);
 void kshim_unchecked_memcpy(void *destination, const void *source, size_t size);
