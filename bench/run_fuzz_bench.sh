@@ -14,14 +14,20 @@
 # target's corpus in memory (/dev/shm when there is one: bench_scratch_dir in
 # bench_options.sh says why; the committed corpus is never written), and reads the final
 # exec/s.
-# Prints one row per target: exec/s, the empty target's exec/s and the ratio. Not a test:
-# the numbers depend on the machine; compare rows of one run, not runs of different days.
+# Prints a comment line with the time, machine and load average (bench_conditions), one row
+# per target: exec/s, the empty target's exec/s and the ratio, and the load average at the
+# end. Not a test: the numbers depend on the machine and on how busy it is; compare rows of
+# one run, not runs of different days.
 set -euo pipefail
 
 seconds=30
 # shellcheck source=bench_options.sh
 source "$(dirname "$0")/bench_options.sh"
-bench_options 4,16 "$@"
+bench_options 4,20 "$@"
+shift $((OPTIND - 1))
+if (($# > 0)); then
+  bench_refuse "unexpected argument '$1'"
+fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -80,6 +86,8 @@ run_one() {
 }
 
 echo "== $seconds s per target on CPU $cpu" >&2
+bench_conditions
+echo "# $seconds s per target from its committed corpus, pinned to CPU $cpu, $build_dir"
 empty_rate=$(run_one bench_fuzz_empty "$empty" "")
 printf '%-24s %12s %12s %8s\n' target exec/s empty-exec/s ratio
 printf '%-24s %12s %12s %8s\n' bench_fuzz_empty "$empty_rate" "$empty_rate" 1.000
@@ -93,3 +101,4 @@ while IFS=$'\t' read -r name fuzzer replay corpus options; do
   ratio=$(awk -v a="$rate" -v b="$empty_rate" 'BEGIN { if (b > 0) printf "%.4f", a / b; else print "-" }')
   printf '%-24s %12s %12s %8s\n' "$name" "$rate" "$empty_rate" "$ratio"
 done <"$manifest"
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"

@@ -134,6 +134,7 @@ nmr_calls() {
 }
 
 echo "== $seconds s per target on CPU $cpu" >&2
+bench_conditions
 empty_rate=$(fuzz bench_fuzz_empty "$empty" "" -)
 printf '%-26s %9s %7s %10s %9s | %s\n' target exec/s ratio nmr/input nmr/s \
   "% libfuzzer reset nmr callback sched trace harness cut"

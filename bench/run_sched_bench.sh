@@ -21,16 +21,24 @@ seconds=20
 build_dir=build/sch-fuzz
 cpu=0
 with_target=0
-while getopts "s:b:j:th" opt; do
+# shellcheck source=bench_options.sh
+source "$(dirname "$0")/bench_options.sh"
+while getopts ":s:b:j:th" opt; do
   case $opt in
     s) seconds=$OPTARG ;;
     b) build_dir=$OPTARG ;;
     j) cpu=$OPTARG ;;
     t) with_target=1 ;;
     h) sed -n '4,18p' "$0"; exit 0 ;;
-    *) exit 2 ;;
+    :) bench_refuse "-$OPTARG needs a value" ;;
+    *) bench_refuse "unknown option -$OPTARG" ;;
   esac
 done
+shift $((OPTIND - 1))
+if (($# > 0)); then
+  bench_refuse "unexpected argument '$1'"
+fi
+bench_check_values
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -82,6 +90,7 @@ run_one() {
 }
 
 echo "== $seconds s per binary on CPU $cpu" >&2
+bench_conditions
 empty=$(run_one bench_fuzz_empty "" -max_len=64)
 sched=$(run_one bench_fuzz_sched "" -max_len=128)
 printf '%-20s %12s %12s %8s\n' binary exec/s empty-exec/s ratio
