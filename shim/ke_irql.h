@@ -71,6 +71,39 @@ struct _ETHREAD {
     struct _KTHREAD Tcb;
 };
 
+/* The calling thread's own bookkeeping, read and written without AddressSanitizer's shadow
+   check: kshim_current_thread_object and the irql, held_count and held[] fields of the object
+   it points to, on the lock and IRQL paths (every spin-lock acquire and release reads and
+   writes them a handful of times). The check is vacuous there:
+   - kshim_current_thread_object is a variable of the shim's static storage (ke_thread.c),
+     never freed, read and written by its own name;
+   - the object it points to is the calling thread's own, owner-only state: created by
+     kshim_thread_object_create (memory the recycler or the pool has just unpoisoned for
+     exactly struct _ETHREAD), and freed only when the thread terminates
+     (kshim_thread_terminate_locked drops the thread's own reference), after which the
+     terminating code sets the current object to NULL with nothing between but the
+     dispatcher unlock, so no thread runs on a freed object;
+   - the fields lie inside that object: constant offsets, and held[] below
+     KSHIM_MAX_HELD_LOCKS (kshim_held_push stops TOO_MANY_LOCKS_HELD first, and UBSan's
+     bounds check of the index stays).
+   UBSan's checks of the expression stay (it is evaluated as C: null, alignment, bounds); only
+   the load or store itself is an x86-64 `mov` ASan does not see. Never for memory a driver
+   or the registrar passes in: the KSPIN_LOCK word, lock handles, every other object stay
+   checked. Other builds (no ASan, or not x86-64) read and write plainly. */
+#if defined(KSHIM_ASAN) && defined(__x86_64__)
+#define KSHIM_OWN_READ(lvalue)                                                                   \
+    __extension__({                                                                              \
+        __typeof__(lvalue) own_value_;                                                           \
+        __asm__("mov %1, %0" : "=r"(own_value_) : "m"(lvalue));                                  \
+        own_value_;                                                                              \
+    })
+#define KSHIM_OWN_WRITE(lvalue, value)                                                           \
+    __asm__("mov %1, %0" : "=m"(lvalue) : "r"((__typeof__(lvalue))(value)))
+#else
+#define KSHIM_OWN_READ(lvalue) (lvalue)
+#define KSHIM_OWN_WRITE(lvalue, value) ((void)((lvalue) = (value)))
+#endif
+
 /* Hot-path helpers below are inlined into every lock routine: a call per check, each with its
    own sanitizer-checked frame, cost more than the checks themselves. Their stops stay out of
    line. */
@@ -98,7 +131,7 @@ KSHIM_HOT struct _KTHREAD *kshim_thread_current_raw(void)
 /* The calling thread's object; adopts an ordinary OS thread on first use. */
 KSHIM_HOT struct _KTHREAD *kshim_current_thread(void)
 {
-    struct _KTHREAD *t = kshim_current_thread_object;
+    struct _KTHREAD *t = KSHIM_OWN_READ(kshim_current_thread_object);
     if (__builtin_expect(t != NULL, 1)) {
         return t;
     }
@@ -110,31 +143,31 @@ kshim_held_lock_t *kshim_held_find(struct _KTHREAD *self, const void *lock);
 /* Stops TOO_MANY_LOCKS_HELD (kshim_held_push's full list). */
 __attribute__((noreturn)) void kshim_held_overflow(struct _KTHREAD *self, const char *routine);
 
-/* A held-lock entry's first 16 bytes (lock; kind, irql_at_acquire and the padding after them)
-   as one value, stored whole by kshim_held_push: ASan checks a 16-byte store once (both of
-   its 8-byte granules), where the three field stores were checked one by one. x86-64 is
-   little-endian: the low ULONG of the second word is kind, the byte above it the IRQL. */
-typedef uint64_t kshim_held_head_t __attribute__((vector_size(16), aligned(8), may_alias));
+/* A held-lock entry's second 8 bytes (kind, irql_at_acquire and the padding after them) as
+   one word, stored whole by kshim_held_push. x86-64 is little-endian: the low ULONG is kind,
+   the byte above it the IRQL. */
+typedef uint64_t kshim_held_word_t __attribute__((aligned(8), may_alias));
 _Static_assert(sizeof(kshim_held_lock_t) == 24 && offsetof(kshim_held_lock_t, kind) == 8 &&
                    sizeof(kshim_lock_kind_t) == 4 &&
                    offsetof(kshim_held_lock_t, irql_at_acquire) == 12 &&
                    sizeof(((kshim_held_lock_t *)0)->irql_at_acquire) == 1 &&
                    offsetof(kshim_held_lock_t, routine) == 16 &&
                    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-               "kshim_held_head_t covers lock, kind and irql_at_acquire");
+               "kshim_held_word_t covers kind and irql_at_acquire");
 
 KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
                                KIRQL irql_at_acquire, const char *routine)
 {
-    unsigned n = self->held_count;
+    unsigned n = KSHIM_OWN_READ(self->held_count);
     if (__builtin_expect(n == KSHIM_MAX_HELD_LOCKS, 0)) {
         kshim_held_overflow(self, routine);
     }
-    self->held_count = n + 1;
+    KSHIM_OWN_WRITE(self->held_count, n + 1);
     kshim_held_lock_t *entry = &self->held[n];
-    *(kshim_held_head_t *)entry = (kshim_held_head_t){
-        (uint64_t)(uintptr_t)lock, (uint64_t)(uint32_t)kind | (uint64_t)irql_at_acquire << 32};
-    entry->routine = routine;
+    KSHIM_OWN_WRITE(entry->lock, lock);
+    KSHIM_OWN_WRITE(*(kshim_held_word_t *)&entry->kind,
+                    (uint64_t)(uint32_t)kind | (uint64_t)irql_at_acquire << 32);
+    KSHIM_OWN_WRITE(entry->routine, routine);
 }
 
 /* Removes a lock that is not the innermost one held (kshim_held_remove's slow path). */
@@ -146,9 +179,9 @@ void kshim_held_remove_nested(struct _KTHREAD *self, const void *lock);
    entries differ only in the acquiring routine's name, and the innermost goes first. */
 KSHIM_HOT void kshim_held_remove(struct _KTHREAD *self, const void *lock)
 {
-    unsigned n = self->held_count;
-    if (__builtin_expect(n != 0 && self->held[n - 1].lock == lock, 1)) {
-        self->held_count = n - 1;
+    unsigned n = KSHIM_OWN_READ(self->held_count);
+    if (__builtin_expect(n != 0 && KSHIM_OWN_READ(self->held[n - 1].lock) == lock, 1)) {
+        KSHIM_OWN_WRITE(self->held_count, n - 1);
         return;
     }
     kshim_held_remove_nested(self, lock);
@@ -167,14 +200,14 @@ __attribute__((noreturn)) void kshim_lower_irql_upward(struct _KTHREAD *self, KI
    naming routine if that would raise it. */
 KSHIM_HOT void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
 {
-    if (__builtin_expect(new_irql > self->irql, 0)) {
+    if (__builtin_expect(new_irql > KSHIM_OWN_READ(self->irql), 0)) {
         kshim_lower_irql_upward(self, new_irql, routine);
     }
-    self->irql = new_irql;
+    KSHIM_OWN_WRITE(self->irql, new_irql);
 }
 
 /* Set the calling thread's IRQL without checks (used by lock routines). */
 KSHIM_HOT void kshim_set_irql(struct _KTHREAD *self, KIRQL irql)
 {
-    self->irql = irql;
+    KSHIM_OWN_WRITE(self->irql, irql);
 }
