@@ -5,6 +5,7 @@
  */
 #include "fuzz_input_private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -387,6 +388,40 @@ unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsign
     }
     take_packed_slow(in, fields, count, values);
     return pack_fields(fields, count, values);
+}
+
+/* fuzz_take_packed_byte_as's printing, recording and encoding paths: fuzz_take_packed_as's;
+   stops if width is not the fields' total width. Out of line, so that the fast path has no
+   array on its (instrumented) stack. */
+static __attribute__((noinline)) unsigned take_packed_byte_slow(fuzz_input_t *in,
+                                                                 const fuzz_bits_t *fields,
+                                                                 unsigned count, unsigned width)
+{
+    unsigned values[MAX_FIELDS];
+    unsigned total = 0;
+    for (unsigned i = 0; i < count; i++) {
+        total += fields[i].width;
+    }
+    if (count > MAX_FIELDS || total != width) {
+        fprintf(stderr, "fuzz_take_packed_byte_as: %u field(s) of total width %u, called with %u\n",
+                count, total, width);
+        abort();
+    }
+    take_packed_slow(in, fields, count, values);
+    return pack_fields(fields, count, values);
+}
+
+/* fuzz_take_packed_as for a decoder that keeps only the packed byte: the fast path takes the
+   byte and masks it to the fields' total width (the same value fuzz_take_packed_as returns),
+   without walking the field array. */
+unsigned fuzz_take_packed_byte_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
+                                  unsigned width)
+{
+    if (__builtin_expect(fuzz_takes_mode == 0, 1)) {
+        unsigned byte = take_byte(in);
+        return width >= 8 ? byte : byte & ((1u << width) - 1u);
+    }
+    return take_packed_byte_slow(in, fields, count, width);
 }
 
 static __attribute__((noinline)) void take_digits_slow(fuzz_input_t *in, const fuzz_digit_t *fields,

@@ -92,10 +92,24 @@ size_t kshim_put_digits(char *text, unsigned long long value, unsigned base, boo
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char reversed[64];
     size_t n = 0;
-    do {
-        reversed[n++] = digits[value % base];
-        value /= base;
-    } while (value != 0);
+    /* Bases 16 and 10 (every stop line's and verifier line's numbers) with constant divisors:
+       a 64-bit division by a variable base per digit was most of the time. */
+    if (base == 16) {
+        do {
+            reversed[n++] = digits[value & 15u];
+            value >>= 4;
+        } while (value != 0);
+    } else if (base == 10) {
+        do {
+            reversed[n++] = digits[value % 10u];
+            value /= 10u;
+        } while (value != 0);
+    } else {
+        do {
+            reversed[n++] = digits[value % base];
+            value /= base;
+        } while (value != 0);
+    }
     for (size_t i = 0; i < n; i++) {
         text[i] = reversed[n - 1 - i];
     }

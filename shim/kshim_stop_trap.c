@@ -94,7 +94,9 @@ void kshim_stop_trap_note_print(const char *text, size_t length)
         record->printed_truncated = true;
         length = room;
     }
-    memcpy(record->printed + record->printed_length, text, length);
+    /* Unchecked: text is print_message's own formatting buffer (just written) and the bytes
+       written are the armed trap record's, bounded by its sizeof above. */
+    kshim_unchecked_memcpy(record->printed + record->printed_length, text, length);
     record->printed_length += length;
     record->printed[record->printed_length] = '\0';
 }
@@ -122,13 +124,16 @@ static kshim_stop_trap_t *catch_stop(const char *name, const char *line, size_t 
     if (length >= sizeof record->line) {
         length = sizeof record->line - 1;
     }
-    memcpy(record->line, line, length);
+    /* Unchecked copies: from the stop's own line buffer (kshim_stop's, just formatted, length
+       bytes) and the calling thread's own bugcheck arguments, into the armed trap's record,
+       bounded by its sizeof. */
+    kshim_unchecked_memcpy(record->line, line, length);
     record->line[length] = '\0';
     record->bugcheck = bugcheck->pending;
     record->bugcheck_code = bugcheck->pending ? bugcheck->code : 0;
     if (bugcheck->pending) {
-        memcpy(record->bugcheck_parameters, bugcheck->parameters,
-               sizeof record->bugcheck_parameters);
+        kshim_unchecked_memcpy(record->bugcheck_parameters, bugcheck->parameters,
+                               sizeof record->bugcheck_parameters);
     }
     record->irql_at_stop = self->irql;
     record->locks_forgotten = self->held_count;

@@ -24,11 +24,13 @@
 
 typedef void *memset_fn(void *, int, size_t);
 typedef void *memcpy_fn(void *, const void *, size_t);
+typedef void *memmem_fn(const void *, size_t, const void *, size_t);
 
 /* Set once, before main (the constructor below), never written again. */
 static memset_fn *libc_memset;
 static memcpy_fn *libc_memcpy;
 static memcpy_fn *libc_memmove;
+static memmem_fn *libc_memmem;
 
 /* Before main, after the sanitizer's own start-up. */
 __attribute__((constructor)) static void find_libc_routines(void)
@@ -36,6 +38,7 @@ __attribute__((constructor)) static void find_libc_routines(void)
     libc_memset = (memset_fn *)dlsym(RTLD_NEXT, "memset");
     libc_memcpy = (memcpy_fn *)dlsym(RTLD_NEXT, "memcpy");
     libc_memmove = (memcpy_fn *)dlsym(RTLD_NEXT, "memmove");
+    libc_memmem = (memmem_fn *)dlsym(RTLD_NEXT, "memmem");
 }
 
 /* Not instrumented (KSHIM_NO_ASAN): the fallback call below would otherwise be
@@ -66,6 +69,18 @@ KSHIM_NO_ASAN void kshim_unchecked_memmove(void *destination, const void *source
         memmove(destination, source, size);
     }
 }
+
+/* Also past the sanitizer's memmem interceptor, and with it past a fuzzer's weak hook of
+   memmem (libFuzzer keeps the needles it sees for its mutations): for a search the caller
+   has already made once through memmem with the same needle. */
+KSHIM_NO_ASAN void *kshim_unchecked_memmem(const void *haystack, size_t haystack_size,
+                                           const void *needle, size_t needle_size)
+{
+    if (libc_memmem != NULL) {
+        return libc_memmem(haystack, haystack_size, needle, needle_size);
+    }
+    return memmem(haystack, haystack_size, needle, needle_size);
+}
 #else
 void kshim_unchecked_memset(void *destination, int value, size_t size)
 {
@@ -80,5 +95,11 @@ void kshim_unchecked_memcpy(void *destination, const void *source, size_t size)
 void kshim_unchecked_memmove(void *destination, const void *source, size_t size)
 {
     memmove(destination, source, size);
+}
+
+void *kshim_unchecked_memmem(const void *haystack, size_t haystack_size, const void *needle,
+                             size_t needle_size)
+{
+    return memmem(haystack, haystack_size, needle, needle_size);
 }
 #endif

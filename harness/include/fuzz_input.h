@@ -121,6 +121,10 @@ typedef struct fuzz_bits {
    decoders that keep the byte. */
 unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
                              unsigned *values);
+/* The same packed value, for decoders that read no field's value: width is the fields' total
+   width (at most 8); no field array is walked when nothing prints, records or encodes. */
+unsigned fuzz_take_packed_byte_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsigned count,
+                                  unsigned width);
 
 /** @brief End of decoding for this reader: prints the unread remainder (so the text keeps
  *  every byte). Call once per reader at the end of every run. */

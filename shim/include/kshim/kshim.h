@@ -291,6 +291,11 @@ void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook);
 void kshim_unchecked_memset(void *destination, int value, size_t size);
 void kshim_unchecked_memcpy(void *destination, const void *source, size_t size);
 void kshim_unchecked_memmove(void *destination, const void *source, size_t size);
+/** memmem of the kit's own bytes (as above), past ASan's range check and past a fuzzer's
+ *  memmem hook: only to repeat a search the caller made through memmem with the same needle
+ *  (libFuzzer keeps one slot per needle, so the fuzzer sees the same needles). */
+void *kshim_unchecked_memmem(const void *haystack, size_t haystack_size, const void *needle,
+                             size_t needle_size);
 
 /** Visitor of kshim_owner_live_pool: one outstanding allocation (tag, size, "file.c:line"). */
 typedef void kshim_owner_pool_fn(void *context, ULONG tag, size_t size, const char *site);
