@@ -73,35 +73,40 @@ struct _ETHREAD {
 
 /* The calling thread's own bookkeeping, read and written without AddressSanitizer's shadow
    check: kshim_current_thread_object and the irql, held_count and held[] fields of the object
-   it points to, on the lock and IRQL paths (every spin-lock acquire and release reads and
-   writes them a handful of times). The check is vacuous there:
+   it points to, on the lock and IRQL paths (a spin-lock acquire made 7 such checks and a
+   release 6). Used only by the helpers below whose `self` is the calling thread's own object
+   (kshim_current_thread()'s result; each helper says so). The check is vacuous there:
    - kshim_current_thread_object is a variable of the shim's static storage (ke_thread.c),
      never freed, read and written by its own name;
-   - the object it points to is the calling thread's own, owner-only state: created by
+   - the object it points to is the calling thread's own: created by
      kshim_thread_object_create (memory the recycler or the pool has just unpoisoned for
-     exactly struct _ETHREAD), and freed only when the thread terminates
-     (kshim_thread_terminate_locked drops the thread's own reference), after which the
-     terminating code sets the current object to NULL with nothing between but the
-     dispatcher unlock, so no thread runs on a freed object;
-   - the fields lie inside that object: constant offsets, and held[] below
-     KSHIM_MAX_HELD_LOCKS (kshim_held_push stops TOO_MANY_LOCKS_HELD first, and UBSan's
-     bounds check of the index stays).
-   UBSan's checks of the expression stay (it is evaluated as C: null, alignment, bounds); only
-   the load or store itself is an x86-64 `mov` ASan does not see. Never for memory a driver
-   or the registrar passes in: the KSPIN_LOCK word, lock handles, every other object stay
-   checked. Other builds (no ASan, or not x86-64) read and write plainly. */
-#if defined(KSHIM_ASAN) && defined(__x86_64__)
-#define KSHIM_OWN_READ(lvalue)                                                                   \
+     exactly struct _ETHREAD); a thread holds one reference of its own until it ends, and
+     releasing that one while it runs stops OBJECT_REFERENCE_UNDERFLOW
+     (kshim_thread_dereference_locked) before anything is freed; the thread's end
+     (kshim_thread_terminate_locked) sets the current object to NULL with nothing between but
+     the dispatcher unlock; so no thread runs on a freed object;
+   - the fields lie inside that object at constant offsets, and held[] is indexed below
+     KSHIM_MAX_HELD_LOCKS: kshim_held_push stops TOO_MANY_LOCKS_HELD before the index reaches
+     it (that check, not a sanitizer, is the bound).
+   UBSan's checks of the expression stay (null, alignment); only the load or store itself is
+   an x86-64 `mov` ASan does not see. Never for memory a driver or the registrar passes in: the
+   KSPIN_LOCK word, lock handles and every other object stay checked.
+   Only in fiber-scheduler ASan builds (KSHIM_ONE_OS_THREAD: the fuzz preset, where the
+   speed counts): there kshim_current_thread_object is a plain global, while with real threads
+   it is thread-local, and an asm memory operand on a thread-local variable is fragile. Other
+   builds read and write plainly, with ASan's checks where ASan is on. */
+#if defined(KSHIM_ASAN) && defined(__x86_64__) && defined(KSHIM_ONE_OS_THREAD)
+#define KSHIM_UNCHECKED_OWN_READ(lvalue)                                                         \
     __extension__({                                                                              \
         __typeof__(lvalue) own_value_;                                                           \
         __asm__("mov %1, %0" : "=r"(own_value_) : "m"(lvalue));                                  \
         own_value_;                                                                              \
     })
-#define KSHIM_OWN_WRITE(lvalue, value)                                                           \
+#define KSHIM_UNCHECKED_OWN_WRITE(lvalue, value)                                                 \
     __asm__("mov %1, %0" : "=m"(lvalue) : "r"((__typeof__(lvalue))(value)))
 #else
-#define KSHIM_OWN_READ(lvalue) (lvalue)
-#define KSHIM_OWN_WRITE(lvalue, value) ((void)((lvalue) = (value)))
+#define KSHIM_UNCHECKED_OWN_READ(lvalue) (lvalue)
+#define KSHIM_UNCHECKED_OWN_WRITE(lvalue, value) ((void)((lvalue) = (value)))
 #endif
 
 /* Hot-path helpers below are inlined into every lock routine: a call per check, each with its
@@ -131,7 +136,7 @@ KSHIM_HOT struct _KTHREAD *kshim_thread_current_raw(void)
 /* The calling thread's object; adopts an ordinary OS thread on first use. */
 KSHIM_HOT struct _KTHREAD *kshim_current_thread(void)
 {
-    struct _KTHREAD *t = KSHIM_OWN_READ(kshim_current_thread_object);
+    struct _KTHREAD *t = KSHIM_UNCHECKED_OWN_READ(kshim_current_thread_object);
     if (__builtin_expect(t != NULL, 1)) {
         return t;
     }
@@ -155,19 +160,21 @@ _Static_assert(sizeof(kshim_held_lock_t) == 24 && offsetof(kshim_held_lock_t, ki
                    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "kshim_held_word_t covers kind and irql_at_acquire");
 
+/* List a lock the calling thread has just acquired. self must be the calling thread's own
+   object (kshim_current_thread()): its fields are written unchecked (KSHIM_UNCHECKED_OWN_*). */
 KSHIM_HOT void kshim_held_push(struct _KTHREAD *self, const void *lock, kshim_lock_kind_t kind,
                                KIRQL irql_at_acquire, const char *routine)
 {
-    unsigned n = KSHIM_OWN_READ(self->held_count);
+    unsigned n = KSHIM_UNCHECKED_OWN_READ(self->held_count);
     if (__builtin_expect(n == KSHIM_MAX_HELD_LOCKS, 0)) {
         kshim_held_overflow(self, routine);
     }
-    KSHIM_OWN_WRITE(self->held_count, n + 1);
+    KSHIM_UNCHECKED_OWN_WRITE(self->held_count, n + 1);
     kshim_held_lock_t *entry = &self->held[n];
-    KSHIM_OWN_WRITE(entry->lock, lock);
-    KSHIM_OWN_WRITE(*(kshim_held_word_t *)&entry->kind,
+    KSHIM_UNCHECKED_OWN_WRITE(entry->lock, lock);
+    KSHIM_UNCHECKED_OWN_WRITE(*(kshim_held_word_t *)&entry->kind,
                     (uint64_t)(uint32_t)kind | (uint64_t)irql_at_acquire << 32);
-    KSHIM_OWN_WRITE(entry->routine, routine);
+    KSHIM_UNCHECKED_OWN_WRITE(entry->routine, routine);
 }
 
 /* Removes a lock that is not the innermost one held (kshim_held_remove's slow path). */
@@ -176,12 +183,13 @@ void kshim_held_remove_nested(struct _KTHREAD *self, const void *lock);
 /* Forget a lock the calling thread releases: the innermost entry of that lock. Nearly always
    it is the innermost lock held, released without a call. A lock is listed once, except an
    EX_SPIN_LOCK a thread holds shared more than once (ExAcquireSpinLockShared allows it); its
-   entries differ only in the acquiring routine's name, and the innermost goes first. */
+   entries differ only in the acquiring routine's name, and the innermost goes first. self must
+   be the calling thread's own object (kshim_current_thread()): read unchecked. */
 KSHIM_HOT void kshim_held_remove(struct _KTHREAD *self, const void *lock)
 {
-    unsigned n = KSHIM_OWN_READ(self->held_count);
-    if (__builtin_expect(n != 0 && KSHIM_OWN_READ(self->held[n - 1].lock) == lock, 1)) {
-        KSHIM_OWN_WRITE(self->held_count, n - 1);
+    unsigned n = KSHIM_UNCHECKED_OWN_READ(self->held_count);
+    if (__builtin_expect(n != 0 && KSHIM_UNCHECKED_OWN_READ(self->held[n - 1].lock) == lock, 1)) {
+        KSHIM_UNCHECKED_OWN_WRITE(self->held_count, n - 1);
         return;
     }
     kshim_held_remove_nested(self, lock);
@@ -197,17 +205,19 @@ __attribute__((noreturn)) void kshim_lower_irql_upward(struct _KTHREAD *self, KI
                                                        const char *routine);
 
 /* Lower the calling thread's IRQL to new_irql as a lock release does; stop IRQL_LOWER_UPWARD
-   naming routine if that would raise it. */
+   naming routine if that would raise it. self must be the calling thread's own object
+   (kshim_current_thread()): read and written unchecked. */
 KSHIM_HOT void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
 {
-    if (__builtin_expect(new_irql > KSHIM_OWN_READ(self->irql), 0)) {
+    if (__builtin_expect(new_irql > KSHIM_UNCHECKED_OWN_READ(self->irql), 0)) {
         kshim_lower_irql_upward(self, new_irql, routine);
     }
-    KSHIM_OWN_WRITE(self->irql, new_irql);
+    KSHIM_UNCHECKED_OWN_WRITE(self->irql, new_irql);
 }
 
-/* Set the calling thread's IRQL without checks (used by lock routines). */
+/* Set the calling thread's IRQL without checks (used by lock routines). self must be the
+   calling thread's own object (kshim_current_thread()): written unchecked. */
 KSHIM_HOT void kshim_set_irql(struct _KTHREAD *self, KIRQL irql)
 {
-    KSHIM_OWN_WRITE(self->irql, irql);
+    KSHIM_UNCHECKED_OWN_WRITE(self->irql, irql);
 }

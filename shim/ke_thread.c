@@ -98,6 +98,17 @@ void kshim_thread_dereference_locked(struct _KTHREAD *object, const char *routin
         kshim_stop("OBJECT_REFERENCE_UNDERFLOW", "%s: thread object %p ('%s') has no reference left",
                    routine, (void *)object, object->name);
     }
+    /* A thread holds one reference of its own until it ends, and kshim_thread_terminate_locked
+       marks it ended (SignalState) before releasing that one: the last reference of a thread
+       that has not ended released by anyone else is one dereference more than was taken, and
+       would free the object under the running thread (whose own IRQL and held-lock accesses
+       are not ASan-checked: ke_irql.h, KSHIM_UNCHECKED_OWN_READ). */
+    if (object->references == 1 && object->Header.SignalState == 0) {
+        kshim_stop("OBJECT_REFERENCE_UNDERFLOW",
+                   "%s: thread object %p ('%s') still runs and holds its last reference "
+                   "(one dereference more than references taken)",
+                   routine, (void *)object, object->name);
+    }
     if (--object->references > 0) {
         return;
     }

@@ -366,3 +366,48 @@ NMR_TEST(many_system_threads_and_work_items_all_finish)
     CHECK_EQ(runs, 16);
     kshim_audit(base);
 }
+
+/* A running thread's own reference: releasing it (one dereference more than references taken)
+   stops at once, before the object is freed under the thread. */
+NMR_TEST(dereferencing_the_running_threads_own_reference_stops)
+{
+    PKTHREAD self = KeGetCurrentThread();
+    EXPECT_STOP("*** KSHIM STOP OBJECT_REFERENCE_UNDERFLOW: ObDereferenceObject: thread object", {
+        ObDereferenceObject(self);
+    });
+}
+
+static VOID extra_dereference_of_self(PVOID context)
+{
+    (void)context;
+    ObDereferenceObject(KeGetCurrentThread()); /* the thread's own reference */
+}
+
+NMR_TEST(a_system_thread_dereferencing_itself_once_too_often_stops)
+{
+    EXPECT_STOP("*** KSHIM STOP OBJECT_REFERENCE_UNDERFLOW: ObDereferenceObject: thread object", {
+        HANDLE handle;
+        CHECK_STATUS(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL,
+                                          extra_dereference_of_self, NULL),
+                     STATUS_SUCCESS);
+        ZwClose(handle); /* the handle's reference: the thread's own is its last */
+        kshim_drain_pending_work();
+    });
+}
+
+/* Balanced references on a running thread stay legal: a reference taken and released, and the
+   handle closed before the thread ends. */
+NMR_TEST(balanced_references_on_a_running_thread_do_not_stop)
+{
+    PKTHREAD self = KeGetCurrentThread();
+    ObReferenceObject(self);
+    ObDereferenceObject(self);
+    static LONG runs;
+    HANDLE handle;
+    CHECK_STATUS(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, system_worker,
+                                      &runs),
+                 STATUS_SUCCESS);
+    ZwClose(handle);
+    kshim_drain_pending_work();
+    CHECK_EQ(runs, 1);
+}
