@@ -154,17 +154,6 @@ static const NPIID npi_ids[NPI_COUNT] = {
     {0x6e6d7212, 0x0012, 0x4e50, {0x49, 0x01, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
     {0x6e6d7213, 0x0013, 0x4e50, {0x49, 0x01, 0x6e, 0x6d, 0x72, 0x6b, 0x69, 0x74}},
 };
-/* *destination = *source, as loads and stores ASan checks inline (a GUID assignment is an
-   __asan_memcpy call under ASan). */
-static inline __attribute__((always_inline)) void copy_guid(GUID *destination,
-                                                          const GUID *source)
-{
-    destination->Data1 = source->Data1;
-    destination->Data2 = source->Data2;
-    destination->Data3 = source->Data3;
-    memcpy(destination->Data4, source->Data4, sizeof destination->Data4); /* one 8-byte move */
-}
-
 static const char *const module_names[2][MAX_ROLE] = {{"P0", "P1", "P2"}, {"C0", "C1", "C2"}};
 /* "<NmrRegister* function> <module name>": what the handle ledger names a registration handle. */
 static const char *const registration_names[2][MAX_ROLE] = {
@@ -506,11 +495,11 @@ static void decode_module(module_t *m)
         m->module_id.IfLuid.LowPart = 0x10000u * m->id_value + m->index;
         m->module_id.IfLuid.HighPart = m->id_value;
     } else {
-        copy_guid(&m->module_id.Guid, &npi_ids[0]);
+        fuzz_copy_guid(&m->module_id.Guid, &npi_ids[0]);
         m->module_id.Guid.Data1 = 0x4d000000u | m->id_value;
         m->module_id.Guid.Data4[7] = m->id_value;
     }
-    copy_guid(&m->npi_copy, &npi_ids[m->npi]);
+    fuzz_copy_guid(&m->npi_copy, &npi_ids[m->npi]);
     m->data.magic = 0x4e706944u;
     m->data.value = m->data_byte;
 
@@ -577,7 +566,9 @@ static __attribute__((noinline)) void predict(module_t *m)
 /* Operations                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-static const char *type_name(const module_t *m)
+/* Always inlined into the trace events that call it (ignorelisted), so that it adds no
+   edges of its own, whether or not the compiler would inline it. */
+static inline __attribute__((always_inline)) const char *type_name(const module_t *m)
 {
     switch (m->module_id.Type) {
     case MIT_GUID:

@@ -1440,17 +1440,6 @@ static NTSTATUS provider_detach_client(PVOID);
 static VOID provider_cleanup_binding_context(PVOID);
 
 /* The callbacks of every fake module of this target (fuzz_module.h). */
-/* *destination = *source, as loads and stores ASan checks inline (a GUID assignment is an
-   __asan_memcpy call under ASan). */
-static inline __attribute__((always_inline)) void copy_guid(GUID *destination,
-                                                          const GUID *source)
-{
-    destination->Data1 = source->Data1;
-    destination->Data2 = source->Data2;
-    destination->Data3 = source->Data3;
-    memcpy(destination->Data4, source->Data4, sizeof destination->Data4); /* one 8-byte move */
-}
-
 static const fuzz_module_callbacks_t module_callbacks = FUZZ_MODULE_CALLBACKS;
 
 static void fill_module(module_t *m, const action_t *a)
@@ -1461,7 +1450,7 @@ static void fill_module(module_t *m, const action_t *a)
     m->has_cleanup = a->behaviour[2] == 0;
     m->id_kind = (id_kind_t)a->behaviour[3];
     m->fail_status = error_statuses[a->error_pick % 7];
-    copy_guid(&m->npi_id, &npi_ids[m->npi]);
+    fuzz_copy_guid(&m->npi_id, &npi_ids[m->npi]);
 
     /* The module's own ids in the static world, each with its own sizeof: unchecked. */
     kshim_unchecked_memcpy(&m->previous_id, &m->module_id, sizeof m->previous_id);
@@ -1478,7 +1467,7 @@ static void fill_module(module_t *m, const action_t *a)
         break;
     default:
         m->module_id.Type = MIT_GUID;
-        copy_guid(&m->module_id.Guid, &npi_ids[0]);
+        fuzz_copy_guid(&m->module_id.Guid, &npi_ids[0]);
         m->module_id.Guid.Data2 = (USHORT)(0x100u + module_index(m));
         m->module_id.Guid.Data3 = (USHORT)m->gen;
         break;
@@ -2684,7 +2673,8 @@ ORACLE_TEXT_HELPER static const char *next_stop_line(const char *p)
     /* A search after one found (check_caught_stop's loop): of the same static w.printed,
        within its length, for the same needle, so past memmem's interceptor (a range check of
        the rest of the text at every search) and libFuzzer's memmem hook, which the first
-       search of the text called with this needle (it keeps one slot per needle). */
+       search of the text called with this needle (it keeps one slot per needle hash, and
+       check_caught_stop's loop makes no other memmem or strstr call between the searches). */
     return kshim_unchecked_memmem(p, rest, head, sizeof head - 1);
 }
 

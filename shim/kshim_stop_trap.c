@@ -94,8 +94,11 @@ void kshim_stop_trap_note_print(const char *text, size_t length)
         record->printed_truncated = true;
         length = room;
     }
-    /* Unchecked: text is print_message's own formatting buffer (just written) and the bytes
-       written are the armed trap record's, bounded by its sizeof above. */
+    /* Unchecked: text is print_message's own formatting buffer (just written), and the bytes
+       written are the armed trap's record, bounded by its sizeof above. The record is the
+       harness's (kshim_stop_trap_arm), but armed_trap_of_current_thread and the reads of
+       printed_length above are checked loads of it, so a trap whose memory is gone is
+       reported before this copy. */
     kshim_unchecked_memcpy(record->printed + record->printed_length, text, length);
     record->printed_length += length;
     record->printed[record->printed_length] = '\0';
@@ -126,7 +129,8 @@ static kshim_stop_trap_t *catch_stop(const char *name, const char *line, size_t 
     }
     /* Unchecked copies: from the stop's own line buffer (kshim_stop's, just formatted, length
        bytes) and the calling thread's own bugcheck arguments, into the armed trap's record,
-       bounded by its sizeof. */
+       bounded by its sizeof. The record is the harness's (kshim_stop_trap_arm); the checked
+       write of its name just above reports a trap whose memory is gone first. */
     kshim_unchecked_memcpy(record->line, line, length);
     record->line[length] = '\0';
     record->bugcheck = bugcheck->pending;

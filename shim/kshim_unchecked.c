@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kshim_unchecked.c - memset, memcpy and memmove without AddressSanitizer's range check, for
- * memory the kit owns whose bounds the caller has just established (kshim/kshim.h says
- * where they may be used). Not a way around ASan for anything a module, a driver or the
- * registrar hands the kit.
+ * kshim_unchecked.c - memset, memcpy, memmove and memmem without AddressSanitizer's range
+ * check, for memory the kit owns whose bounds the caller has just established (kshim/kshim.h
+ * says where they may be used). Not a way around ASan for anything a module, a driver or the
+ * registrar hands the kit. memmem also bypasses a fuzzer's memmem hook.
  *
  * Under ASan every memset and memcpy of instrumented code (and every struct copy or run of
  * stores the compiler turns into one) is a call of __asan_memset/__asan_memcpy, which reads

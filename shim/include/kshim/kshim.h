@@ -276,7 +276,9 @@ void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook);
  * whose bounds the caller has just established, where the check cannot fail: bytes the pool
  * or a recycler has just unpoisoned for exactly this size, or malloc has just returned; a
  * static object, or elements of a static array below a count checked against its size where
- * the count grows, written with their own sizeof; a local variable. Never for memory a
+ * the count grows, written with their own sizeof; a local variable; a kit buffer just
+ * formatted, with the length the formatter returned; a stop trap's record once a checked
+ * access of it has passed. Never for memory a
  * module, a driver or the registrar passed in, or memory that may have been freed: there the
  * check is what ASan is for. Each call says why its range is one of the former. Under ASan
  * an instrumented memset or memcpy (struct copies and runs of stores the compiler merges
@@ -292,8 +294,9 @@ void kshim_unchecked_memset(void *destination, int value, size_t size);
 void kshim_unchecked_memcpy(void *destination, const void *source, size_t size);
 void kshim_unchecked_memmove(void *destination, const void *source, size_t size);
 /** memmem of the kit's own bytes (as above), past ASan's range check and past a fuzzer's
- *  memmem hook: only to repeat a search the caller made through memmem with the same needle
- *  (libFuzzer keeps one slot per needle, so the fuzzer sees the same needles). */
+ *  memmem hook: only to repeat, right after it, a search the caller made through memmem
+ *  with the same needle (libFuzzer keeps one slot per needle hash, so with no other memmem
+ *  or strstr hook between the two, it sees the same needles). */
 void *kshim_unchecked_memmem(const void *haystack, size_t haystack_size, const void *needle,
                              size_t needle_size);
 
