@@ -11,11 +11,14 @@
 # bench_scratch_dir), with the target's .options, pinned to CPU (default 0); the builds take
 # turns, REPEATS times (default 5), and each build's minimum CPU time (user + sys) per
 # execution is printed. Timed exec/s moves with how the corpus grows during the run; a fixed
-# run does not, and as long as the builds instrument the same edges they execute the very
-# same inputs, so the difference is the code's speed. (A change to what libFuzzer's coverage
-# sees, such as the coverage ignorelist, changes the inputs too: compare such builds on
-# bench/run_fuzz_bench.sh instead.) Taking turns and the minimum keep most of a busy
-# machine's noise out, which on the project's machine was up to 25% between identical runs.
+# run does not. Runs have address randomization off (setarch -R) when the machine allows it,
+# so one binary's runs repeat exactly. Builds that instrument the same edges execute nearly
+# the same inputs (libFuzzer's comparison tables are indexed by the caller's address, which
+# any code change moves), so the difference is the code's speed. (A change to what
+# libFuzzer's coverage sees, such as the coverage ignorelist, changes the inputs much more:
+# compare such builds on bench/run_fuzz_bench.sh instead.) Taking turns and the minimum keep
+# most of a busy machine's noise out, which on the project's machine was up to 25% between
+# identical runs.
 # A BUILD_DIR may be a copy of a build directory (cp -a build/fuzz base): its own binaries
 # are measured, though its manifest names the original's.
 # Not a test; compare the rows of one run.
@@ -24,7 +27,7 @@ set -euo pipefail
 repeats=5
 runs=30000
 cpu=0
-usage() { sed -n 4,19p "$0"; }
+usage() { sed -n 4,24p "$0"; }
 OPTIND=1
 while getopts "r:n:j:h" opt; do
   case $opt in
@@ -112,6 +115,17 @@ done
 
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c "$cpu")
+# Address randomization off (setarch -R) where the machine allows it: with it on, one binary's
+# fixed runs did not repeat. libFuzzer's stack-depth feature sees the stack's address, and
+# fuzz_nmr_contract's printed lines hold handle values (heap addresses) that reach its
+# comparison tables through memcmp and memmem, so each run mutated towards other inputs.
+norandom=()
+if command -v setarch >/dev/null && setarch "$(uname -m)" -R true 2>/dev/null; then
+  norandom=(setarch "$(uname -m)" -R)
+else
+  echo "compare_builds.sh: setarch -R is not available here; runs keep address randomization" \
+       "and may execute different inputs from one run to the next" >&2
+fi
 work=$(bench_scratch_dir)
 trap 'rm -rf "$work"' EXIT
 
@@ -125,8 +139,8 @@ cpu_us() {
   cp "${corpus[$b]}"/* "$scratch"/ 2>/dev/null || true
   local status=0 TIMEFORMAT='%U %S'
   # bash's own time keyword: the user and system CPU seconds of the run.
-  { time "${pin[@]}" "${fuzzer[$b]}" "${extra[@]}" -seed=1 -runs="$runs" "$scratch" \
-      >"$work/log" 2>&1 || status=$?; } 2>"$times"
+  { time "${pin[@]}" "${norandom[@]}" "${fuzzer[$b]}" "${extra[@]}" -seed=1 -runs="$runs" \
+      "$scratch" >"$work/log" 2>&1 || status=$?; } 2>"$times"
   if ((status != 0)); then
     echo "compare_builds.sh: $target of ${builds[$b]} failed (exit $status); last lines of its log:" >&2
     tail -n 20 "$work/log" >&2
