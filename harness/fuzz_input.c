@@ -390,9 +390,9 @@ unsigned fuzz_take_packed_as(fuzz_input_t *in, const fuzz_bits_t *fields, unsign
     return pack_fields(fields, count, values);
 }
 
-/* fuzz_take_packed_byte_as's printing, recording and encoding paths: fuzz_take_packed_as's;
-   stops if width is not the fields' total width. Out of line, so that the fast path has no
-   array on its (instrumented) stack. */
+/* fuzz_take_packed_byte_as's printing, recording and encoding paths: fuzz_take_packed_as
+   itself, after checking that width is the fields' total width. Out of line, so that the
+   fast path has no array on its (instrumented) stack. */
 static __attribute__((noinline)) unsigned take_packed_byte_slow(fuzz_input_t *in,
                                                                  const fuzz_bits_t *fields,
                                                                  unsigned count, unsigned width)
@@ -407,8 +407,7 @@ static __attribute__((noinline)) unsigned take_packed_byte_slow(fuzz_input_t *in
                 count, total, width);
         abort();
     }
-    take_packed_slow(in, fields, count, values);
-    return pack_fields(fields, count, values);
+    return fuzz_take_packed_as(in, fields, count, values);
 }
 
 /* fuzz_take_packed_as for a decoder that keeps only the packed byte: the fast path takes the

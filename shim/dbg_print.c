@@ -87,28 +87,35 @@ static void out_integer(out_buffer_t *out, unsigned long long value, bool negati
     out_bytes(out, text, n);
 }
 
+/* value's digits in base, least significant first; returns how many. Always inlined, so that a
+   call with a constant base divides by a constant. */
+static inline __attribute__((always_inline)) size_t digits_reversed(char *reversed,
+                                                                    unsigned long long value,
+                                                                    unsigned base,
+                                                                    const char *digits)
+{
+    size_t n = 0;
+    do {
+        reversed[n++] = digits[value % base];
+        value /= base;
+    } while (value != 0);
+    return n;
+}
+
 size_t kshim_put_digits(char *text, unsigned long long value, unsigned base, bool upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char reversed[64];
-    size_t n = 0;
-    /* Bases 16 and 10 (every stop line's and verifier line's numbers) with constant divisors:
-       a 64-bit division by a variable base per digit was most of the time. */
+    size_t n;
+    /* Bases 16 and 10 (every stop line's and verifier line's numbers) get a copy of the loop
+       with a constant divisor: a 64-bit division by a variable base per digit was most of the
+       time. */
     if (base == 16) {
-        do {
-            reversed[n++] = digits[value & 15u];
-            value >>= 4;
-        } while (value != 0);
+        n = digits_reversed(reversed, value, 16, digits);
     } else if (base == 10) {
-        do {
-            reversed[n++] = digits[value % 10u];
-            value /= 10u;
-        } while (value != 0);
+        n = digits_reversed(reversed, value, 10, digits);
     } else {
-        do {
-            reversed[n++] = digits[value % base];
-            value /= base;
-        } while (value != 0);
+        n = digits_reversed(reversed, value, base, digits);
     }
     for (size_t i = 0; i < n; i++) {
         text[i] = reversed[n - 1 - i];

@@ -16,7 +16,7 @@ void kshim_lower_irql_upward(struct _KTHREAD *self, KIRQL new_irql, const char *
 
 void kshim_require_irql_at_most(const char *routine, KIRQL max_irql)
 {
-    KIRQL irql = KSHIM_UNCHECKED_OWN_READ(kshim_current_thread()->irql);
+    KIRQL irql = kshim_own_irql(kshim_current_thread());
     if (irql > max_irql) {
         kshim_stop("IRQL_TOO_HIGH", "%s: called at IRQL %u on thread '%s' (maximum %u)", routine,
                    (unsigned)irql, kshim_current_thread()->name, (unsigned)max_irql);
@@ -41,13 +41,13 @@ const char *kshim_irql_name(KIRQL irql)
 
 KIRQL KeGetCurrentIrql(VOID)
 {
-    return KSHIM_UNCHECKED_OWN_READ(kshim_current_thread()->irql);
+    return kshim_own_irql(kshim_current_thread());
 }
 
 KIRQL KfRaiseIrql(KIRQL NewIrql)
 {
     struct _KTHREAD *self = kshim_current_thread();
-    KIRQL old = KSHIM_UNCHECKED_OWN_READ(self->irql);
+    KIRQL old = kshim_own_irql(self);
     if (NewIrql > HIGH_LEVEL) {
         kshim_stop("IRQL_INVALID", "KeRaiseIrql: IRQL %u is above HIGH_LEVEL", (unsigned)NewIrql);
     }
@@ -62,7 +62,7 @@ KIRQL KfRaiseIrql(KIRQL NewIrql)
 VOID KeLowerIrql(KIRQL NewIrql)
 {
     struct _KTHREAD *self = kshim_current_thread();
-    if (NewIrql > KSHIM_UNCHECKED_OWN_READ(self->irql)) {
+    if (NewIrql > kshim_own_irql(self)) {
         kshim_stop("IRQL_LOWER_UPWARD", "KeLowerIrql: to IRQL %u from lower IRQL %u on thread '%s'",
                    (unsigned)NewIrql, (unsigned)self->irql, self->name);
     }

@@ -204,12 +204,19 @@ void kshim_require_irql_at_most(const char *routine, KIRQL max_irql);
 __attribute__((noreturn)) void kshim_lower_irql_upward(struct _KTHREAD *self, KIRQL new_irql,
                                                        const char *routine);
 
+/* The calling thread's IRQL. self must be the calling thread's own object
+   (kshim_current_thread()): read unchecked. */
+KSHIM_HOT KIRQL kshim_own_irql(struct _KTHREAD *self)
+{
+    return KSHIM_UNCHECKED_OWN_READ(self->irql);
+}
+
 /* Lower the calling thread's IRQL to new_irql as a lock release does; stop IRQL_LOWER_UPWARD
    naming routine if that would raise it. self must be the calling thread's own object
    (kshim_current_thread()): read and written unchecked. */
 KSHIM_HOT void kshim_lower_irql_checked(struct _KTHREAD *self, KIRQL new_irql, const char *routine)
 {
-    if (__builtin_expect(new_irql > KSHIM_UNCHECKED_OWN_READ(self->irql), 0)) {
+    if (__builtin_expect(new_irql > kshim_own_irql(self), 0)) {
         kshim_lower_irql_upward(self, new_irql, routine);
     }
     KSHIM_UNCHECKED_OWN_WRITE(self->irql, new_irql);

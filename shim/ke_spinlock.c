@@ -118,21 +118,21 @@ KSHIM_HOT void spin_release(struct _KTHREAD *self, PKSPIN_LOCK SpinLock, const c
 
 KSHIM_HOT void require_at_most_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
 {
-    if (__builtin_expect(KSHIM_UNCHECKED_OWN_READ(self->irql) > DISPATCH_LEVEL, 0)) {
+    if (__builtin_expect(kshim_own_irql(self) > DISPATCH_LEVEL, 0)) {
         stop_wrong_irql(self, lock, routine, "acquired", "> DISPATCH_LEVEL");
     }
 }
 
 KSHIM_HOT void require_at_least_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
 {
-    if (__builtin_expect(KSHIM_UNCHECKED_OWN_READ(self->irql) < DISPATCH_LEVEL, 0)) {
+    if (__builtin_expect(kshim_own_irql(self) < DISPATCH_LEVEL, 0)) {
         stop_wrong_irql(self, lock, routine, "used", "< DISPATCH_LEVEL");
     }
 }
 
 KSHIM_HOT void require_dispatch(struct _KTHREAD *self, const void *lock, const char *routine)
 {
-    if (__builtin_expect(KSHIM_UNCHECKED_OWN_READ(self->irql) != DISPATCH_LEVEL, 0)) {
+    if (__builtin_expect(kshim_own_irql(self) != DISPATCH_LEVEL, 0)) {
         stop_wrong_irql(self, lock, routine, "released", "must be DISPATCH_LEVEL");
     }
 }
@@ -151,7 +151,7 @@ KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 {
     struct _KTHREAD *self = kshim_current_thread();
     require_at_most_dispatch(self, SpinLock, "KeAcquireSpinLock");
-    KIRQL old = KSHIM_UNCHECKED_OWN_READ(self->irql);
+    KIRQL old = kshim_own_irql(self);
     spin_acquire(self, SpinLock, old, "KeAcquireSpinLock");
     kshim_set_irql(self, DISPATCH_LEVEL);
     return old;
@@ -169,7 +169,7 @@ VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
 {
     struct _KTHREAD *self = kshim_current_thread();
     require_at_least_dispatch(self, SpinLock, "KeAcquireSpinLockAtDpcLevel");
-    spin_acquire(self, SpinLock, KSHIM_UNCHECKED_OWN_READ(self->irql), "KeAcquireSpinLockAtDpcLevel");
+    spin_acquire(self, SpinLock, kshim_own_irql(self), "KeAcquireSpinLockAtDpcLevel");
 }
 
 VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
@@ -200,7 +200,7 @@ VOID KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE Lo
 {
     struct _KTHREAD *self = kshim_current_thread();
     require_at_most_dispatch(self, SpinLock, "KeAcquireInStackQueuedSpinLock");
-    KIRQL old = KSHIM_UNCHECKED_OWN_READ(self->irql);
+    KIRQL old = kshim_own_irql(self);
     spin_acquire(self, SpinLock, old, "KeAcquireInStackQueuedSpinLock");
     kshim_set_irql(self, DISPATCH_LEVEL);
     LockHandle->LockQueue.Next = NULL;
@@ -235,7 +235,7 @@ VOID KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE
     struct _KTHREAD *self = kshim_current_thread();
     const char *routine = "KeAcquireInStackQueuedSpinLockAtDpcLevel";
     require_at_least_dispatch(self, SpinLock, routine);
-    spin_acquire(self, SpinLock, KSHIM_UNCHECKED_OWN_READ(self->irql), routine);
+    spin_acquire(self, SpinLock, kshim_own_irql(self), routine);
     LockHandle->LockQueue.Next = NULL;
     LockHandle->LockQueue.Lock = SpinLock;
     LockHandle->OldIrql = self->irql;
