@@ -377,20 +377,25 @@ NMR_TEST(dereferencing_the_running_threads_own_reference_stops)
     });
 }
 
+/* Waits until the creator has closed its handle (with real threads it may run first), then
+   releases the one reference left: the thread's own. */
 static VOID extra_dereference_of_self(PVOID context)
 {
-    (void)context;
-    ObDereferenceObject(KeGetCurrentThread()); /* the thread's own reference */
+    KeWaitForSingleObject(context, Executive, KernelMode, FALSE, NULL);
+    ObDereferenceObject(KeGetCurrentThread());
 }
 
 NMR_TEST(a_system_thread_dereferencing_itself_once_too_often_stops)
 {
     EXPECT_STOP("*** KSHIM STOP OBJECT_REFERENCE_UNDERFLOW: ObDereferenceObject: thread object", {
+        static KEVENT handle_closed;
+        KeInitializeEvent(&handle_closed, NotificationEvent, FALSE);
         HANDLE handle;
         CHECK_STATUS(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL,
-                                          extra_dereference_of_self, NULL),
+                                          extra_dereference_of_self, &handle_closed),
                      STATUS_SUCCESS);
         ZwClose(handle); /* the handle's reference: the thread's own is its last */
+        KeSetEvent(&handle_closed, IO_NO_INCREMENT, FALSE);
         kshim_drain_pending_work();
     });
 }
