@@ -26,7 +26,7 @@ endfunction()
 # coverage but not its comparisons: their operands are the model's predictions and
 # bookkeeping, not input bytes, so their traces taught libFuzzer nothing and cost a sixth of
 # every target's time (README.md, Performance). The registrar's are off too
-# (nmrkit_registrar_coverage).
+# (nmrkit_edges_only_coverage).
 # Nor its indirect calls (every fuzz_trace_event is one, fuzz_trace.h): libFuzzer uses their
 # caller-callee pairs only with -use_value_profile=1, which no nmrkit run passes (as for the
 # registrar's; 1% of fuzz_nmr_ops per execution).
@@ -39,17 +39,21 @@ function(nmrkit_fuzz_model_coverage target source)
   endif()
 endfunction()
 
-# The registrar (src/, and the canaries' broken copies of it) keeps its edges in libFuzzer's
-# coverage but not its comparisons. Every decision a harness reads from its input is a byte or
-# a few bits chosen from a menu (fuzz_take_*), never a value the registrar compares as is:
-# its operands are handle serials, list links, states and sizes derived from those choices,
-# so libFuzzer's mutator found nothing in their traces to put back into an input. They cost
-# 13-20% of fuzz_nmr_ops and fuzz_nmr_characteristics per execution; without them the
-# targets reach the same coverage in the same number of executions (measured from an empty
-# corpus, 3 seeds each, 2026-12-06). Its indirect calls (callouts into modules, the state
-# coverage hook) are not traced either: libFuzzer uses their caller-callee pairs only with
-# -use_value_profile=1, which no nmrkit run passes (1.3% of fuzz_nmr_ops per execution).
-function(nmrkit_registrar_coverage target)
+# Code that keeps its edges in libFuzzer's coverage but not its comparisons or indirect calls:
+# the registrar (src/, and the canaries' broken copies of it) and the driver fuzzer runtime
+# (harness/driver_*.c; a driver fuzzer's driver sources keep theirs).
+# Every decision a harness reads from its input is a byte or a few bits chosen from a menu
+# (fuzz_take_*), never a value this code compares as is: its operands are handle serials,
+# list links, states, sizes, loop indexes and names derived from those choices, so
+# libFuzzer's mutator found nothing in their traces to put back into an input. In the
+# registrar they cost 13-20% of fuzz_nmr_ops and fuzz_nmr_characteristics per execution;
+# without them the targets reach the same coverage in the same number of executions
+# (measured from an empty corpus, 3 seeds each, 2026-12-06). In the driver fuzzer runtime the
+# loop that restores a driver's image alone traced two comparisons per byte, a third of every
+# driver fuzzer's time (2026-12-07). Indirect calls (callouts into modules and drivers, the
+# state coverage hook) are not traced either: libFuzzer uses their caller-callee pairs only
+# with -use_value_profile=1, which no nmrkit run passes (1.3% of fuzz_nmr_ops per execution).
+function(nmrkit_edges_only_coverage target)
   if("fuzzer-no-link" IN_LIST NMRKIT_SANITIZERS)
     target_compile_options(${target} PRIVATE -fno-sanitize-coverage=trace-cmp,indirect-calls)
   endif()

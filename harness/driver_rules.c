@@ -119,26 +119,6 @@ static void apply_entries(const char *text, const char *source)
     }
 }
 
-void driver_rules_configure(const nmrkit_driver_fuzzer_t *fuzzer)
-{
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        rules[i].level = fuzzer->strict ? rules[i].strict : rules[i].calibrated;
-    }
-    apply_entries(fuzzer->rules, "RULES of the fuzzer");
-    apply_entries(getenv("NMRKIT_RULES"), "NMRKIT_RULES");
-    size_t used = 0;
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0] && used < sizeof summary; i++) {
-        if (!rules[i].lowerable) {
-            continue;
-        }
-        used += (size_t)snprintf(summary + used, sizeof summary - used, "%s%s=%s",
-                                 used ? " " : "", rules[i].id, level_names[rules[i].level]);
-    }
-    if (fuzzer->strict && used < sizeof summary) {
-        snprintf(summary + used, sizeof summary - used, " (STRICT)");
-    }
-}
-
 static nmr_rule_level_t verifier_level(driver_level_t level)
 {
     return level == LEVEL_OFF    ? NMR_RULE_LEVEL_OFF
@@ -158,10 +138,10 @@ static bool enforced_by_verifier(const char *id)
     return false;
 }
 
-void driver_rules_apply(nmr_verifier_config_t *config)
+/* Every rule is offered to the verifier, which takes exactly the ones it calibrates: a
+   mismatch between this table and the verifier would be a silent wrong level. */
+static void offer_levels_to_verifier(void)
 {
-    /* Every rule is offered to the verifier, which takes exactly the ones it calibrates:
-       a mismatch between this table and the verifier would be a silent wrong level. */
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         NTSTATUS status = nmr_verifier_set_rule_level(rules[i].id, verifier_level(rules[i].level));
         if ((status == STATUS_SUCCESS) != enforced_by_verifier(rules[i].id)) {
@@ -171,9 +151,39 @@ void driver_rules_apply(nmr_verifier_config_t *config)
                              enforced_by_verifier(rules[i].id) ? "leaves to it" : "enforces");
         }
     }
-    bool dispatch = driver_rule_level("D8") == LEVEL_STOP;
-    config->detach_at_dispatch = dispatch;
-    config->cleanup_at_dispatch = dispatch;
+}
+
+/* D8 at stop: detach and cleanup callbacks at DISPATCH_LEVEL (set by driver_rules_configure). */
+static bool callbacks_at_dispatch;
+
+void driver_rules_configure(const nmrkit_driver_fuzzer_t *fuzzer)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        rules[i].level = fuzzer->strict ? rules[i].strict : rules[i].calibrated;
+    }
+    apply_entries(fuzzer->rules, "RULES of the fuzzer");
+    apply_entries(getenv("NMRKIT_RULES"), "NMRKIT_RULES");
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0] && used < sizeof summary; i++) {
+        if (!rules[i].lowerable) {
+            continue;
+        }
+        used += (size_t)snprintf(summary + used, sizeof summary - used, "%s%s=%s",
+                                 used ? " " : "", rules[i].id, level_names[rules[i].level]);
+    }
+    if (fuzzer->strict && used < sizeof summary) {
+        snprintf(summary + used, sizeof summary - used, " (STRICT)");
+    }
+    /* The verifier keeps its levels across nmr_reset, and these are the process's: offered
+       once, not before every input (its lookups by name were 3% of a driver fuzzer). */
+    offer_levels_to_verifier();
+    callbacks_at_dispatch = driver_rule_level("D8") == LEVEL_STOP;
+}
+
+void driver_rules_apply(nmr_verifier_config_t *config)
+{
+    config->detach_at_dispatch = callbacks_at_dispatch;
+    config->cleanup_at_dispatch = callbacks_at_dispatch;
 }
 
 driver_level_t driver_rule_level(const char *id)

@@ -738,10 +738,14 @@ bool kshim_pool_describe_address(uintptr_t address, char *out, size_t size)
 void kshim_pool_forget_owners(void)
 {
     kshim_os_mutex_lock(&pool_mutex);
-    for (size_t b = 0; b < bucket_count; b++) {
-        for (pool_record_t *r = buckets[b]; r; r = r->hash_next) {
-            r->owner = NULL;
-        }
+    /* Every record is live or a tombstone: the two lists hold them all, without a walk of the
+       hash table's buckets (which never shrink, so that walk cost every reset as much as the
+       largest input ever allocated). */
+    for (pool_record_t *r = live_head; r != NULL; r = r->live_next) {
+        r->owner = NULL;
+    }
+    for (pool_record_t *r = tomb_head; r != NULL; r = r->tomb_next) {
+        r->owner = NULL;
     }
     kshim_os_mutex_unlock(&pool_mutex);
 }
