@@ -124,35 +124,52 @@ static struct {
 /* Trace and context                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/* strcmp(a, b) == 0 for the harness's own names, without the C library's strcmp: under ASan
-   every strcmp call also feeds libFuzzer's comparison hook, which made the name lookup of
-   every traced event a twentieth of a driver fuzzer's time and taught the mutator thread
-   names. */
-static bool same_name(const char *a, const char *b)
+/* Thread names as the trace keeps them: their first THREAD_NAME_KEPT - 1 characters (a system
+   thread's "system thread from <file>:<line>" is cut). */
+#define THREAD_NAME_KEPT 24
+
+/* Whether copy is name as kept. Not strcmp: under ASan every strcmp call also feeds
+   libFuzzer's comparison hook, which made this lookup, at every traced event, a twentieth of
+   a driver fuzzer's time and taught the mutator thread names. And a cut name is found again:
+   compared in full, each event of a thread with a long name took another slot, until the
+   table was full and every new thread was "?". */
+static bool kept_as(const char *copy, const char *name)
 {
-    while (*a != '\0' && *a == *b) {
-        a++;
-        b++;
+    size_t i = 0;
+    while (i < THREAD_NAME_KEPT - 1 && copy[i] != '\0' && copy[i] == name[i]) {
+        i++;
     }
-    return *a == *b;
+    return i == THREAD_NAME_KEPT - 1 || copy[i] == name[i];
 }
 
 /* The trace keeps thread names by pointer (fuzz_trace_set_thread), and a simulated thread's
    name dies with it: the names are kept here, for the whole process. */
 static const char *thread_name_interned(const char *name)
 {
-    static char names[128][24];
+    static char names[128][THREAD_NAME_KEPT];
     static unsigned count;
-    for (unsigned i = 0; i < count; i++) {
-        if (same_name(names[i], name)) {
-            return names[i];
+    /* The last name looked up, and its copy: consecutive events are mostly one thread's. The
+       copy is compared too, since a new thread may have its name where an ended one had. */
+    static const char *last_name, *last_copy;
+    if (name == last_name && kept_as(last_copy, name)) {
+        return last_copy;
+    }
+    const char *copy = NULL;
+    for (unsigned i = 0; i < count && copy == NULL; i++) {
+        if (kept_as(names[i], name)) {
+            copy = names[i];
         }
     }
-    if (count == sizeof names / sizeof names[0]) {
-        return "?";
+    if (copy == NULL) {
+        if (count == sizeof names / sizeof names[0]) {
+            return "?";
+        }
+        snprintf(names[count], sizeof names[count], "%s", name);
+        copy = names[count++];
     }
-    snprintf(names[count], sizeof names[count], "%s", name);
-    return names[count++];
+    last_name = name;
+    last_copy = copy;
+    return copy;
 }
 
 /* Record one event (see driver_trace and driver_trace_program). */
