@@ -143,33 +143,35 @@ static bool kept_as(const char *copy, const char *name)
 }
 
 /* The trace keeps thread names by pointer (fuzz_trace_set_thread), and a simulated thread's
-   name dies with it: the names are kept here, for the whole process. */
+   name dies with it: the names are kept here, for the whole process, and found again by a
+   hash of the kept characters (every traced event looks its thread's name up). */
+#define THREAD_NAMES 128
 static const char *thread_name_interned(const char *name)
 {
-    static char names[128][THREAD_NAME_KEPT];
+    static char names[THREAD_NAMES][THREAD_NAME_KEPT];
     static unsigned count;
-    /* The last name looked up, and its copy: consecutive events are mostly one thread's. The
-       copy is compared too, since a new thread may have its name where an ended one had. */
-    static const char *last_name, *last_copy;
-    if (name == last_name && kept_as(last_copy, name)) {
-        return last_copy;
+    /* 1 + the index in names of the name hashed there (0: an empty slot); open addressing,
+       at most half full. */
+    static unsigned char by_hash[2 * THREAD_NAMES];
+    uint32_t hash = 2166136261u;
+    for (size_t i = 0; i < THREAD_NAME_KEPT - 1 && name[i] != '\0'; i++) {
+        hash = (hash ^ (unsigned char)name[i]) * 16777619u;
     }
-    const char *copy = NULL;
-    for (unsigned i = 0; i < count && copy == NULL; i++) {
-        if (kept_as(names[i], name)) {
-            copy = names[i];
+    for (unsigned probe = 0; probe < 2 * THREAD_NAMES; probe++) {
+        unsigned slot = (hash + probe) % (2 * THREAD_NAMES);
+        if (by_hash[slot] == 0) {
+            if (count == THREAD_NAMES) {
+                return "?";
+            }
+            snprintf(names[count], sizeof names[count], "%s", name);
+            by_hash[slot] = (unsigned char)(count + 1);
+            return names[count++];
+        }
+        if (kept_as(names[by_hash[slot] - 1], name)) {
+            return names[by_hash[slot] - 1];
         }
     }
-    if (copy == NULL) {
-        if (count == sizeof names / sizeof names[0]) {
-            return "?";
-        }
-        snprintf(names[count], sizeof names[count], "%s", name);
-        copy = names[count++];
-    }
-    last_name = name;
-    last_copy = copy;
-    return copy;
+    return "?";
 }
 
 /* Record one event (see driver_trace and driver_trace_program). */
