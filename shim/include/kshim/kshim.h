@@ -278,15 +278,17 @@ void kshim_set_sanitizer_report_hook(kshim_sanitizer_report_hook_fn *hook);
  * static object, or elements of a static array below a count checked against its size where
  * the count grows, written with their own sizeof; a local variable; a kit buffer just
  * formatted, with the length the formatter returned; a stop trap's record once a checked
- * access of it has passed; a driver fuzzer's copy of a driver's writable sections, which
- * the harness restores between inputs, the redzones ASan keeps between the driver's globals
- * included (harness/driver_fuzzer.c, copy_image). Never for memory a
+ * access of it has passed. One use where the check would fail, on purpose: a driver
+ * fuzzer's copy of a driver's writable sections, which the harness restores between inputs
+ * (harness/driver_fuzzer.c, copy_image), crossing the redzones ASan keeps between the
+ * driver's globals. Never for memory a
  * module, a driver or the registrar passed in, or memory that may have been freed: there the
  * check is what ASan is for. Each call says why its range is one of the former. Under ASan
  * an instrumented memset or memcpy (struct copies and runs of stores the compiler merges
  * into one included) costs a runtime call that reads the range's shadow (and, for memcpy,
- * checks that the ranges do not overlap); these cost the C library's routine only. Without
- * ASan they are memset, memcpy and memmove.
+ * checks that the ranges do not overlap); these cost the C library's routine only (or an
+ * uninstrumented loop, never a checked call). Without ASan they are memset, memcpy and
+ * memmove.
  * @param destination The kit's own bytes (see above).
  * @param value The byte to fill with (kshim_unchecked_memset).
  * @param source The kit's own bytes; for kshim_unchecked_memcpy not overlapping destination.

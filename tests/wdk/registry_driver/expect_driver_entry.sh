@@ -12,7 +12,7 @@ if [[ ${1:-} == -runs=* ]]; then
     shift
 fi
 "$replay" -encode="$bin" "$text" >/dev/null
-out=$("$replay" "${runs[@]}" -print "$bin" 2>&1) || { printf '%s\n' "$out"; echo "FAIL: the replay failed"; exit 1; }
+out=$("$replay" ${runs[@]+"${runs[@]}"} -print "$bin" 2>&1) || { printf '%s\n' "$out"; echo "FAIL: the replay failed"; exit 1; }
 for pattern in "$@"; do
     if ! grep -qF -- "$pattern" <<<"$out"; then
         printf '%s\n' "$out"
