@@ -18,7 +18,8 @@
 #     (${nmrkit_BINARY_DIR}/fuzz/targets.tsv; corpus: <calling source dir>/corpus/<target>,
 #     used when it exists), unless NMRKIT_DRIVER_FUZZER_MANIFEST is OFF in the calling
 #     directory (the bug gallery, whose fuzzers are meant to crash). When corpus/<target>/
-#     holds inputs, the ctest fuzz.replay.<target> (label fuzz) replays them.
+#     holds inputs, the ctests fuzz.replay.<target> and fuzz.roundtrip.<target> (label fuzz)
+#     replay them, and check that their printed timelines encode back into the same runs.
 
 include_guard(GLOBAL)
 include(NmrkitFuzz)
@@ -224,13 +225,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   endforeach()
 
   # A committed corpus is a regression test: every input replays with the same trace hash
-  # in every run. (No fuzz.roundtrip yet: with generic peers on the fiber scheduler, a
-  # printed timeline does not always encode back into the same run; see the README.)
+  # in every run (fuzz.replay), and its printed timeline encodes back into the same run
+  # (fuzz.roundtrip: input -> text -> bytes -> text, for every committed input and 200
+  # pseudo-random ones).
   set(corpus "${CMAKE_CURRENT_SOURCE_DIR}/corpus/${target}")
   file(GLOB corpus_files LIST_DIRECTORIES false "${corpus}/*")
   if(corpus_files)
     add_test(NAME fuzz.replay.${target} COMMAND ${target}_replay -runs=4 "${corpus}")
-    set_tests_properties(fuzz.replay.${target} PROPERTIES LABELS fuzz TIMEOUT 300)
+    add_test(NAME fuzz.roundtrip.${target} COMMAND ${target}_replay -runs=2 -roundtrip -random=200
+                                                   "${corpus}")
+    set_tests_properties(fuzz.replay.${target} fuzz.roundtrip.${target} PROPERTIES LABELS fuzz
+                         TIMEOUT 300)
   endif()
 
   if(NOT DEFINED NMRKIT_DRIVER_FUZZER_MANIFEST OR NMRKIT_DRIVER_FUZZER_MANIFEST)

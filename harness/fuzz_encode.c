@@ -492,18 +492,11 @@ static void parse_line(char *p, unsigned line)
         p++;
     }
     if (p[0] == '-' && is_space(p[1])) {
-        /* A printed input line: "- <thread> <indent>> tokens". */
-        p++;
-        while (is_space(*p)) {
-            p++;
-        }
-        while (*p && !is_space(*p)) {
-            p++; /* the thread */
-        }
-        while (is_space(*p)) {
-            p++;
-        }
-        if (*p != '>') {
+        /* A printed input line: "- <thread> <indent>> tokens". A thread's name may have
+           spaces ("work item", "system thread from <file>:<line>"), never '>': the tokens
+           start after the first '>'. */
+        p = strchr(p, '>');
+        if (p == NULL) {
             return;
         }
     }

@@ -14,7 +14,8 @@
  * such lines back into bytes by running the target with the text as its input. Text format:
  *     [- <thread> <indent>]> [<reader>:] label=value label=value ...   [# comment]
  * An input line starts with '>' (the printer writes "-" and the current thread before it,
- * where events have their sequence number). Takes of one reader between two events share
+ * where events have their sequence number; a thread's name may have spaces, never '>').
+ * Takes of one reader between two events share
  * a line; a label that repeats within the line, another reader or a long line starts a new
  * one. Values: numbers (decimal; the encoder also reads 0x.. and 0b..), yes/no, or names;
  * "unread=<hex>" holds bytes the target did not read (fuzz_input_finish). Every other line
