@@ -27,9 +27,11 @@ typedef enum driver_level { LEVEL_OFF, LEVEL_WARN, LEVEL_STOP } driver_level_t;
 /** Set the levels of this fuzzer: calibrated defaults, STRICT, RULES, then NMRKIT_RULES from
     the environment (a malformed entry exits 2 with a message). Once per process. */
 void driver_rules_configure(const nmrkit_driver_fuzzer_t *fuzzer);
-/** Before each input: at the first, hand the verifier the levels it applies itself
-    (nmr_reset keeps them); every time, the verifier configuration's part of the levels (D8:
-    the IRQL of detach and cleanup callbacks). */
+/** At the first input (the report hooks in place): hand the verifier the levels it applies
+    itself. Once per process: nmr_reset keeps them. */
+void driver_rules_offer_to_verifier(void);
+/** Before each input: the verifier configuration's part of the levels (D8: the IRQL of
+    detach and cleanup callbacks). */
 void driver_rules_apply(nmr_verifier_config_t *config);
 driver_level_t driver_rule_level(const char *rule);
 /** "R5=stop D5.early=warn ..." of every rule, for the report. */

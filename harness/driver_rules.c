@@ -119,41 +119,7 @@ static void apply_entries(const char *text, const char *source)
     }
 }
 
-static nmr_rule_level_t verifier_level(driver_level_t level)
-{
-    return level == LEVEL_OFF    ? NMR_RULE_LEVEL_OFF
-           : level == LEVEL_WARN ? NMR_RULE_LEVEL_WARN
-                                 : NMR_RULE_LEVEL_STOP;
-}
-
-/* The rules whose level the verifier applies itself (nmr_verifier_set_rule_level). */
-static bool enforced_by_verifier(const char *id)
-{
-    static const char *const verifier_rules[] = {"R8", "R10", "A9", "D5.early"};
-    for (size_t i = 0; i < sizeof verifier_rules / sizeof verifier_rules[0]; i++) {
-        if (strcmp(verifier_rules[i], id) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Every rule is offered to the verifier, which takes exactly the ones it calibrates: a
-   mismatch between this table and the verifier would be a silent wrong level. */
-static void offer_levels_to_verifier(void)
-{
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        NTSTATUS status = nmr_verifier_set_rule_level(rules[i].id, verifier_level(rules[i].level));
-        if ((status == STATUS_SUCCESS) != enforced_by_verifier(rules[i].id)) {
-            fuzz_oracle_fail("harness: the verifier %s rule %s, which driver_rules.c %s",
-                             status == STATUS_SUCCESS ? "calibrates" : "does not calibrate",
-                             rules[i].id,
-                             enforced_by_verifier(rules[i].id) ? "leaves to it" : "enforces");
-        }
-    }
-}
-
-/* D8 at stop: detach and cleanup callbacks at DISPATCH_LEVEL (set by driver_rules_configure). */
+/* D8 at stop: detach and cleanup callbacks at DISPATCH_LEVEL (driver_rules_configure). */
 static bool callbacks_at_dispatch;
 
 void driver_rules_configure(const nmrkit_driver_fuzzer_t *fuzzer)
@@ -177,16 +143,42 @@ void driver_rules_configure(const nmrkit_driver_fuzzer_t *fuzzer)
     callbacks_at_dispatch = driver_rule_level("D8") == LEVEL_STOP;
 }
 
+static nmr_rule_level_t verifier_level(driver_level_t level)
+{
+    return level == LEVEL_OFF    ? NMR_RULE_LEVEL_OFF
+           : level == LEVEL_WARN ? NMR_RULE_LEVEL_WARN
+                                 : NMR_RULE_LEVEL_STOP;
+}
+
+/* The rules whose level the verifier applies itself (nmr_verifier_set_rule_level). */
+static bool enforced_by_verifier(const char *id)
+{
+    static const char *const verifier_rules[] = {"R8", "R10", "A9", "D5.early"};
+    for (size_t i = 0; i < sizeof verifier_rules / sizeof verifier_rules[0]; i++) {
+        if (strcmp(verifier_rules[i], id) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void driver_rules_offer_to_verifier(void)
+{
+    /* Every rule is offered to the verifier, which takes exactly the ones it calibrates:
+       a mismatch between this table and the verifier would be a silent wrong level. */
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        NTSTATUS status = nmr_verifier_set_rule_level(rules[i].id, verifier_level(rules[i].level));
+        if ((status == STATUS_SUCCESS) != enforced_by_verifier(rules[i].id)) {
+            fuzz_oracle_fail("harness: the verifier %s rule %s, which driver_rules.c %s",
+                             status == STATUS_SUCCESS ? "calibrates" : "does not calibrate",
+                             rules[i].id,
+                             enforced_by_verifier(rules[i].id) ? "leaves to it" : "enforces");
+        }
+    }
+}
+
 void driver_rules_apply(nmr_verifier_config_t *config)
 {
-    /* The verifier keeps its levels across nmr_reset, and these are the process's: offered
-       at the first input (after the report hooks are in place, for a mismatch's report), not
-       before every input (their lookups by name were 3% of a driver fuzzer). */
-    static bool offered;
-    if (!offered) {
-        offer_levels_to_verifier();
-        offered = true;
-    }
     config->detach_at_dispatch = callbacks_at_dispatch;
     config->cleanup_at_dispatch = callbacks_at_dispatch;
 }

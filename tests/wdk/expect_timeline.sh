@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# expect_driver_entry.sh REPLAY TEXT BIN [-runs=N] PATTERN...: encode the text input, replay it
+# expect_timeline.sh REPLAY TEXT BIN [-runs=N] PATTERN...: encode the text input, replay it
 # with -print (N times in one process with -runs=N: every run must have the first run's trace
 # hash), and require every PATTERN (fixed strings) in the timeline.
 set -euo pipefail
